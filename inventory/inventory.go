@@ -1,0 +1,230 @@
+// Package inventory is the typed form of a tmsdrift inventory file: the
+// deployment's redundancy model, its nodes and how to reach them, the values
+// every node and the database must agree on, and the waivers in force.
+//
+// The YAML keys are the contract (docs/contract.md §2); the same Go types
+// produce the JSON Schema shipped for editors, so the schema cannot drift
+// from what the loader accepts.
+package inventory
+
+import (
+	"strings"
+	"time"
+)
+
+// Model is a redundancy model of Cisco's TMS Server Redundancy Configuration
+// Guide (D14570.02).
+type Model string
+
+// The six redundancy models, by their inventory spelling.
+const (
+	Single            Model = "single"
+	SingleSeparateDB  Model = "single-separate-db"
+	SingleClusteredDB Model = "single-clustered-db"
+	ManualCutover     Model = "manual-cutover"
+	NLB               Model = "nlb"
+	Offsite           Model = "offsite"
+)
+
+// Models lists every model in the order the guide presents them.
+var Models = []Model{Single, SingleSeparateDB, SingleClusteredDB, ManualCutover, NLB, Offsite}
+
+// Known reports whether m is one of Models.
+func (m Model) Known() bool {
+	for _, k := range Models {
+		if k == m {
+			return true
+		}
+	}
+	return false
+}
+
+// MultiServer reports whether the model runs more than one TMS node; the
+// invariants between nodes (same domain, identical paths, one machineKey,
+// synced customer files) only exist there.
+func (m Model) MultiServer() bool {
+	return m == ManualCutover || m == NLB || m == Offsite
+}
+
+// Role is what a node does in its deployment.
+type Role string
+
+// Node roles.
+const (
+	Primary        Role = "primary"         // the active TMS server
+	Standby        Role = "standby"         // warm spare: services stopped and Manual
+	Pool           Role = "pool"            // NLB member, active
+	OffsiteStandby Role = "offsite-standby" // spare at the disaster-recovery site
+)
+
+// Roles lists every role.
+var Roles = []Role{Primary, Standby, Pool, OffsiteStandby}
+
+// Active reports whether a node in this role serves users: its TMS services
+// and IIS must run.
+func (r Role) Active() bool { return r == Primary || r == Pool }
+
+// Inventory is one TMS deployment as the administrator describes it.
+type Inventory struct {
+	Deployment    string           `yaml:"deployment" json:"deployment" jsonschema:"description=Name of the deployment; shown in reports"`
+	Model         Model            `yaml:"model" json:"model" jsonschema:"enum=single,enum=single-separate-db,enum=single-clustered-db,enum=manual-cutover,enum=nlb,enum=offsite,description=Redundancy model (guide section)"`
+	Domain        string           `yaml:"domain,omitempty" json:"domain,omitempty" jsonschema:"description=Expected Active Directory domain (FQDN); required for multi-server models"`
+	PublicSystems bool             `yaml:"public_systems,omitempty" json:"public_systems,omitempty" jsonschema:"description=True when managed systems are behind a firewall or on the internet; then addresses.dns_public is required"`
+	Addresses     Addresses        `yaml:"addresses,omitempty" json:"addresses,omitempty" jsonschema:"description=Server addresses the tmsng database must hold"`
+	Paths         Paths            `yaml:"paths,omitempty" json:"paths,omitempty" jsonschema:"description=Install paths that must be identical on every node"`
+	MachineKey    MachineKeySource `yaml:"machine_key,omitempty" json:"machine_key,omitempty" jsonschema:"description=Where the approved <machineKey> comes from"`
+	DataSync      DataSync         `yaml:"data_sync,omitempty" json:"data_sync,omitempty" jsonschema:"description=Customer data folders kept in sync between nodes"`
+	Time          TimeLimits       `yaml:"time,omitempty" json:"time,omitempty"`
+	Database      Database         `yaml:"database" json:"database"`
+	Nodes         []Node           `yaml:"nodes" json:"nodes" jsonschema:"minItems=1"`
+	Waivers       []Waiver         `yaml:"waivers,omitempty" json:"waivers,omitempty"`
+
+	// File is the inventory's own path; relative paths resolve against its
+	// folder (see Resolve).
+	File string `yaml:"-" json:"-"`
+}
+
+// Addresses are the TMS server addresses stored in the database
+// (Administrative Tools > Configuration > Network Settings).
+type Addresses struct {
+	IPv4Local string `yaml:"ipv4_local,omitempty" json:"ipv4_local,omitempty" jsonschema:"description=The primary's IPv4 address (manual-cutover, offsite) or the NLB VIP (nlb)"`
+	IPv6Local string `yaml:"ipv6_local,omitempty" json:"ipv6_local,omitempty"`
+	DNSLocal  string `yaml:"dns_local,omitempty" json:"dns_local,omitempty"`
+	DNSPublic string `yaml:"dns_public,omitempty" json:"dns_public,omitempty" jsonschema:"description=Required when public_systems is true"`
+}
+
+// Paths are the install locations; the guide requires them identical on
+// every node.
+type Paths struct {
+	Install  string `yaml:"install,omitempty" json:"install,omitempty"`
+	WebRoot  string `yaml:"web_root,omitempty" json:"web_root,omitempty"`
+	Software string `yaml:"software,omitempty" json:"software,omitempty"`
+}
+
+// MachineKeySource names where the approved machineKey is read: a file
+// holding one <machineKey/> element, or a node's web.config. With neither,
+// the first primary or pool node in inventory order is the source.
+type MachineKeySource struct {
+	File string `yaml:"file,omitempty" json:"file,omitempty" jsonschema:"description=File holding one <machineKey .../> element (relative to the inventory)"`
+	Node string `yaml:"node,omitempty" json:"node,omitempty" jsonschema:"description=Take the key from this node's web.config"`
+}
+
+// DataSync describes the customer data folders.
+type DataSync struct {
+	Master string   `yaml:"master,omitempty" json:"master,omitempty" jsonschema:"description=Node whose customer files win (default: first primary/pool node)"`
+	Dirs   []string `yaml:"dirs,omitempty" json:"dirs,omitempty" jsonschema:"description=Folders relative to paths.install (default: the guide's nine folders)"`
+}
+
+// TimeLimits bound the clock offset of a node.
+type TimeLimits struct {
+	MaxOffsetMS float64 `yaml:"max_offset_ms,omitempty" json:"max_offset_ms,omitempty" jsonschema:"minimum=0,default=1000"`
+}
+
+// Database says how to reach the tmsng database (live or a recorded
+// snapshot) and the limits it is judged against.
+type Database struct {
+	DSNEnv                   string  `yaml:"dsn_env,omitempty" json:"dsn_env,omitempty" jsonschema:"description=Environment variable holding a sqlserver:// DSN (live); exclusive with snapshot"`
+	Snapshot                 string  `yaml:"snapshot,omitempty" json:"snapshot,omitempty" jsonschema:"description=Recorded database facts (db.json), relative to the inventory; exclusive with dsn_env"`
+	Server                   string  `yaml:"server" json:"server" jsonschema:"description=The one live SQL server every active node must point at"`
+	OffsiteServer            string  `yaml:"offsite_server,omitempty" json:"offsite_server,omitempty" jsonschema:"description=offsite only: the log-shipping secondary the off-site node points at"`
+	Name                     string  `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"default=tmsng"`
+	MaxLatencyMS             float64 `yaml:"max_latency_ms,omitempty" json:"max_latency_ms,omitempty" jsonschema:"minimum=0,default=10"`
+	MaxBackupAgeHours        float64 `yaml:"max_backup_age_hours,omitempty" json:"max_backup_age_hours,omitempty" jsonschema:"minimum=0,default=26"`
+	MaxLogShippingLagMinutes float64 `yaml:"max_log_shipping_lag_minutes,omitempty" json:"max_log_shipping_lag_minutes,omitempty" jsonschema:"minimum=0,default=60"`
+}
+
+// Node is one TMS server.
+type Node struct {
+	Name      string    `yaml:"name" json:"name"`
+	Role      Role      `yaml:"role" json:"role" jsonschema:"enum=primary,enum=standby,enum=pool,enum=offsite-standby"`
+	Address   string    `yaml:"address,omitempty" json:"address,omitempty" jsonschema:"description=The node's own IP address"`
+	Transport Transport `yaml:"transport" json:"transport"`
+}
+
+// Transport says how facts are gathered from a node. Kind "dir" reads a
+// snapshot folder; live kinds (local, winrm, ssh) reach the server itself.
+type Transport struct {
+	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=dir,enum=local,enum=winrm,enum=ssh"`
+	Path string `yaml:"path,omitempty" json:"path,omitempty" jsonschema:"description=dir: the node's snapshot folder, relative to the inventory"`
+	Host string `yaml:"host,omitempty" json:"host,omitempty"`
+	Port int    `yaml:"port,omitempty" json:"port,omitempty"`
+	// UserEnv and PasswordEnv name environment variables; credentials are
+	// never written in the inventory.
+	UserEnv     string `yaml:"user_env,omitempty" json:"user_env,omitempty"`
+	PasswordEnv string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
+}
+
+// Waiver accepts a known failure until a date.
+type Waiver struct {
+	Rule    string `yaml:"rule" json:"rule"`
+	Node    string `yaml:"node,omitempty" json:"node,omitempty" jsonschema:"description=Omitted: every node and the deployment result"`
+	Reason  string `yaml:"reason" json:"reason"`
+	Expires Date   `yaml:"expires" json:"expires" jsonschema:"type=string,format=date"`
+}
+
+// Date is a calendar day (YYYY-MM-DD), as waivers expire.
+type Date struct{ time.Time }
+
+// EndUTC is the first instant after the day, UTC: a waiver expiring on this
+// date holds while now is before EndUTC.
+func (d Date) EndUTC() time.Time {
+	y, m, dd := d.Date()
+	return time.Date(y, m, dd+1, 0, 0, 0, 0, time.UTC)
+}
+
+// String formats the date as YYYY-MM-DD.
+func (d Date) String() string { return d.Format(time.DateOnly) }
+
+// Default data_sync.dirs: the customer folders the guide lists, relative to
+// paths.install.
+var DefaultDataDirs = []string{
+	`wwwTMS\Data\CiscoSettings`,
+	`wwwTMS\Data\CompanyLogo`,
+	`wwwTMS\Data\EmailTemplate`,
+	`wwwTMS\Data\Image`,
+	`wwwTMS\Data\Logo`,
+	`wwwTMS\Data\Map`,
+	`wwwTMS\Data\MGCSettings`,
+	`wwwTMS\Data\Software`,
+	`wwwTMS\Data\Sound`,
+}
+
+// Default limits and paths (contract §4, Defaults).
+const (
+	DefaultInstall                  = `C:\Program Files\TANDBERG\TMS`
+	DefaultMaxOffsetMS              = 1000
+	DefaultMaxLatencyMS             = 10
+	DefaultMaxBackupAgeHours        = 26
+	DefaultMaxLogShippingLagMinutes = 60
+	DefaultDatabaseName             = "tmsng"
+)
+
+// NodeByName returns the node called name (case-insensitively, as Windows
+// host names compare), or nil.
+func (inv *Inventory) NodeByName(name string) *Node {
+	for i := range inv.Nodes {
+		if strings.EqualFold(inv.Nodes[i].Name, name) {
+			return &inv.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// FirstActive returns the first primary or pool node in inventory order, or
+// nil: the default source of the machineKey and master of the data folders.
+func (inv *Inventory) FirstActive() *Node {
+	for i := range inv.Nodes {
+		if inv.Nodes[i].Role.Active() {
+			return &inv.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// DataMaster is the node whose customer files win.
+func (inv *Inventory) DataMaster() *Node {
+	if inv.DataSync.Master != "" {
+		return inv.NodeByName(inv.DataSync.Master)
+	}
+	return inv.FirstActive()
+}

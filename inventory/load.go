@@ -1,0 +1,194 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Options are what the loader needs from the rest of tmsdrift.
+type Options struct {
+	// KnownRules are the rule IDs a waiver may name. The caller passes them
+	// from the rule catalogue, which this package cannot import (the
+	// catalogue imports inventory). Nil skips the check.
+	KnownRules []string
+}
+
+// Load reads, decodes and validates the inventory at path. Every problem is
+// returned at once as an *Error whose lines read file:line:col: field:
+// message; an unreadable file is an *Error too, wrapping the I/O error.
+func Load(path string, opts Options) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{
+			Problems: []Problem{{File: path, Message: "cannot read the inventory: " + ioReason(err)}},
+			Err:      err,
+		}
+	}
+	return LoadBytes(path, data, opts)
+}
+
+// LoadBytes is Load for an inventory already in memory: name is the file it
+// came from, used in messages and to resolve relative paths (Resolve).
+func LoadBytes(name string, data []byte, opts Options) (*Inventory, error) {
+	ps := &problems{file: name}
+	body := parseDocument(data, ps)
+	if body == nil {
+		return nil, ps.err()
+	}
+	ps.loc = newLocator()
+	ps.loc.record("", nodePos(body), nodePos(body))
+	(&structure{loc: ps.loc, ps: ps}).walk(body, reflect.TypeFor[Inventory](), "")
+	if len(ps.list) > 0 {
+		return nil, ps.err()
+	}
+	var inv Inventory
+	if err := yaml.NodeToValue(body, &inv, yaml.Strict()); err != nil {
+		ps.decodeProblem(err)
+		return nil, ps.err()
+	}
+	inv.File = name
+	inv.ApplyDefaults()
+	validate(&inv, opts, ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+// Resolve turns a path written in the inventory into one the program can
+// open: relative paths are relative to the inventory file's folder, as an
+// administrator expects when moving the lab folder around; absolute paths
+// stay as they are.
+func (inv *Inventory) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(inv.File), filepath.FromSlash(p))
+}
+
+// parseDocument parses data into the body of its single YAML document,
+// reporting syntax errors, an empty file, several documents, or a body that
+// is not a mapping. It returns nil when there is nothing to decode.
+func parseDocument(data []byte, ps *problems) ast.Node {
+	// Duplicate keys are left to the structural pass, which reports them all
+	// with their key paths.
+	file, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	if err != nil {
+		ps.decodeProblem(err)
+		return nil
+	}
+	var bodies []ast.Node
+	for _, doc := range file.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if _, directive := doc.Body.(*ast.DirectiveNode); directive {
+			continue
+		}
+		bodies = append(bodies, doc.Body)
+	}
+	switch {
+	case len(bodies) == 0:
+		ps.addAt(0, 0, "", `the inventory is empty; "tmsdrift init --model MODEL" writes a commented starter`)
+		return nil
+	case len(bodies) > 1:
+		pos := nodePos(bodies[1])
+		ps.addAt(pos.line, pos.col, "", fmt.Sprintf("a second YAML document; an inventory is one document (%d found)", len(bodies)))
+		return nil
+	}
+	body := unwrap(bodies[0])
+	switch body.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return body
+	}
+	pos := nodePos(body)
+	ps.addAt(pos.line, pos.col, "", fmt.Sprintf("the inventory must be a mapping of keys (deployment:, model:, nodes: ...), found %s", describeNode(body)))
+	return nil
+}
+
+// decodeProblem turns an error of goccy's parser or decoder into a Problem
+// at its token, without goccy's source excerpt (which carries ANSI colour
+// and repeats the line).
+func (ps *problems) decodeProblem(err error) {
+	var ye yaml.Error
+	if !errors.As(err, &ye) {
+		ps.addAt(0, 0, "", "cannot decode: "+err.Error())
+		return
+	}
+	pos := tokenPos(ye.GetToken())
+	field := ""
+	if ps.loc != nil {
+		field = ps.loc.byPos[pos]
+	}
+	ps.addAt(pos.line, pos.col, field, decodeMessage(err, ye))
+}
+
+// decodeMessage rewords goccy's messages, which speak of Go types, in the
+// terms of the inventory.
+func decodeMessage(err error, ye yaml.Error) string {
+	var (
+		te *yaml.TypeError
+		oe *yaml.OverflowError
+		se *yaml.SyntaxError
+		ue *yaml.UnknownFieldError
+	)
+	switch {
+	case errors.As(err, &te):
+		return "expected " + kindWord(te.DstType)
+	case errors.As(err, &oe):
+		return "number out of range for " + kindWord(oe.DstType)
+	case errors.As(err, &ue):
+		return strings.Replace(ue.GetMessage(), "unknown field", "unknown key", 1)
+	case errors.As(err, &se):
+		return "YAML syntax: " + se.GetMessage()
+	}
+	return ye.GetMessage()
+}
+
+// kindWord names the value a Go type holds in an administrator's words.
+func kindWord(t reflect.Type) string {
+	if t == nil {
+		return "another kind of value"
+	}
+	if t == dateType {
+		return "a date (YYYY-MM-DD)"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a mapping of keys"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return t.String()
+}
+
+// ioReason is the cause of a read failure without the path, which the
+// Problem already names.
+func ioReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return "no such file"
+	}
+	return err.Error()
+}

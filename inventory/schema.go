@@ -1,0 +1,163 @@
+package inventory
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/invopop/jsonschema"
+)
+
+// SchemaID is the $id of the inventory schema; editors only need it to be
+// stable.
+const SchemaID = "https://github.com/tmsdrift/tmsdrift/schema/inventory.json"
+
+// Schema returns the JSON Schema (draft 2020-12) of the inventory, for
+// editors: with it a YAML language server completes keys, shows what each
+// means and flags unknown keys while the administrator types. It is
+// generated from the Go types the loader decodes into, so the two cannot
+// drift. The loader still has the last word: roles per model, references
+// to nodes and snapshot folders are beyond a schema.
+func Schema() ([]byte, error) {
+	r := &jsonschema.Reflector{
+		FieldNameTag:   "yaml",
+		DoNotReference: true, // one self-contained tree: easier to read in an editor
+		ExpandedStruct: true,
+	}
+	s := r.Reflect(&Inventory{})
+	s.ID = SchemaID
+	s.Title = "tmsdrift inventory"
+	s.Description = "A TMS deployment as tmsdrift audits it against Cisco's TMS Server Redundancy Configuration Guide (docs/inventory.md)."
+	if err := describe(s, ""); err != nil {
+		return nil, err
+	}
+	addConditions(s)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep <machineKey> readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return nil, fmt.Errorf("encode inventory schema: %w", err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// JSONSchema describes a Date as the string form waivers use.
+func (Date) JSONSchema() *jsonschema.Schema {
+	return &jsonschema.Schema{Type: "string", Format: "date"}
+}
+
+// describe sets the description of every property from schemaDescriptions,
+// by path (nodes[].transport.kind). The struct tags' descriptions are
+// replaced: the reflector cuts them at the first comma.
+func describe(s *jsonschema.Schema, path string) error {
+	if s.Items != nil {
+		return describe(s.Items, path+"[]")
+	}
+	if s.Properties == nil {
+		return nil
+	}
+	for p := s.Properties.Oldest(); p != nil; p = p.Next() {
+		at := childPath(path, p.Key)
+		d, ok := schemaDescriptions[at]
+		if !ok {
+			return fmt.Errorf("inventory schema: no description for %s", at)
+		}
+		p.Value.Description = d
+		if err := describe(p.Value, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addConditions adds the requirements that depend on other values, so an
+// editor flags them too: domain for multi-server models, dns_public with
+// public_systems, exactly one database source, a path for dir transports.
+func addConditions(s *jsonschema.Schema) {
+	var multi []any
+	for _, m := range Models {
+		if m.MultiServer() {
+			multi = append(multi, string(m))
+		}
+	}
+	s.AllOf = []*jsonschema.Schema{
+		{If: having("model", &jsonschema.Schema{Enum: multi}), Then: &jsonschema.Schema{Required: []string{"domain"}}},
+		{If: having("public_systems", &jsonschema.Schema{Const: true}), Then: having("addresses", &jsonschema.Schema{Required: []string{"dns_public"}})},
+	}
+	if db, ok := s.Properties.Get("database"); ok {
+		db.OneOf = []*jsonschema.Schema{{Required: []string{"dsn_env"}}, {Required: []string{"snapshot"}}}
+	}
+	if nodes, ok := s.Properties.Get("nodes"); ok && nodes.Items != nil {
+		if tr, ok := nodes.Items.Properties.Get("transport"); ok {
+			tr.If = having("kind", &jsonschema.Schema{Const: "dir"})
+			tr.Then = &jsonschema.Schema{Required: []string{"path"}}
+		}
+	}
+}
+
+// having is the condition "key is present and its value matches s".
+func having(key string, s *jsonschema.Schema) *jsonschema.Schema {
+	p := jsonschema.NewProperties()
+	p.Set(key, s)
+	return &jsonschema.Schema{Required: []string{key}, Properties: p}
+}
+
+// schemaDescriptions explain every key for the editor, in an
+// administrator's words. A test keeps it in step with the types.
+var schemaDescriptions = map[string]string{
+	"deployment":     "Name of this TMS deployment, shown in reports (e.g. acme-tms).",
+	"model":          "Redundancy model, as in Cisco's TMS Server Redundancy Configuration Guide: " + joinModels(Models) + ".",
+	"domain":         "Active Directory domain (FQDN) every TMS node must be joined to, e.g. ACME.LOCAL. Required for manual-cutover, nlb and offsite.",
+	"public_systems": "True when managed systems sit behind a firewall or on the internet; addresses.dns_public is then required.",
+
+	"addresses":            "The server addresses the tmsng database must hold (Administrative Tools > Configuration > Network Settings).",
+	"addresses.ipv4_local": "TMS Server IPv4 Address (Local): the primary's IP (manual-cutover, offsite) or the NLB virtual IP (nlb). Omitted: empty.",
+	"addresses.ipv6_local": "TMS Server IPv6 Address (Local). Omitted: empty.",
+	"addresses.dns_local":  "TMS Server Fully Qualified Host Name or IP Address (Local), e.g. tms.acme.local. Omitted: empty.",
+	"addresses.dns_public": "TMS Server Address (Fully Qualified Host Name or IPv4 Address) for systems outside the firewall. Required when public_systems is true.",
+
+	"paths":          "Install folders; the guide requires them identical on every node.",
+	"paths.install":  `TMS install folder. Default: C:\Program Files\TANDBERG\TMS.`,
+	"paths.web_root": `TMS web root. Default: the install folder's wwwTMS.`,
+	"paths.software": `Software folder for system upgrades. Default: the web root's Data\Software.`,
+
+	"machine_key":      "Where the approved <machineKey> comes from. Omitted: the first primary or pool node's web.config.",
+	"machine_key.file": "File holding one <machineKey .../> element, relative to the inventory. Exclusive with node.",
+	"machine_key.node": "Take the approved key from this node's web.config. Exclusive with file.",
+
+	"data_sync":        "Customer data folders that must be the same on every node.",
+	"data_sync.master": "Node whose customer files win. Default: the first primary or pool node.",
+	"data_sync.dirs":   `Folders relative to paths.install, e.g. wwwTMS\Data\CompanyLogo. Default: the guide's nine folders.`,
+
+	"time":               "Clock limits.",
+	"time.max_offset_ms": "Largest clock offset from the time source, in milliseconds. Default 1000.",
+
+	"database":                              "The tmsng database: how tmsdrift reads it (dsn_env or snapshot, exactly one) and the limits it is judged against.",
+	"database.dsn_env":                      "Live audit: name of the environment variable holding a sqlserver:// URL (never the URL itself), e.g. TMSDRIFT_DSN.",
+	"database.snapshot":                     "Offline audit: recorded database facts (db.json), relative to the inventory.",
+	"database.server":                       `The one live SQL Server every active node must point at, e.g. sql01.acme.local\TMS.`,
+	"database.offsite_server":               "offsite only: the log-shipping secondary the off-site standby points at.",
+	"database.name":                         "Database name. Default tmsng.",
+	"database.max_latency_ms":               "Median round trip to the SQL Server must stay below this, in milliseconds. Default 10.",
+	"database.max_backup_age_hours":         "The last full backup must be younger than this, in hours. Default 26.",
+	"database.max_log_shipping_lag_minutes": "offsite only: log shipping must have restored within this many minutes. Default 60.",
+
+	"nodes":                          "The TMS servers, at least one.",
+	"nodes[].name":                   "The server's host name, e.g. tms01. Unique; compared case-insensitively.",
+	"nodes[].role":                   "primary (active), standby (warm spare, services stopped), pool (NLB member) or offsite-standby (disaster-recovery site).",
+	"nodes[].address":                "The node's own IP address.",
+	"nodes[].transport":              "How tmsdrift reads the node: kind dir (a recorded snapshot folder) or live (local, winrm, ssh).",
+	"nodes[].transport.kind":         "dir, local, winrm or ssh.",
+	"nodes[].transport.path":         "dir: the node's snapshot folder, relative to the inventory, e.g. nodes/tms01.",
+	"nodes[].transport.host":         "winrm, ssh: host name or address to connect to.",
+	"nodes[].transport.port":         "winrm, ssh: port, e.g. 5986 for WinRM over HTTPS.",
+	"nodes[].transport.user_env":     "winrm, ssh: name of the environment variable holding the user name.",
+	"nodes[].transport.password_env": "winrm, ssh: name of the environment variable holding the password (never the password itself).",
+
+	"waivers":           "Known failures accepted until a date.",
+	"waivers[].rule":    "Rule id to waive, e.g. time.synced.",
+	"waivers[].node":    "Node the waiver covers. Omitted: every node and the deployment-wide result.",
+	"waivers[].reason":  "Why the failure is accepted: ticket, change, owner.",
+	"waivers[].expires": "Last day the waiver holds (YYYY-MM-DD, until midnight UTC).",
+}

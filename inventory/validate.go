@@ -1,0 +1,298 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// TransportKinds lists the transports a node may use: "dir" reads a
+// recorded snapshot folder; the others reach the server live.
+var TransportKinds = []string{"dir", "local", "winrm", "ssh"}
+
+// allowedRoles are the node roles each redundancy model admits (contract
+// §1 and §4, Bad inventory).
+var allowedRoles = map[Model][]Role{
+	Single:            {Primary},
+	SingleSeparateDB:  {Primary},
+	SingleClusteredDB: {Primary},
+	ManualCutover:     {Primary, Standby},
+	NLB:               {Pool},
+	Offsite:           {Primary, Pool, OffsiteStandby},
+}
+
+// AllowedRoles returns the roles model m admits, in the order of Roles; nil
+// for an unknown model. Starters and documentation use it so they cannot
+// disagree with the loader.
+func (m Model) AllowedRoles() []Role { return slices.Clone(allowedRoles[m]) }
+
+// envName is what an environment variable name looks like; anything else in
+// a *_env key is probably the secret itself and must not be echoed.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate checks an inventory that is already decoded (or built in code)
+// against the rules Load applies: required keys, known model, roles the
+// model admits, unique node names, references to nodes, one database
+// source, sane limits, well-formed waivers. Problems carry no line numbers
+// since there is no YAML to point into; relative paths resolve against
+// inv.File.
+func (inv *Inventory) Validate(opts Options) error {
+	ps := &problems{file: inv.File}
+	validate(inv, opts, ps)
+	return ps.err()
+}
+
+// validate adds every semantic problem of inv to ps.
+func validate(inv *Inventory, opts Options, ps *problems) {
+	if inv.Deployment == "" {
+		ps.add("deployment", "required: a name for this deployment, shown in reports")
+	}
+	switch {
+	case inv.Model == "":
+		ps.add("model", "required: one of %s", joinModels(Models))
+	case !inv.Model.Known():
+		ps.add("model", "unknown model %q (known: %s)", inv.Model, joinModels(Models))
+	case inv.Model.MultiServer() && inv.Domain == "":
+		ps.add("domain", "required for model %q: every TMS node must be in this Active Directory domain (e.g. ACME.LOCAL)", inv.Model)
+	}
+	if inv.PublicSystems && inv.Addresses.DNSPublic == "" {
+		ps.add("addresses.dns_public", "required when public_systems is true: the DNS name systems outside the firewall use to reach TMS")
+	}
+	validateNodes(inv, ps)
+	validateRoles(inv, ps)
+	if inv.MachineKey.Node != "" {
+		if inv.MachineKey.File != "" {
+			ps.add("machine_key.node", "set either machine_key.file or machine_key.node, not both")
+		}
+		nodeRef(inv, ps, "machine_key.node", inv.MachineKey.Node)
+	}
+	if inv.DataSync.Master != "" {
+		nodeRef(inv, ps, "data_sync.master", inv.DataSync.Master)
+	}
+	validateDatabase(inv, ps)
+	limit(ps, "time.max_offset_ms", inv.Time.MaxOffsetMS, DefaultMaxOffsetMS)
+	validateWaivers(inv, opts, ps)
+}
+
+// validateNodes checks each node on its own and the names across nodes.
+func validateNodes(inv *Inventory, ps *problems) {
+	if len(inv.Nodes) == 0 {
+		ps.add("nodes", "at least one node is required")
+		return
+	}
+	byName := map[string]int{}
+	for i, n := range inv.Nodes {
+		at := fmt.Sprintf("nodes[%d]", i)
+		switch key := strings.ToLower(n.Name); {
+		case n.Name == "":
+			ps.add(at+".name", "required: the server's host name, e.g. tms01")
+		default:
+			if first, dup := byName[key]; dup {
+				ps.add(at+".name", "duplicate node name %q (also nodes[%d]); names compare case-insensitively, like Windows host names", n.Name, first)
+			} else {
+				byName[key] = i
+			}
+		}
+		switch {
+		case n.Role == "":
+			ps.add(at+".role", "required: one of %s", joinRoles(Roles))
+		case !slices.Contains(Roles, n.Role):
+			ps.add(at+".role", "unknown role %q (known: %s)", n.Role, joinRoles(Roles))
+		}
+		validateTransport(inv, ps, at+".transport", n.Transport)
+	}
+}
+
+// validateTransport checks how a node is reached.
+func validateTransport(inv *Inventory, ps *problems, at string, t Transport) {
+	switch {
+	case t.Kind == "":
+		ps.add(at+".kind", "required: one of %s", strings.Join(TransportKinds, ", "))
+	case !slices.Contains(TransportKinds, t.Kind):
+		ps.add(at+".kind", "unknown transport kind %q (known: %s)", t.Kind, strings.Join(TransportKinds, ", "))
+	case t.Kind == "dir" && t.Path == "":
+		ps.add(at+".path", `required for transport kind "dir": the node's snapshot folder, e.g. nodes/tms01`)
+	case t.Kind == "dir":
+		snapshotFolder(ps, at+".path", inv.Resolve(t.Path))
+	}
+	if t.Port < 0 || t.Port > 65535 {
+		ps.add(at+".port", "must be between 1 and 65535")
+	}
+	envRef(ps, at+".user_env", t.UserEnv, "TMS_USER")
+	envRef(ps, at+".password_env", t.PasswordEnv, "TMS_PASSWORD")
+}
+
+// snapshotFolder reports a dir transport whose folder is not there: the
+// audit could not read a single fact of that node.
+func snapshotFolder(ps *problems, at, dir string) {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		ps.add(at, "missing snapshot folder %s", dir)
+	case err != nil:
+		ps.add(at, "cannot read snapshot folder: %s", ioReason(err))
+	case !st.IsDir():
+		ps.add(at, "snapshot folder %s is a file, not a folder", dir)
+	}
+}
+
+// validateRoles checks the roles against the model: the roles it admits and
+// how many of each it needs.
+func validateRoles(inv *Inventory, ps *problems) {
+	allowed, known := allowedRoles[inv.Model]
+	if !known || len(inv.Nodes) == 0 {
+		return
+	}
+	count := map[Role]int{}
+	firstPrimary := -1
+	for i, n := range inv.Nodes {
+		if !slices.Contains(Roles, n.Role) {
+			return // reported as missing or unknown; counting would only add noise
+		}
+		at := fmt.Sprintf("nodes[%d].role", i)
+		if !slices.Contains(allowed, n.Role) {
+			ps.add(at, "%q is not allowed in model %q (allowed: %s)", n.Role, inv.Model, joinRoles(allowed))
+			continue
+		}
+		count[n.Role]++
+		if n.Role != Primary || inv.Model == Offsite {
+			continue
+		}
+		if firstPrimary >= 0 {
+			ps.add(at, "a second primary (nodes[%d] is the primary); model %q has exactly one", firstPrimary, inv.Model)
+		} else {
+			firstPrimary = i
+		}
+	}
+	switch inv.Model {
+	case Single, SingleSeparateDB, SingleClusteredDB:
+		if count[Primary] == 0 {
+			ps.add("nodes", "model %q needs exactly one primary node, found none", inv.Model)
+		}
+	case ManualCutover:
+		if count[Primary] == 0 {
+			ps.add("nodes", "model %q needs exactly one primary node, found none", inv.Model)
+		}
+		if count[Standby] == 0 {
+			ps.add("nodes", "model %q needs at least one standby node (the warm spare)", inv.Model)
+		}
+	case NLB:
+		if count[Pool] == 0 {
+			ps.add("nodes", "model %q needs at least one pool node", inv.Model)
+		}
+	case Offsite:
+		if count[Primary]+count[Pool] == 0 {
+			ps.add("nodes", "model %q needs at least one active node at the primary site (role primary or pool)", inv.Model)
+		}
+		if count[OffsiteStandby] == 0 {
+			ps.add("nodes", "model %q needs at least one offsite-standby node", inv.Model)
+		}
+	}
+}
+
+// validateDatabase checks where the database facts come from.
+func validateDatabase(inv *Inventory, ps *problems) {
+	db := inv.Database
+	if db.Server == "" {
+		ps.add("database.server", `required: the one live SQL Server every active node must point at, e.g. 'sql01.acme.local\TMS'`)
+	}
+	switch {
+	case db.DSNEnv != "" && db.Snapshot != "":
+		ps.add("database.snapshot", "set either database.dsn_env (live) or database.snapshot (recorded db.json), not both")
+	case db.DSNEnv == "" && db.Snapshot == "":
+		ps.add("database", "set one of dsn_env (live: the environment variable holding a sqlserver:// URL) or snapshot (offline: a recorded db.json)")
+	}
+	envRef(ps, "database.dsn_env", db.DSNEnv, "TMSDRIFT_DSN")
+	limit(ps, "database.max_latency_ms", db.MaxLatencyMS, DefaultMaxLatencyMS)
+	limit(ps, "database.max_backup_age_hours", db.MaxBackupAgeHours, DefaultMaxBackupAgeHours)
+	limit(ps, "database.max_log_shipping_lag_minutes", db.MaxLogShippingLagMinutes, DefaultMaxLogShippingLagMinutes)
+}
+
+// validateWaivers checks each waiver; an expired waiver is not bad input
+// (the audit reports it), an unknown rule or node is.
+func validateWaivers(inv *Inventory, opts Options, ps *problems) {
+	for i, w := range inv.Waivers {
+		at := fmt.Sprintf("waivers[%d]", i)
+		switch {
+		case w.Rule == "":
+			ps.add(at+".rule", "required: the rule id to waive, e.g. time.synced")
+		case opts.KnownRules != nil && !slices.Contains(opts.KnownRules, w.Rule):
+			ps.add(at+".rule", "%s", unknownRule(w.Rule, opts.KnownRules))
+		}
+		if strings.TrimSpace(w.Reason) == "" {
+			ps.add(at+".reason", "required: why the failure is accepted (ticket, change, owner)")
+		}
+		if w.Expires.IsZero() {
+			ps.add(at+".expires", "required: the last day the waiver holds, YYYY-MM-DD")
+		}
+		if w.Node != "" {
+			nodeRef(inv, ps, at+".node", w.Node)
+		}
+	}
+}
+
+// nodeRef reports a reference to a node that the inventory does not list.
+func nodeRef(inv *Inventory, ps *problems, at, name string) {
+	if inv.NodeByName(name) != nil {
+		return
+	}
+	names := make([]string, 0, len(inv.Nodes))
+	for _, n := range inv.Nodes {
+		if n.Name != "" {
+			names = append(names, n.Name)
+		}
+	}
+	if len(names) == 0 {
+		ps.add(at, "%q names no node (no nodes are listed)", name)
+		return
+	}
+	ps.add(at, "%q names no node (nodes: %s)", name, strings.Join(names, ", "))
+}
+
+// envRef checks that a *_env key holds the name of an environment variable.
+// The value is not echoed: when it is not a name it is likely the secret.
+func envRef(ps *problems, at, value, example string) {
+	if value != "" && !envName.MatchString(value) {
+		ps.add(at, "must be the name of an environment variable (e.g. %s), never the secret itself", example)
+	}
+}
+
+// limit checks a numeric threshold.
+func limit(ps *problems, at string, v, def float64) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		ps.add(at, "must be a finite number")
+	case v < 0:
+		ps.add(at, "must not be negative (omit it for the default, %g)", def)
+	}
+}
+
+// unknownRule explains a waiver rule id that the catalogue lacks.
+func unknownRule(id string, known []string) string {
+	if guess := closest(id, known); guess != "" {
+		return fmt.Sprintf("unknown rule %q; did you mean %q?", id, guess)
+	}
+	sorted := slices.Sorted(slices.Values(known))
+	return fmt.Sprintf("unknown rule %q (known: %s)", id, strings.Join(sorted, ", "))
+}
+
+func joinModels(ms []Model) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = string(m)
+	}
+	return strings.Join(s, ", ")
+}
+
+func joinRoles(rs []Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
