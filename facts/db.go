@@ -1,0 +1,144 @@
+package facts
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DBFacts is db.json: the database server's facts, recorded offline or
+// read live. Absent keys stay nil (or unset) so rules can tell "not known"
+// (error) from "known to be missing" (fail).
+type DBFacts struct {
+	Schema         string                  `json:"schema"`
+	Server         *ServerFacts            `json:"server,omitempty"`
+	Database       Optional[DatabaseFacts] `json:"database,omitzero"`
+	LastFullBackup Optional[Timestamp]     `json:"last_full_backup,omitzero"`
+	LogShipping    Optional[LogShipping]   `json:"log_shipping,omitzero"`
+	Settings       *Settings               `json:"settings,omitempty"`
+	RTTMS          []float64               `json:"rtt_ms,omitempty"`
+	// ObservedAt is the server's clock when the facts were read: every age
+	// is measured against it, so a recorded snapshot judges the same later.
+	ObservedAt *Timestamp `json:"observed_at,omitempty"`
+}
+
+// ServerFacts are SERVERPROPERTY values.
+type ServerFacts struct {
+	Name                   string `json:"name"`
+	Edition                string `json:"edition"`
+	ProductVersion         string `json:"product_version,omitempty"`
+	IsClustered            *bool  `json:"is_clustered,omitempty"`
+	IsHADREnabled          *bool  `json:"is_hadr_enabled,omitempty"`
+	IntegratedSecurityOnly *bool  `json:"integrated_security_only,omitempty"`
+}
+
+// DatabaseFacts is the tmsng row of sys.databases; null when it does not
+// exist.
+type DatabaseFacts struct {
+	Name          string `json:"name"`
+	State         string `json:"state"`
+	RecoveryModel string `json:"recovery_model"`
+}
+
+// LogShipping is the off-site secondary's last restore; null when log
+// shipping is not configured.
+type LogShipping struct {
+	SecondaryServer string              `json:"secondary_server"`
+	LastRestored    Optional[Timestamp] `json:"last_restored,omitzero"`
+}
+
+// Settings are the TMS server addresses stored in the database.
+type Settings struct {
+	IPv4Local string `json:"ipv4_local"`
+	IPv6Local string `json:"ipv6_local"`
+	DNSLocal  string `json:"dns_local"`
+	DNSPublic string `json:"dns_public"`
+}
+
+// Optional is a JSON value that may be absent (Set false), null (Null true)
+// or present. The difference decides between `error` and `fail`.
+type Optional[T any] struct {
+	Set   bool
+	Null  bool
+	Value T
+}
+
+// Some returns a present, non-null Optional.
+func Some[T any](v T) Optional[T] { return Optional[T]{Set: true, Value: v} }
+
+// Null returns a present null Optional.
+func Null[T any]() Optional[T] { return Optional[T]{Set: true, Null: true} }
+
+// Valid reports whether a non-null value is present.
+func (o Optional[T]) Valid() bool { return o.Set && !o.Null }
+
+// IsZero makes `omitzero` leave an absent value out when writing.
+func (o Optional[T]) IsZero() bool { return !o.Set }
+
+// UnmarshalJSON records presence; null is kept apart from absence.
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+// MarshalJSON writes null or the value.
+func (o Optional[T]) MarshalJSON() ([]byte, error) {
+	if o.Null || !o.Set {
+		return []byte("null"), nil
+	}
+	return json.Marshal(o.Value)
+}
+
+// Timestamp is an instant in db.json. RFC 3339 with or without an offset;
+// without one it is UTC (contract §4).
+type Timestamp struct{ time.Time }
+
+var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
+
+// ParseTimestamp parses the forms Timestamp accepts.
+func ParseTimestamp(s string) (Timestamp, error) {
+	for _, l := range timestampLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return Timestamp{t.UTC()}, nil
+		}
+	}
+	return Timestamp{}, fmt.Errorf("%q is not an RFC 3339 timestamp", s)
+}
+
+// UnmarshalJSON parses a timestamp string.
+func (t *Timestamp) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	p, err := ParseTimestamp(strings.TrimSpace(s))
+	if err != nil {
+		return err
+	}
+	*t = p
+	return nil
+}
+
+// MarshalJSON writes RFC 3339 UTC.
+func (t Timestamp) MarshalJSON() ([]byte, error) {
+	return json.Marshal(t.UTC().Format(time.RFC3339Nano))
+}
+
+// ParseDB decodes db.json, rejecting a wrong schema or wrong types with the
+// line and field.
+func ParseDB(data []byte) (*DBFacts, error) {
+	var f DBFacts
+	if err := decodeJSON(data, &f); err != nil {
+		return nil, err
+	}
+	if f.Schema != DBSchema {
+		return nil, fmt.Errorf("schema: got %q, want %q", f.Schema, DBSchema)
+	}
+	return &f, nil
+}

@@ -1,0 +1,148 @@
+// Package facts is the immutable record of what was gathered about a
+// deployment: each node's facts.json, web.config and data files, and the
+// database's facts (db.json or live). Rules read only this; gatherers
+// (package collect) only write it.
+package facts
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Schema identifiers of the files this package reads.
+const (
+	NodeSchema = "tmsdrift/facts/v1"
+	DBSchema   = "tmsdrift/db/v1"
+)
+
+// NodeFacts is facts.json: what the operating system says about a node.
+// Pointer and slice fields are nil when the key was absent (or null); rules
+// that need them then give `error`, never `pass`.
+type NodeFacts struct {
+	Schema       string     `json:"schema"`
+	Hostname     string     `json:"hostname,omitempty"`
+	Domain       string     `json:"domain,omitempty"`
+	PartOfDomain *bool      `json:"part_of_domain,omitempty"`
+	IPv4         []string   `json:"ipv4,omitempty"`
+	IPv6         []string   `json:"ipv6,omitempty"`
+	Time         *TimeFacts `json:"time,omitempty"`
+	TMS          *TMSFacts  `json:"tms,omitempty"`
+	Services     []Service  `json:"services"`
+	DBRTTMS      []float64  `json:"db_rtt_ms,omitempty"`
+}
+
+// TimeFacts is the Windows Time service's view of the clock.
+type TimeFacts struct {
+	Source   string   `json:"source"`
+	Synced   *bool    `json:"synced,omitempty"`
+	OffsetMS *float64 `json:"offset_ms,omitempty"`
+}
+
+// TMSFacts is what the TMS installation says about itself. Empty strings
+// mean the key was absent.
+type TMSFacts struct {
+	Version     string `json:"version,omitempty"`
+	InstallPath string `json:"install_path,omitempty"`
+	WebRoot     string `json:"web_root,omitempty"`
+	SoftwareDir string `json:"software_dir,omitempty"`
+	DBServer    string `json:"db_server,omitempty"`
+	DBName      string `json:"db_name,omitempty"`
+}
+
+// Service is one Windows service.
+type Service struct {
+	Name      string `json:"name"`
+	StartType string `json:"start_type"`
+	State     string `json:"state"`
+}
+
+// Service start types and states as facts.json spells them.
+const (
+	StartAutomatic        = "Automatic"
+	StartAutomaticDelayed = "AutomaticDelayed"
+	StartManual           = "Manual"
+	StartDisabled         = "Disabled"
+
+	StateRunning      = "Running"
+	StateStopped      = "Stopped"
+	StateStartPending = "StartPending"
+	StateStopPending  = "StopPending"
+	StatePaused       = "Paused"
+)
+
+var (
+	startTypes = []string{StartAutomatic, StartAutomaticDelayed, StartManual, StartDisabled}
+	states     = []string{StateRunning, StateStopped, StateStartPending, StateStopPending, StatePaused}
+)
+
+// ParseNode decodes facts.json. It rejects what is not the contract's form
+// (wrong schema, wrong types, unknown service start types or states) with a
+// message naming the line and field; absent keys are not errors here.
+func ParseNode(data []byte) (*NodeFacts, error) {
+	var f NodeFacts
+	if err := decodeJSON(data, &f); err != nil {
+		return nil, err
+	}
+	if f.Schema != NodeSchema {
+		return nil, fmt.Errorf("schema: got %q, want %q", f.Schema, NodeSchema)
+	}
+	for i, s := range f.Services {
+		if s.Name == "" {
+			return nil, fmt.Errorf("services[%d].name: missing", i)
+		}
+		if !oneOf(s.StartType, startTypes) {
+			return nil, fmt.Errorf("services[%d].start_type: %q is not one of %v", i, s.StartType, startTypes)
+		}
+		if !oneOf(s.State, states) {
+			return nil, fmt.Errorf("services[%d].state: %q is not one of %v", i, s.State, states)
+		}
+	}
+	return &f, nil
+}
+
+func oneOf(s string, set []string) bool {
+	for _, v := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeJSON decodes one JSON document and turns decoder errors into
+// messages with a line number and, for type errors, the field.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return describeJSONError(data, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("line %d: unexpected data after the JSON document", lineOf(data, dec.InputOffset()))
+	}
+	return nil
+}
+
+func describeJSONError(data []byte, err error) error {
+	switch e := err.(type) {
+	case *json.SyntaxError:
+		return fmt.Errorf("line %d: malformed JSON: %v", lineOf(data, e.Offset), e)
+	case *json.UnmarshalTypeError:
+		return fmt.Errorf("line %d: %s: expected %s, got JSON %s", lineOf(data, e.Offset), e.Field, e.Type, e.Value)
+	}
+	if err.Error() == "EOF" || err.Error() == "unexpected EOF" {
+		return fmt.Errorf("malformed JSON: unexpected end of file")
+	}
+	return fmt.Errorf("malformed JSON: %w", err)
+}
+
+// lineOf returns the 1-based line of byte offset off in data.
+func lineOf(data []byte, off int64) int {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	if off < 0 {
+		off = 0
+	}
+	return bytes.Count(data[:off], []byte{'\n'}) + 1
+}
