@@ -1,0 +1,94 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+)
+
+// JSON is the machine format of contract §5, the one users' scripts and
+// CI gates parse. Its keys are spelled out here, not borrowed from the
+// Report's struct tags, so a change elsewhere cannot change the contract.
+//
+// Results are written in the Report's order, which the engine makes
+// stable (catalogue order, then the inventory's node order); JSON does not
+// re-sort them, so a diff of two runs lines up.
+type JSON struct{}
+
+// NewJSON returns the JSON format. No option changes it: a machine format
+// is the same whoever runs it.
+func NewJSON(Options) *JSON { return &JSON{} }
+
+// jsonReport is contract §5, key for key.
+type jsonReport struct {
+	Schema     string       `json:"schema"`
+	Deployment string       `json:"deployment"`
+	Model      string       `json:"model"`
+	StartedAt  string       `json:"started_at"`
+	FinishedAt string       `json:"finished_at"`
+	Summary    jsonSummary  `json:"summary"`
+	Results    []jsonResult `json:"results"`
+}
+
+type jsonSummary struct {
+	Pass   int `json:"pass"`
+	Fail   int `json:"fail"`
+	Waived int `json:"waived"`
+	Error  int `json:"error"`
+}
+
+// jsonResult is one result; Node is "" for a deployment-wide result and
+// is never omitted.
+type jsonResult struct {
+	Rule     string `json:"rule"`
+	Node     string `json:"node"`
+	Status   string `json:"status"`
+	Severity string `json:"severity"`
+	Expected string `json:"expected"`
+	Observed string `json:"observed"`
+	Message  string `json:"message"`
+	Fixable  bool   `json:"fixable"`
+}
+
+// Write renders r as indented JSON followed by a newline.
+func (j *JSON) Write(w io.Writer, r *Report) error {
+	out := jsonReport{
+		Schema:     r.Schema,
+		Deployment: r.Deployment,
+		Model:      r.Model,
+		StartedAt:  rfc3339(r.StartedAt),
+		FinishedAt: rfc3339(r.FinishedAt),
+		Summary:    jsonSummary(r.Summary),
+		Results:    make([]jsonResult, len(r.Results)),
+	}
+	if out.Schema == "" {
+		out.Schema = Schema
+	}
+	for i, res := range r.Results {
+		out.Results[i] = toJSONResult(res)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	// Messages quote XML (<machineKey>); \u003c would only hinder reading.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write json report: %w", err)
+	}
+	return nil
+}
+
+func toJSONResult(res checks.Result) jsonResult {
+	return jsonResult{
+		Rule: res.Rule, Node: res.Node, Status: string(res.Status), Severity: string(res.Severity),
+		Expected: res.Expected, Observed: res.Observed, Message: res.Message, Fixable: res.Fixable,
+	}
+}
+
+// rfc3339 formats t in UTC, the contract's timestamp form; fractions of a
+// second are kept when present, so short runs keep their duration.
+func rfc3339(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
+}
