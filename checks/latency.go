@@ -1,0 +1,40 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/tmsdrift/tmsdrift/facts"
+)
+
+// Latency rule: under 10 ms between every TMS server and the SQL Server
+// (guide: Architecture Requirements: latency). Each node's own samples
+// (facts.json db_rtt_ms) are judged per node; the auditor's own measure
+// (db.json rtt_ms, or the live probe) gives the deployment result.
+
+func evalDBLatency(d *facts.Deployment) []Result {
+	max := d.Inventory.Database.MaxLatencyMS
+	want := "median round trip < " + ms(max)
+	judge := func(samples []float64, who string) Result {
+		if len(samples) == 0 {
+			return errored(want, "no round-trip samples %s", who)
+		}
+		m := median(samples)
+		obs := fmt.Sprintf("median %s (%d samples)", ms(m), len(samples))
+		if m >= max {
+			return failed(want, obs, "the database is too far away "+who)
+		}
+		return passed(want, obs)
+	}
+	out := perNode(d, func(d *facts.Deployment, n *facts.Node) (Result, bool) {
+		f, err := nodeFacts(n)
+		if err != nil {
+			return errored(want, "%v", err), true
+		}
+		return judge(f.DBRTTMS, "from this node (facts.json db_rtt_ms)"), true
+	})
+	f, err := dbFacts(d)
+	if err != nil {
+		return append(out, deployment(errored(want, "%v", err))...)
+	}
+	return append(out, deployment(judge(f.RTTMS, "from the auditor (database rtt_ms)"))...)
+}

@@ -1,0 +1,51 @@
+package checks
+
+import (
+	"github.com/tmsdrift/tmsdrift/facts"
+)
+
+// machineKey rules: every web server carries an explicit, fixed machineKey
+// and it is the approved one (guide: Set web validation key on web
+// servers). TMS upgrades erase it from web.config.
+
+func evalMachineKeyPresent(d *facts.Deployment) []Result {
+	const want = "explicit <machineKey> with fixed keys under <system.web>"
+	return perNode(d, func(d *facts.Deployment, n *facts.Node) (Result, bool) {
+		if n.WebConfigErr != nil || n.WebConfig == nil {
+			return errored(want, "web.config unavailable: %v", n.WebConfigErr), true
+		}
+		k := n.WebConfig.Key
+		switch {
+		case k == nil:
+			return failed(want, "no <machineKey>", "web.config has no <machineKey> under <system.web> (a TMS upgrade removes it)"), true
+		case !k.Fixed():
+			return failed(want, k.String(), "the machineKey is auto-generated, so each server signs differently"), true
+		}
+		return passed(want, k.String()), true
+	})
+}
+
+func evalMachineKeyMatch(d *facts.Deployment) []Result {
+	want := "the approved key"
+	if d.ApprovedKey != nil {
+		want = d.ApprovedKey.String()
+	}
+	return perNode(d, func(d *facts.Deployment, n *facts.Node) (Result, bool) {
+		if n.WebConfigErr != nil || n.WebConfig == nil {
+			return errored(want, "web.config unavailable: %v", n.WebConfigErr), true
+		}
+		k := n.WebConfig.Key
+		if k == nil {
+			return failed(want, "no <machineKey>", "web.config has no <machineKey>, so it cannot carry the approved key"), true
+		}
+		switch {
+		case d.ApprovedKeyErr != nil:
+			return errored(want, "approved key from %s unavailable: %v", d.ApprovedKeyFrom, d.ApprovedKeyErr), true
+		case d.ApprovedKey == nil:
+			return errored(want, "approved key unavailable"), true
+		case !k.Equal(*d.ApprovedKey):
+			return failed(want, k.String(), "the machineKey differs from the approved key ("+d.ApprovedKeyFrom+")"), true
+		}
+		return passed(want, k.String()), true
+	})
+}

@@ -1,0 +1,47 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tmsdrift/tmsdrift/facts"
+)
+
+// Paths rule: TMS is installed at identical paths on every node (guide:
+// Architecture Requirements: local file paths).
+
+func evalPathsIdentical(d *facts.Deployment) []Result {
+	p := d.Inventory.Paths
+	want := fmt.Sprintf("install=%s web_root=%s software=%s", p.Install, p.WebRoot, p.Software)
+	return perNode(d, func(d *facts.Deployment, n *facts.Node) (Result, bool) {
+		f, err := nodeFacts(n)
+		if err != nil {
+			return errored(want, "%v", err), true
+		}
+		if f.TMS == nil {
+			return errored(want, "facts.json lacks the tms block"), true
+		}
+		checks := []struct{ key, want, got string }{
+			{"install_path", p.Install, f.TMS.InstallPath},
+			{"web_root", p.WebRoot, f.TMS.WebRoot},
+			{"software_dir", p.Software, f.TMS.SoftwareDir},
+		}
+		var missing, exp, obs []string
+		for _, c := range checks {
+			switch {
+			case c.got == "":
+				missing = append(missing, "tms."+c.key)
+			case !samePath(c.got, c.want):
+				exp = append(exp, c.key+"="+c.want)
+				obs = append(obs, c.key+"="+c.got)
+			}
+		}
+		if len(obs) > 0 {
+			return failed(strings.Join(exp, " "), strings.Join(obs, " "), "TMS is installed at a different path on this node"), true
+		}
+		if len(missing) > 0 {
+			return errored(want, "facts.json lacks %s", strings.Join(missing, ", ")), true
+		}
+		return passed(want, fmt.Sprintf("install=%s web_root=%s software=%s", f.TMS.InstallPath, f.TMS.WebRoot, f.TMS.SoftwareDir)), true
+	})
+}

@@ -1,0 +1,53 @@
+// Package checks is the rule engine and the rule catalogue: what must hold
+// in a redundant TMS deployment, judged on a gathered facts.Deployment.
+//
+// Rules are values in one registry table (catalogue.go), one file per rule
+// family. A rule never changes the Deployment and never does I/O.
+package checks
+
+import (
+	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/inventory"
+)
+
+// Scope says what a rule judges.
+type Scope string
+
+// Scopes.
+const (
+	NodeScope       Scope = "node"
+	DeploymentScope Scope = "deployment"
+	// BothScopes: per node, and once for the deployment (db.latency: each
+	// node's round trips and the auditor's own).
+	BothScopes Scope = "node+deployment"
+)
+
+// Rule is one invariant of the catalogue. IDs are stable (contract §4).
+type Rule struct {
+	ID       string
+	Title    string
+	Severity Severity
+	Scope    Scope
+	// Models the rule applies to; on other models it gives no result.
+	Models []inventory.Model
+	// Source is the guide section the invariant comes from.
+	Source string
+	// Why paraphrases the guide's reason.
+	Why string
+	// Remediation tells an administrator how to fix a failure by hand.
+	Remediation string
+	// Fixable is true when `tmsdrift fix` has a fixer for the rule.
+	Fixable bool
+
+	eval func(d *facts.Deployment) []Result
+}
+
+// AppliesTo reports whether the rule is evaluated for model m.
+func (r *Rule) AppliesTo(m inventory.Model) bool {
+	for _, x := range r.Models {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
