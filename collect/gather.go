@@ -1,0 +1,202 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/machinekey"
+	"github.com/tmsdrift/tmsdrift/manifest"
+)
+
+// Options tune a gathering run.
+type Options struct {
+	// Now is the time of the run (waivers expire against it); zero means
+	// time.Now().
+	Now time.Time
+	// Parallel bounds how many nodes are gathered at once; 0 means a
+	// default suited to the transports.
+	Parallel int
+	// Hasher hashes customer data files for every node through one bounded
+	// pool; nil means a default Hasher without a cache.
+	Hasher *manifest.Hasher
+	// Open opens a node's Source; nil means the built-in transports.
+	Open func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (Source, error)
+}
+
+// Gather reads every node and the database of inv. Problems with a node or
+// the database are recorded in the Deployment (and become `error`
+// results); Gather itself only fails when ctx ends.
+func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts.Deployment, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4 * runtime.GOMAXPROCS(0)
+	}
+	if opts.Hasher == nil {
+		opts.Hasher = manifest.NewHasher(manifest.HasherOptions{})
+	}
+	if opts.Open == nil {
+		opts.Open = OpenSource
+	}
+	d := &facts.Deployment{Inventory: inv, Nodes: make([]*facts.Node, len(inv.Nodes)), Now: opts.Now}
+
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, opts.Parallel)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.DB = gatherDB(ctx, inv)
+	}()
+	for i := range inv.Nodes {
+		spec := &inv.Nodes[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d.Nodes[i] = gatherNode(ctx, inv, spec, opts)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d.ApprovedKey, d.ApprovedKeyFrom, d.ApprovedKeyErr = approvedKey(inv, d)
+	return d, nil
+}
+
+// OpenSource opens the built-in transport a node's inventory entry names.
+func OpenSource(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (Source, error) {
+	switch n.Transport.Kind {
+	case "dir":
+		return OpenDir(inv.Resolve(n.Transport.Path))
+	}
+	return nil, fmt.Errorf("transport %q is not available in this build", n.Transport.Kind)
+}
+
+// gatherNode reads one node; every part records its own error.
+func gatherNode(ctx context.Context, inv *inventory.Inventory, spec *inventory.Node, opts Options) *facts.Node {
+	n := &facts.Node{Spec: spec}
+	src, err := opts.Open(ctx, inv, spec)
+	if err != nil {
+		err = fmt.Errorf("node unreachable: %w", err)
+		n.FactsErr, n.WebConfigErr, n.DataErr = err, err, err
+		return n
+	}
+	defer src.Close()
+
+	raw, err := src.Facts(ctx)
+	if err == nil {
+		n.Facts, err = facts.ParseNode(raw)
+	}
+	if err != nil {
+		n.FactsErr = fmt.Errorf("facts.json: %w", err)
+	}
+
+	// Files are read at the node's own paths, falling back to the
+	// inventory's where facts lack them (contract §3).
+	webRoot, install := inv.Paths.WebRoot, inv.Paths.Install
+	if n.Facts != nil && n.Facts.TMS != nil {
+		if n.Facts.TMS.WebRoot != "" {
+			webRoot = n.Facts.TMS.WebRoot
+		}
+		if n.Facts.TMS.InstallPath != "" {
+			install = n.Facts.TMS.InstallPath
+		}
+	}
+
+	wcPath := trimSep(webRoot) + `\web.config`
+	wc, err := src.ReadFile(ctx, wcPath)
+	if err == nil {
+		var key *machinekey.Key
+		key, err = machinekey.FromWebConfig(wc)
+		n.WebConfig = &facts.WebConfig{Path: wcPath, Raw: wc, Key: key}
+	}
+	if err != nil {
+		n.WebConfig = nil
+		n.WebConfigErr = describeReadErr(wcPath, err)
+	}
+
+	if inv.Model.MultiServer() {
+		n.Data, err = src.Data(ctx, trimSep(install), inv.DataSync.Dirs, opts.Hasher)
+		if err != nil {
+			n.Data, n.DataErr = nil, err
+		}
+	}
+	return n
+}
+
+// gatherDB reads the database facts: the recorded snapshot, or the live
+// server.
+func gatherDB(ctx context.Context, inv *inventory.Inventory) facts.DB {
+	db := inv.Database
+	if db.Snapshot == "" {
+		return facts.DB{From: "$" + db.DSNEnv, Err: errors.New("live database access is not available in this build; record db.json and set database.snapshot")}
+	}
+	path := inv.Resolve(db.Snapshot)
+	out := facts.DB{From: db.Snapshot}
+	raw, err := readFile(path)
+	if err == nil {
+		out.Facts, err = facts.ParseDB(raw)
+	}
+	if err != nil {
+		out.Facts, out.Err = nil, fmt.Errorf("%s: %w", db.Snapshot, err)
+	}
+	return out
+}
+
+// approvedKey resolves the machineKey every node must carry: the key file,
+// the named node's web.config, or the first active node's.
+func approvedKey(inv *inventory.Inventory, d *facts.Deployment) (*machinekey.Key, string, error) {
+	if !inv.Model.MultiServer() {
+		return nil, "", nil
+	}
+	if f := inv.MachineKey.File; f != "" {
+		k, err := machinekey.ReadKeyFile(inv.Resolve(f))
+		return k, f, err
+	}
+	spec := inv.FirstActive()
+	if inv.MachineKey.Node != "" {
+		spec = inv.NodeByName(inv.MachineKey.Node)
+	}
+	if spec == nil {
+		return nil, "", errors.New("no node to take the key from")
+	}
+	from := "web.config of " + spec.Name
+	n := d.NodeByName(spec.Name)
+	switch {
+	case n == nil:
+		return nil, from, errors.New("node not gathered")
+	case n.WebConfigErr != nil:
+		return nil, from, n.WebConfigErr
+	case n.WebConfig == nil || n.WebConfig.Key == nil:
+		return nil, from, errors.New("it has no <machineKey>")
+	case !n.WebConfig.Key.Fixed():
+		return nil, from, errors.New("its <machineKey> has no fixed keys")
+	}
+	k := *n.WebConfig.Key
+	return &k, from, nil
+}
+
+func trimSep(p string) string {
+	for len(p) > 0 && (p[len(p)-1] == '\\' || p[len(p)-1] == '/') {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// describeReadErr gives a missing file a plain message.
+func describeReadErr(what string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s not found", what)
+	}
+	return err
+}
