@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/manifest"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+type auditFlags struct {
+	inventory string
+	format    string
+	output    string
+	failOn    string
+	verbose   bool
+	parallel  int
+	hashCache string
+}
+
+func newAuditCmd() *cobra.Command {
+	var f auditFlags
+	cmd := &cobra.Command{
+		Use:   "audit -i INVENTORY",
+		Short: "Check every rule on every node and the database, and report",
+		Long: `audit gathers the facts of every node and of the database, evaluates the
+rule catalogue and writes a report. Exit codes: 0 all pass (or waived),
+1 a failure at or above --fail-on, 2 bad input, 3 something could not be
+checked.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAudit(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (YAML)")
+	fl.StringVarP(&f.format, "format", "f", "table", "report format: "+joinNames(report.Formats()))
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to FILE instead of stdout")
+	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure that makes the exit code 1")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table: list passing results too")
+	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
+	fl.StringVar(&f.hashCache, "hash-cache", "", "remember customer file hashes in FILE between runs (keyed by path, size, mtime, ctime, inode)")
+	_ = cmd.MarkFlagRequired("inventory")
+	return cmd
+}
+
+func runAudit(cmd *cobra.Command, f auditFlags) error {
+	failOn, err := checks.ParseSeverity(f.failOn)
+	if err != nil {
+		return usage(fmt.Errorf("--fail-on: %w", err))
+	}
+	if !contains(report.Formats(), f.format) {
+		return usage(fmt.Errorf("--format: unknown format %q (want one of %s)", f.format, joinNames(report.Formats())))
+	}
+	inv, err := loadInventory(f.inventory)
+	if err != nil {
+		return err
+	}
+	hasher, cache := newHasher(cmd, f.hashCache)
+	started := time.Now()
+	d, err := collect.Gather(cmd.Context(), inv, collect.Options{Now: started, Parallel: f.parallel, Hasher: hasher})
+	if err != nil {
+		return err
+	}
+	if cache != nil {
+		if err := cache.Save(); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning: hash cache not saved:", err)
+		}
+	}
+	rep := report.New(inv.Deployment, string(inv.Model), started, time.Now(), checks.Evaluate(d))
+	opts := report.Options{FailOn: failOn, Verbose: f.verbose, Inventory: f.inventory}
+	if err := writeReport(cmd, f.format, f.output, opts, rep); err != nil {
+		return err
+	}
+	return withCode(rep.ExitCode(failOn))
+}
+
+// newHasher builds the one Hasher of a run, with the cache file if asked.
+// A cache only saves time, so a corrupt one is a warning, not an error.
+func newHasher(cmd *cobra.Command, cacheFile string) (*manifest.Hasher, *manifest.Cache) {
+	if cacheFile == "" {
+		return manifest.NewHasher(manifest.HasherOptions{}), nil
+	}
+	c, warn := manifest.LoadCache(cacheFile)
+	if warn != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", warn)
+	}
+	return manifest.NewHasher(manifest.HasherOptions{Cache: c}), c
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tmsdrift/tmsdrift/inventory"
+)
+
+func newInitCmd() *cobra.Command {
+	var model, output string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "init --model MODEL [-o inventory.yaml]",
+		Short: "Write a commented starter inventory for a redundancy model",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m := inventory.Model(model)
+			if !m.Known() {
+				return usage(fmt.Errorf("--model: unknown model %q (want one of %s)", model, modelNames()))
+			}
+			data, err := inventory.Starter(m)
+			if err != nil {
+				return err
+			}
+			if output == "" {
+				_, err := cmd.OutOrStdout().Write(data)
+				return err
+			}
+			if _, err := os.Stat(output); err == nil && !force {
+				return usage(fmt.Errorf("%s exists; use --force to overwrite it", output))
+			}
+			if err := writeFileAtomic(output, data, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s; edit it, render the node snapshots, then run: tmsdrift validate -i %s\n", output, output)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&model, "model", "", "redundancy model: "+modelNames())
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of stdout")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	_ = cmd.MarkFlagRequired("model")
+	return cmd
+}

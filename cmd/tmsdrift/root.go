@@ -1,0 +1,36 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tmsdrift",
+		Short: "Audit and fix redundant Cisco TMS deployments",
+		Long: `tmsdrift checks a redundant Cisco TelePresence Management Suite deployment
+against the TMS Server Redundancy Configuration Guide: same domain, synced
+clocks, identical paths, one machineKey, the right server addresses in the
+database, inactive standbys, one live database, synced customer files.
+
+Start with:  tmsdrift init --model manual-cutover > inventory.yaml
+Then:        tmsdrift audit -i inventory.yaml`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newAuditCmd(),
+		newValidateCmd(),
+		newRulesCmd(),
+		newExplainCmd(),
+		newInitCmd(),
+		newSchemaCmd(),
+	)
+	return root
+}
