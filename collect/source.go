@@ -7,6 +7,7 @@ package collect
 
 import (
 	"context"
+	"io"
 
 	"github.com/tmsdrift/tmsdrift/manifest"
 )
@@ -26,4 +27,26 @@ type Source interface {
 	Data(ctx context.Context, install string, dirs []string, h *manifest.Hasher) (*manifest.Manifest, error)
 	// Close releases what the source holds open.
 	Close() error
+}
+
+// Target is a Source that can also change the node: what fixers write
+// through. The dir transport changes the snapshot folder (facts.json for
+// services); live transports change the Windows server itself.
+type Target interface {
+	Source
+	// OpenFile streams a node file by its Windows path (customer files can
+	// be large). Errors wrap fs.ErrNotExist when there is no such file.
+	OpenFile(ctx context.Context, winPath string) (io.ReadCloser, error)
+	// WriteFile replaces (or creates) the file at winPath with the bytes of
+	// r, atomically: a temporary file in the same folder, flushed, then
+	// renamed over the original, keeping the original's mode (new files:
+	// 0644, folders created as needed). A failed write leaves the original
+	// untouched and no temporary file behind.
+	WriteFile(ctx context.Context, winPath string, r io.Reader) error
+	// RemoveFile deletes a file; a missing file is not an error.
+	RemoveFile(ctx context.Context, winPath string) error
+	// SetService sets a service's start type (facts.StartManual, ...) and
+	// brings it to state (facts.StateStopped or facts.StateRunning); an
+	// empty argument leaves that part as it is.
+	SetService(ctx context.Context, name, startType, state string) error
 }
