@@ -28,6 +28,10 @@ type Options struct {
 	Hasher *manifest.Hasher
 	// Open opens a node's Source; nil means the built-in transports.
 	Open func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (Source, error)
+	// LiveDB reads the database facts from the live server when the
+	// inventory names database.dsn_env; nil means live access is not
+	// wired in (every database rule is then `error`).
+	LiveDB func(ctx context.Context, inv *inventory.Inventory) facts.DB
 }
 
 // Gather reads every node and the database of inv. Problems with a node or
@@ -53,7 +57,7 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		d.DB = gatherDB(ctx, inv)
+		d.DB = gatherDB(ctx, inv, opts.LiveDB)
 	}()
 	for i := range inv.Nodes {
 		spec := &inv.Nodes[i]
@@ -136,9 +140,12 @@ func gatherNode(ctx context.Context, inv *inventory.Inventory, spec *inventory.N
 
 // gatherDB reads the database facts: the recorded snapshot, or the live
 // server.
-func gatherDB(ctx context.Context, inv *inventory.Inventory) facts.DB {
+func gatherDB(ctx context.Context, inv *inventory.Inventory, live func(context.Context, *inventory.Inventory) facts.DB) facts.DB {
 	db := inv.Database
 	if db.Snapshot == "" {
+		if live != nil {
+			return live(ctx, inv)
+		}
 		return facts.DB{From: "$" + db.DSNEnv, Err: errors.New("live database access is not available in this build; record db.json and set database.snapshot")}
 	}
 	path := inv.Resolve(db.Snapshot)
