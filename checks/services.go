@@ -12,10 +12,23 @@ import (
 // Manual (guide: Installing secondary TMS application); an active node runs
 // them and starts them automatically (guide: Recovery Methods).
 
-// isTMSService reports whether a service belongs to TMS for these rules:
-// every service whose name starts with TMS, and IIS's W3SVC.
-func isTMSService(name string) bool {
-	return len(name) >= 3 && strings.EqualFold(name[:3], "TMS") || strings.EqualFold(name, "W3SVC")
+// tmsServices returns the node's TMS services and W3SVC, or why they are
+// not known.
+func tmsServices(n *facts.Node) ([]facts.Service, error) {
+	f, err := nodeFacts(n)
+	if err != nil {
+		return nil, err
+	}
+	if f.Services == nil {
+		return nil, fmt.Errorf("facts.json lacks services")
+	}
+	var out []facts.Service
+	for _, s := range f.Services {
+		if facts.IsTMSService(s.Name) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 func describeService(s facts.Service) string {
@@ -28,20 +41,12 @@ func evalServicesStandbyInactive(d *facts.Deployment) []Result {
 		if n.Spec.Role != inventory.Standby && n.Spec.Role != inventory.OffsiteStandby {
 			return Result{}, false
 		}
-		f, err := nodeFacts(n)
+		services, err := tmsServices(n)
 		if err != nil {
 			return errored(want, "%v", err), true
 		}
-		if f.Services == nil {
-			return errored(want, "facts.json lacks services"), true
-		}
 		var bad []string
-		count := 0
-		for _, s := range f.Services {
-			if !isTMSService(s.Name) {
-				continue
-			}
-			count++
+		for _, s := range services {
 			if s.StartType != facts.StartManual || s.State != facts.StateStopped {
 				bad = append(bad, describeService(s))
 			}
@@ -49,7 +54,7 @@ func evalServicesStandbyInactive(d *facts.Deployment) []Result {
 		if len(bad) > 0 {
 			return failed(want, listLimited(bad, 8), "the standby is not inactive: it works on the database alongside the primary"), true
 		}
-		return passed(want, fmt.Sprintf("%d services Stopped/Manual", count)), true
+		return passed(want, fmt.Sprintf("%d services Stopped/Manual", len(services))), true
 	})
 }
 
@@ -59,19 +64,13 @@ func evalServicesActiveRunning(d *facts.Deployment) []Result {
 		if !n.Spec.Role.Active() {
 			return Result{}, false
 		}
-		f, err := nodeFacts(n)
+		services, err := tmsServices(n)
 		if err != nil {
 			return errored(want, "%v", err), true
 		}
-		if f.Services == nil {
-			return errored(want, "facts.json lacks services"), true
-		}
 		var bad []string
 		tms, w3svc := 0, false
-		for _, s := range f.Services {
-			if !isTMSService(s.Name) {
-				continue
-			}
+		for _, s := range services {
 			if strings.EqualFold(s.Name, "W3SVC") {
 				w3svc = true
 			} else {

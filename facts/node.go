@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Schema identifiers of the files this package reads.
@@ -70,6 +71,13 @@ const (
 	StateStopPending  = "StopPending"
 	StatePaused       = "Paused"
 )
+
+// IsTMSService reports whether a service is one the redundancy rules
+// govern: every service whose name starts with TMS, and IIS's W3SVC
+// (contract §3; names compare case-insensitively).
+func IsTMSService(name string) bool {
+	return len(name) >= 3 && strings.EqualFold(name[:3], "TMS") || strings.EqualFold(name, "W3SVC")
+}
 
 var (
 	startTypes = []string{StartAutomatic, StartAutomaticDelayed, StartManual, StartDisabled}

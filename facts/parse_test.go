@@ -154,3 +154,12 @@ func FuzzParseDB(f *testing.F) {
 		}
 	})
 }
+
+func TestIsTMSService(t *testing.T) {
+	for name, want := range map[string]bool{
+		"TMSLiveService": true, "tmsSchedulerService": true, "W3SVC": true, "w3svc": true,
+		"TMS": true, "Spooler": false, "W32Time": false, "TM": false, "": false, "xTMSLive": false,
+	} {
+		assert.Equal(t, want, IsTMSService(name), name)
+	}
+}
