@@ -34,4 +34,4 @@ if [ -x /usr/bin/time ]; then
 else
 	echo "peak memory: install GNU time (apt-get install time) to measure max RSS"
 fi
-printf 'results: %s\n' "$(grep -o '"summary": {[^}]*}' "$work/report.json" | tr -d '\n')"
+printf 'results: %s\n' "$(tr -d ' \n' < "$work/report.json" | grep -o '"summary":{[^}]*}')"
