@@ -20,7 +20,7 @@ func evalAddressesMatch(d *facts.Deployment) []Result {
 	}
 	s := f.Settings
 	if s == nil {
-		return deployment(errored(want, "database facts lack the address settings"))
+		return deployment(errored(want, "%s", f.Lacks("settings")))
 	}
 	fields := []struct {
 		key, want, got string
@@ -57,7 +57,7 @@ func evalAddressesPublicDNS(d *facts.Deployment) []Result {
 		return deployment(errored(want, "%v", err))
 	}
 	if f.Settings == nil {
-		return deployment(errored(want, "database facts lack the address settings"))
+		return deployment(errored(want, "%s", f.Lacks("settings")))
 	}
 	if strings.TrimSpace(f.Settings.DNSPublic) == "" {
 		return deployment(failed(want, `dns_public=""`, "public systems cannot reach TMS: no public DNS name is set in the database"))

@@ -23,11 +23,11 @@ func evalDBBackupRecent(d *facts.Deployment) []Result {
 	}
 	switch {
 	case !f.LastFullBackup.Set:
-		return deployment(errored(want, "database facts lack last_full_backup"))
+		return deployment(errored(want, "%s", f.Lacks("last_full_backup")))
 	case f.LastFullBackup.Null:
 		return deployment(failed(want, "never backed up", "no full backup of "+d.Inventory.Database.Name+" was ever taken"))
 	case f.ObservedAt == nil:
-		return deployment(errored(want, "database facts lack observed_at"))
+		return deployment(errored(want, "%s", f.Lacks("observed_at")))
 	}
 	age := f.ObservedAt.Sub(f.LastFullBackup.Value.Time)
 	obs := fmt.Sprintf("last full backup %s (%s before observation)", f.LastFullBackup.Value.UTC().Format(time.RFC3339), hours(age))
@@ -47,15 +47,15 @@ func evalDBLogShippingLag(d *facts.Deployment) []Result {
 	ls := f.LogShipping
 	switch {
 	case !ls.Set:
-		return deployment(errored(want, "database facts lack log_shipping"))
+		return deployment(errored(want, "%s", f.Lacks("log_shipping")))
 	case ls.Null:
 		return deployment(failed(want, "log shipping not configured", "there is no off-site copy of the database"))
 	case !ls.Value.LastRestored.Set:
-		return deployment(errored(want, "database facts lack log_shipping.last_restored"))
+		return deployment(errored(want, "%s", f.Lacks("log_shipping.last_restored")))
 	case ls.Value.LastRestored.Null:
 		return deployment(failed(want, "never restored on "+quoted(ls.Value.SecondaryServer), "the secondary has not restored any log backup"))
 	case f.ObservedAt == nil:
-		return deployment(errored(want, "database facts lack observed_at"))
+		return deployment(errored(want, "%s", f.Lacks("observed_at")))
 	}
 	lag := f.ObservedAt.Sub(ls.Value.LastRestored.Value.Time)
 	obs := fmt.Sprintf("last restore on %s %s (%s before observation)", quoted(ls.Value.SecondaryServer),

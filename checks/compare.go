@@ -82,6 +82,15 @@ func median(samples []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
+// p95 is the nearest-rank 95th percentile: the sample below which 95 % of
+// the round trips fall. It shows spikes the median hides; rules judge the
+// median.
+func p95(samples []float64) float64 {
+	s := append([]float64(nil), samples...)
+	sort.Float64s(s)
+	return s[int(math.Ceil(0.95*float64(len(s))))-1]
+}
+
 // ms formats a duration in milliseconds without float noise.
 func ms(v float64) string {
 	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64) + " ms"

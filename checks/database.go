@@ -84,7 +84,7 @@ func evalDBSeparateServer(d *facts.Deployment) []Result {
 		return deployment(errored(want, "%v", dbErr))
 	}
 	if f.Server == nil || f.Server.Name == "" {
-		return deployment(errored(want, "database facts lack server.name"))
+		return deployment(errored(want, "%s", f.Lacks("server.name")))
 	}
 	return deployment(passed(want, strings.Join(servers, ", ")))
 }
@@ -96,7 +96,7 @@ func evalDBEdition(d *facts.Deployment) []Result {
 		return deployment(errored(want, "%v", err))
 	}
 	if f.Server == nil || f.Server.Edition == "" {
-		return deployment(errored(want, "database facts lack server.edition"))
+		return deployment(errored(want, "%s", f.Lacks("server.edition")))
 	}
 	e := strings.ToLower(f.Server.Edition)
 	for _, bad := range []string{"express", "msde", "desktop engine"} {
@@ -114,7 +114,7 @@ func evalDBMixedAuth(d *facts.Deployment) []Result {
 		return deployment(errored(want, "%v", err))
 	}
 	if f.Server == nil || f.Server.IntegratedSecurityOnly == nil {
-		return deployment(errored(want, "database facts lack server.integrated_security_only"))
+		return deployment(errored(want, "%s", f.Lacks("server.integrated_security_only")))
 	}
 	if *f.Server.IntegratedSecurityOnly {
 		return deployment(failed(want, "Windows authentication only", "SQL logins are refused"))
@@ -130,7 +130,7 @@ func evalDBClustered(d *facts.Deployment) []Result {
 	}
 	s := f.Server
 	if s == nil {
-		return deployment(errored(want, "database facts lack the server block"))
+		return deployment(errored(want, "%s", f.Lacks("server")))
 	}
 	known := func(b *bool) string {
 		if b == nil {
@@ -158,7 +158,7 @@ func tmsDatabase(d *facts.Deployment, want string) (*facts.DatabaseFacts, []Resu
 	name := d.Inventory.Database.Name
 	switch {
 	case !f.Database.Set:
-		return nil, deployment(errored(want, "database facts lack the database block"))
+		return nil, deployment(errored(want, "%s", f.Lacks("database")))
 	case f.Database.Null:
 		return nil, deployment(failed(want, "no database "+name, "database "+name+" does not exist"))
 	case !strings.EqualFold(f.Database.Value.Name, name):

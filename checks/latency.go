@@ -14,12 +14,16 @@ import (
 func evalDBLatency(d *facts.Deployment) []Result {
 	max := d.Inventory.Database.MaxLatencyMS
 	want := "median round trip < " + ms(max)
-	judge := func(samples []float64, who string) Result {
+	judge := func(samples []float64, who string, connectMS *float64) Result {
 		if len(samples) == 0 {
 			return errored(want, "no round-trip samples %s", who)
 		}
 		m := median(samples)
-		obs := fmt.Sprintf("median %s (%d samples)", ms(m), len(samples))
+		obs := fmt.Sprintf("median %s, p95 %s (%d samples", ms(m), ms(p95(samples)), len(samples))
+		if connectMS != nil {
+			obs += "; connection set-up " + ms(*connectMS)
+		}
+		obs += ")"
 		if m >= max {
 			return failed(want, obs, "the database is too far away "+who)
 		}
@@ -30,11 +34,11 @@ func evalDBLatency(d *facts.Deployment) []Result {
 		if err != nil {
 			return errored(want, "%v", err), true
 		}
-		return judge(f.DBRTTMS, "from this node (facts.json db_rtt_ms)"), true
+		return judge(f.DBRTTMS, "from this node (facts.json db_rtt_ms)", nil), true
 	})
 	f, err := dbFacts(d)
 	if err != nil {
 		return append(out, deployment(errored(want, "%v", err))...)
 	}
-	return append(out, deployment(judge(f.RTTMS, "from the auditor (database rtt_ms)"))...)
+	return append(out, deployment(judge(f.RTTMS, "from the auditor (database rtt_ms)", f.ConnectMS))...)
 }

@@ -19,9 +19,33 @@ type DBFacts struct {
 	LogShipping    Optional[LogShipping]   `json:"log_shipping,omitzero"`
 	Settings       *Settings               `json:"settings,omitempty"`
 	RTTMS          []float64               `json:"rtt_ms,omitempty"`
+	// ConnectMS is how long the live probe took to open its connection
+	// (TCP, pre-login, login), in milliseconds: kept apart from rtt_ms so a
+	// slow login does not pass for a slow network. Optional extension of
+	// db.json; absent in recorded files that predate it.
+	ConnectMS *float64 `json:"connect_ms,omitempty"`
 	// ObservedAt is the server's clock when the facts were read: every age
 	// is measured against it, so a recorded snapshot judges the same later.
 	ObservedAt *Timestamp `json:"observed_at,omitempty"`
+	// Unknown says, by db.json key (last_full_backup, settings, ...), why a
+	// key the probe should have filled is absent: the database refused that
+	// one question (a permission, a missing table). The rules that need the
+	// key give `error` and show the reason. Optional extension of db.json.
+	Unknown map[string]string `json:"unknown,omitempty"`
+}
+
+// Lacks explains an absent db.json key for an `error` result: "database
+// facts lack KEY", with the reason the probe recorded when there is one.
+// A reason recorded for a block (server) covers its keys (server.edition).
+func (f *DBFacts) Lacks(key string) string {
+	why := f.Unknown[key]
+	if block, _, nested := strings.Cut(key, "."); why == "" && nested {
+		why = f.Unknown[block]
+	}
+	if why != "" {
+		return "database facts lack " + key + ": " + why
+	}
+	return "database facts lack " + key
 }
 
 // ServerFacts are SERVERPROPERTY values.

@@ -36,6 +36,15 @@ func (inv *Inventory) ApplyDefaults() {
 	if db.MaxLogShippingLagMinutes == 0 {
 		db.MaxLogShippingLagMinutes = DefaultMaxLogShippingLagMinutes
 	}
+	if db.ConnectTimeoutSeconds == 0 {
+		db.ConnectTimeoutSeconds = DefaultConnectTimeoutSeconds
+	}
+	if db.QueryTimeoutSeconds == 0 {
+		db.QueryTimeoutSeconds = DefaultQueryTimeoutSeconds
+	}
+	if db.LatencySamples == 0 {
+		db.LatencySamples = DefaultLatencySamples
+	}
 	p := &inv.Paths
 	if p.Install == "" {
 		p.Install = DefaultInstall

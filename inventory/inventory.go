@@ -131,6 +131,37 @@ type Database struct {
 	MaxLatencyMS             float64 `yaml:"max_latency_ms,omitempty" json:"max_latency_ms,omitempty" jsonschema:"minimum=0,default=10"`
 	MaxBackupAgeHours        float64 `yaml:"max_backup_age_hours,omitempty" json:"max_backup_age_hours,omitempty" jsonschema:"minimum=0,default=26"`
 	MaxLogShippingLagMinutes float64 `yaml:"max_log_shipping_lag_minutes,omitempty" json:"max_log_shipping_lag_minutes,omitempty" jsonschema:"minimum=0,default=60"`
+	// The keys below only matter for live access (dsn_env).
+	OffsiteDSNEnv         string   `yaml:"offsite_dsn_env,omitempty" json:"offsite_dsn_env,omitempty"`
+	ConnectTimeoutSeconds float64  `yaml:"connect_timeout_seconds,omitempty" json:"connect_timeout_seconds,omitempty" jsonschema:"minimum=0,default=5"`
+	QueryTimeoutSeconds   float64  `yaml:"query_timeout_seconds,omitempty" json:"query_timeout_seconds,omitempty" jsonschema:"minimum=0,default=15"`
+	LatencySamples        int      `yaml:"latency_samples,omitempty" json:"latency_samples,omitempty" jsonschema:"minimum=0,maximum=1000,default=20"`
+	Settings              Settings `yaml:"settings,omitempty" json:"settings,omitempty"`
+}
+
+// Settings say how the live probe reads, and a fixer writes, the TMS
+// server addresses in the tmsng database. The tmsng schema is not public
+// and differs between TMS versions, so the statements are the operator's
+// to set; omitted ones take the defaults of collect/sqlserver, which match
+// the reference schema of tmsdrift's test server, not a verified TMS
+// release (docs/database.md).
+type Settings struct {
+	// Query returns rows of (name, value); it runs in the DSN's database.
+	Query string `yaml:"query,omitempty" json:"query,omitempty"`
+	// Update changes one setting; it must use the parameters @name and
+	// @value, never values pasted into its text.
+	Update string `yaml:"update,omitempty" json:"update,omitempty"`
+	// Names maps each address key to the setting name Query returns.
+	Names SettingNames `yaml:"names,omitempty" json:"names,omitempty"`
+}
+
+// SettingNames are the names under which the database stores each TMS
+// server address (the rows Settings.Query returns).
+type SettingNames struct {
+	IPv4Local string `yaml:"ipv4_local,omitempty" json:"ipv4_local,omitempty"`
+	IPv6Local string `yaml:"ipv6_local,omitempty" json:"ipv6_local,omitempty"`
+	DNSLocal  string `yaml:"dns_local,omitempty" json:"dns_local,omitempty"`
+	DNSPublic string `yaml:"dns_public,omitempty" json:"dns_public,omitempty"`
 }
 
 // Node is one TMS server.
@@ -152,6 +183,15 @@ type Transport struct {
 	// never written in the inventory.
 	UserEnv     string `yaml:"user_env,omitempty" json:"user_env,omitempty"`
 	PasswordEnv string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
+	// The keys below are for the live transports (inventory/transport.go,
+	// docs/transports.md).
+	Auth               string  `yaml:"auth,omitempty" json:"auth,omitempty" jsonschema:"enum=ntlm,enum=basic,enum=ntlm-encrypted,enum=key,enum=password"`
+	CAFile             string  `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	InsecureSkipVerify bool    `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	KnownHosts         string  `yaml:"known_hosts,omitempty" json:"known_hosts,omitempty"`
+	KeyFile            string  `yaml:"key_file,omitempty" json:"key_file,omitempty"`
+	PassphraseEnv      string  `yaml:"passphrase_env,omitempty" json:"passphrase_env,omitempty"`
+	TimeoutSeconds     float64 `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" jsonschema:"minimum=0,default=300"`
 }
 
 // Waiver accepts a known failure until a date.
@@ -197,6 +237,10 @@ const (
 	DefaultMaxBackupAgeHours        = 26
 	DefaultMaxLogShippingLagMinutes = 60
 	DefaultDatabaseName             = "tmsng"
+	DefaultConnectTimeoutSeconds    = 5
+	DefaultQueryTimeoutSeconds      = 15
+	DefaultLatencySamples           = 20
+	MaxLatencySamples               = 1000
 )
 
 // NodeByName returns the node called name (case-insensitively, as Windows

@@ -44,6 +44,7 @@ func TestLoadContractExample(t *testing.T) {
 		Database: Database{
 			DSNEnv: "TMSDRIFT_DSN", Server: `sql01.acme.local\TMS`, Name: "tmsng",
 			MaxLatencyMS: 10, MaxBackupAgeHours: 26, MaxLogShippingLagMinutes: 60,
+			ConnectTimeoutSeconds: 5, QueryTimeoutSeconds: 15, LatencySamples: 20,
 		},
 		Nodes: []Node{
 			{Name: "tms01", Role: Primary, Address: "10.10.0.11", Transport: Transport{Kind: "dir", Path: "nodes/tms01"}},
@@ -64,6 +65,7 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	assert.Equal(t, Database{
 		Snapshot: "db.json", Server: "sql01", Name: "tmsng",
 		MaxLatencyMS: 10, MaxBackupAgeHours: 26, MaxLogShippingLagMinutes: 60,
+		ConnectTimeoutSeconds: 5, QueryTimeoutSeconds: 15, LatencySamples: 20,
 	}, inv.Database)
 	assert.Equal(t, Paths{
 		Install:  `C:\Program Files\TANDBERG\TMS`,
@@ -154,8 +156,9 @@ func TestValidateBuiltInCode(t *testing.T) {
 // TestApplyDefaultsKeepsSetValues: only zero values are filled.
 func TestApplyDefaultsKeepsSetValues(t *testing.T) {
 	inv := &Inventory{
-		Time:     TimeLimits{MaxOffsetMS: 250},
-		Database: Database{Name: "tmsng_lab", MaxLatencyMS: 5, MaxBackupAgeHours: 48, MaxLogShippingLagMinutes: 15},
+		Time: TimeLimits{MaxOffsetMS: 250},
+		Database: Database{Name: "tmsng_lab", MaxLatencyMS: 5, MaxBackupAgeHours: 48, MaxLogShippingLagMinutes: 15,
+			ConnectTimeoutSeconds: 0.5, QueryTimeoutSeconds: 2, LatencySamples: 3},
 		DataSync: DataSync{Dirs: []string{`wwwTMS\Data\Logo`}},
 		Paths:    Paths{Install: `D:\TMS`, WebRoot: `D:\web`, Software: `D:\sw`},
 	}

@@ -125,6 +125,7 @@ func validateTransport(inv *Inventory, ps *problems, at string, t Transport) {
 	}
 	envRef(ps, at+".user_env", t.UserEnv, "TMS_USER")
 	envRef(ps, at+".password_env", t.PasswordEnv, "TMS_PASSWORD")
+	validateLiveTransport(inv, ps, at, t)
 }
 
 // snapshotFolder reports a dir transport whose folder is not there: the
@@ -211,6 +212,31 @@ func validateDatabase(inv *Inventory, ps *problems) {
 	limit(ps, "database.max_latency_ms", db.MaxLatencyMS, DefaultMaxLatencyMS)
 	limit(ps, "database.max_backup_age_hours", db.MaxBackupAgeHours, DefaultMaxBackupAgeHours)
 	limit(ps, "database.max_log_shipping_lag_minutes", db.MaxLogShippingLagMinutes, DefaultMaxLogShippingLagMinutes)
+	validateLiveDatabase(inv, ps)
+}
+
+// validateLiveDatabase checks the keys of live database access: the
+// secondary's DSN variable, the time bounds, the settings statements.
+func validateLiveDatabase(inv *Inventory, ps *problems) {
+	db := inv.Database
+	envRef(ps, "database.offsite_dsn_env", db.OffsiteDSNEnv, "TMSDRIFT_DR_DSN")
+	if db.OffsiteDSNEnv != "" && inv.Model.Known() && inv.Model != Offsite {
+		ps.add("database.offsite_dsn_env", "only model %q has a log-shipping secondary; remove this key", Offsite)
+	}
+	limit(ps, "database.connect_timeout_seconds", db.ConnectTimeoutSeconds, DefaultConnectTimeoutSeconds)
+	limit(ps, "database.query_timeout_seconds", db.QueryTimeoutSeconds, DefaultQueryTimeoutSeconds)
+	if db.LatencySamples < 0 || db.LatencySamples > MaxLatencySamples {
+		ps.add("database.latency_samples", "must be between 1 and %d (omit it for the default, %d)", MaxLatencySamples, DefaultLatencySamples)
+	}
+	if q := db.Settings.Query; q != "" && strings.TrimSpace(q) == "" {
+		ps.add("database.settings.query", "must be a SELECT returning rows of (name, value), or omitted for the default")
+	}
+	if u := db.Settings.Update; u != "" {
+		lower := strings.ToLower(u)
+		if !strings.Contains(lower, "@name") || !strings.Contains(lower, "@value") {
+			ps.add("database.settings.update", "must use the parameters @name and @value (values are never pasted into the statement), e.g. UPDATE dbo.NetworkSettings SET Value = @value WHERE Name = @name")
+		}
+	}
 }
 
 // validateWaivers checks each waiver; an expired waiver is not bad input
