@@ -52,6 +52,7 @@ var catalogue = []*Rule{
 		Source:      "Set web validation key on web servers",
 		Why:         "ASP.NET signs and encrypts session and authentication data with the machineKey. With auto-generated keys each node signs differently, so users moved between nodes (NLB, failover) get errors. TMS upgrades erase the key from web.config.",
 		Remediation: "Restore the approved <machineKey> under <system.web> in the node's web.config (`tmsdrift fix --only machinekey.present --apply`), or copy it from another node with IIS Manager > Machine Key.",
+		Fixable:     true,
 		eval:        evalMachineKeyPresent,
 	},
 	{
@@ -59,6 +60,7 @@ var catalogue = []*Rule{
 		Source:      "Set web validation key on web servers",
 		Why:         "Every web server of the deployment must carry the same validation and decryption keys and algorithms; a node with a different key rejects what the others issued.",
 		Remediation: "Write the approved key (inventory `machine_key:`) into the node's web.config (`tmsdrift fix --only machinekey.match --apply`) and recycle the TMS application pool.",
+		Fixable:     true,
 		eval:        evalMachineKeyMatch,
 	},
 	{
@@ -66,13 +68,15 @@ var catalogue = []*Rule{
 		Source:      "Set primary TMS address",
 		Why:         "Managed systems send feedback and phone-book requests to the TMS address stored in the database. It must name the primary server (or the NLB virtual address); a TMS upgrade overwrites the IPv4 address with the upgraded server's own.",
 		Remediation: "In TMS: Administrative Tools > Configuration > Network Settings, set the TMS server addresses to the inventory's `addresses:` (`tmsdrift fix --only addresses.match --apply`).",
+		Fixable:     true,
 		eval:        evalAddressesMatch,
 	},
 	{
 		ID: "addresses.public-dns", Title: "Public DNS address is set", Severity: High, Scope: DeploymentScope, Models: allModels,
 		Source:      "IP Addresses vs. DNS hostnames",
 		Why:         "Systems behind a firewall or on the internet reach TMS by its public host name; without one in the database they cannot reach it after a failover.",
-		Remediation: "Set 'TMS Server Fully Qualified Host Name or IP Address' for public systems in Network Settings to `addresses.dns_public`.",
+		Remediation: "Set 'TMS Server Fully Qualified Host Name or IP Address' for public systems in Network Settings to `addresses.dns_public` (`tmsdrift fix --only addresses.public-dns --apply`).",
+		Fixable:     true,
 		eval:        evalAddressesPublicDNS,
 	},
 	{
@@ -80,6 +84,7 @@ var catalogue = []*Rule{
 		Source:      "Installing secondary TMS application",
 		Why:         "Only one TMS server may work on the database at a time. A warm standby keeps its TMS services and IIS stopped and set to Manual, or it schedules, polls and writes alongside the primary.",
 		Remediation: "On the standby: set every TMS* service and W3SVC to Manual and stop them (`tmsdrift fix --only services.standby-inactive --apply`, or services.msc).",
+		Fixable:     true,
 		eval:        evalServicesStandbyInactive,
 	},
 	{
@@ -87,6 +92,7 @@ var catalogue = []*Rule{
 		Source:      "Recovery Methods",
 		Why:         "A primary or pool member serves users only while its TMS services and IIS run; after a cutover they must be set to Automatic so a reboot does not take the deployment down.",
 		Remediation: "On the node: set every TMS* service and W3SVC to Automatic and start them (`tmsdrift fix --only services.active-running --apply`).",
+		Fixable:     true,
 		eval:        evalServicesActiveRunning,
 	},
 	{
@@ -178,6 +184,7 @@ var catalogue = []*Rule{
 		Source:      "TMS Customer file synchronization",
 		Why:         "Customer files (software packages, logos, templates, sounds) are kept on each server's disk, not in the database; the guide requires them copied between nodes so a failover serves the same files.",
 		Remediation: "Copy the master's customer folders to the node (robocopy /MIR from the master, or `tmsdrift fix --only data.synced --apply`), and keep a scheduled synchronisation running.",
+		Fixable:     true,
 		eval:        evalDataSynced,
 	},
 }

@@ -34,8 +34,8 @@ var tableColumns = []struct {
 	{"Severity", 8},
 	{"Rule", 25},
 	{"Node", 12},
-	{"Expected", 21},
-	{"Observed / message", 29},
+	{"Expected", 23},
+	{"Observed / message", 27},
 }
 
 // proseWidth is where the text below the table wraps.

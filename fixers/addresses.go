@@ -1,0 +1,110 @@
+package fixers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/facts"
+)
+
+// planAddresses sets the TMS server addresses in the database to the
+// inventory's (guide: "Set primary TMS address"; a TMS upgrade overwrites
+// the IPv4 address): addresses.match sets every value that differs,
+// addresses.public-dns sets dns_public when it is empty. Both rules make
+// one change, written as one unit through the SettingsStore.
+func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]Change, []Skipped, error) {
+	rules := rulesOn(failing, "")
+	if len(rules) == 0 {
+		return nil, nil, nil
+	}
+	var skipped []Skipped
+	skip := func(reason string) ([]Change, []Skipped, error) {
+		for _, r := range rules {
+			skipped = append(skipped, Skipped{Rule: r, Reason: reason})
+		}
+		return nil, skipped, nil
+	}
+	store := in.opts.Settings
+	if store == nil {
+		reason := "the database cannot be changed from here"
+		if in.opts.SettingsUnavailable != nil {
+			reason += ": " + in.opts.SettingsUnavailable.Error()
+		}
+		return skip(reason)
+	}
+	db := in.d.DB.Facts
+	if db == nil || db.Settings == nil {
+		return skip("the database's address settings are unknown")
+	}
+	a := in.d.Inventory.Addresses
+	want := facts.Settings{IPv4Local: a.IPv4Local, IPv6Local: a.IPv6Local, DNSLocal: a.DNSLocal, DNSPublic: a.DNSPublic}
+	before := *db.Settings
+	after := before
+	var fields []string
+	set := func(name, value string) {
+		for _, f := range fields {
+			if f == name {
+				return
+			}
+		}
+		fields = append(fields, name)
+		*field(&after, name) = value
+	}
+	for _, r := range rules {
+		switch r {
+		case "addresses.match":
+			for _, name := range settingsFields {
+				w := getField(want, name)
+				if !sameAddress(name, w, getField(before, name)) {
+					set(name, strings.TrimSpace(w))
+				}
+			}
+		case "addresses.public-dns":
+			if in.d.Inventory.PublicSystems && strings.TrimSpace(before.DNSPublic) == "" {
+				set("dns_public", strings.TrimSpace(want.DNSPublic))
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return nil, nil, nil
+	}
+	// Keep the contract's order whatever the rules' order was.
+	ordered := make([]string, 0, len(fields))
+	for _, name := range settingsFields {
+		for _, f := range fields {
+			if f == name {
+				ordered = append(ordered, name)
+			}
+		}
+	}
+	op := &SettingsOp{Fields: ordered, Before: before, After: after}
+	detail, err := store.Describe(ctx, op)
+	if err != nil {
+		return skip("cannot prepare the change: " + err.Error())
+	}
+	var parts []string
+	for _, name := range ordered {
+		parts = append(parts, fmt.Sprintf("%s %q -> %q", name, getField(before, name), getField(after, name)))
+	}
+	return []Change{{
+		Rules:    rules,
+		Kind:     KindDatabase,
+		Object:   store.Name(),
+		Action:   Set,
+		Summary:  "set " + strings.Join(parts, ", ") + " in " + store.Name(),
+		Detail:   detail,
+		Settings: op,
+	}}, nil, nil
+}
+
+// sameAddress compares a settings value as addresses.match does: IP
+// addresses exactly, DNS names ignoring case, surrounding blanks ignored.
+func sameAddress(name, a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if strings.HasPrefix(name, "dns_") {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}

@@ -1,0 +1,233 @@
+package fixers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// DocumentSchema identifies the JSON that fix, post-upgrade and rollback
+// print (docs/fixing.md).
+const DocumentSchema = "tmsdrift/fix/v1"
+
+// Document is what fix, post-upgrade and rollback report: the plan, what
+// the run did to each node, and how the fixed rules stand in the audit
+// taken afterwards.
+type Document struct {
+	Command    string
+	Deployment string
+	Model      string
+	// Applied is false for a plan only (nothing changed).
+	Applied    bool
+	RollbackOf string
+	Plan       *Plan
+	Outcome    *Outcome // nil when nothing was applied
+	Verdicts   []Verdict
+	// ApplyHint is the command line that applies a plan ("" for none).
+	ApplyHint string
+}
+
+// WriteText renders doc for a terminal. Diffs and statements are shown
+// with secrets as fingerprints (as the plan holds them).
+func WriteText(w io.Writer, doc *Document) error {
+	var b strings.Builder
+	p := doc.Plan
+	switch {
+	case doc.RollbackOf != "" && p.Empty():
+		fmt.Fprintf(&b, "Rollback of run %s: nothing to put back (everything is as it was before the run).\n", doc.RollbackOf)
+	case doc.RollbackOf != "":
+		fmt.Fprintf(&b, "Rollback of run %s: %s\n", doc.RollbackOf, countChanges(p.Changes))
+	case p.Empty():
+		fmt.Fprintf(&b, "Nothing tmsdrift can change on %s.\n", doc.Deployment)
+	default:
+		fmt.Fprintf(&b, "Plan for %s (%s): %s\n", doc.Deployment, doc.Model, countChanges(p.Changes))
+	}
+	writeChanges(&b, p.Changes)
+	if len(p.Skipped) > 0 {
+		b.WriteString("\nNot fixed here:\n")
+		for _, s := range p.Skipped {
+			fmt.Fprintf(&b, "  %s%s: %s\n", s.Rule, nodeSuffix(s.Node), s.Reason)
+		}
+	}
+	if len(p.Manual) > 0 {
+		b.WriteString("\nNo tool can fix these; by hand:\n")
+		for _, m := range p.Manual {
+			fmt.Fprintf(&b, "  %s%s: %s\n", m.Rule, nodeSuffix(m.Node), m.Remediation)
+		}
+	}
+	if o := doc.Outcome; o != nil {
+		fmt.Fprintf(&b, "\nRun %s (backups and manifest in %s):\n", o.Run, o.RunDir)
+		for _, n := range o.Nodes {
+			label := n.Node
+			if label == "" {
+				label = "database"
+			}
+			st := string(n.Status)
+			if doc.RollbackOf != "" && n.Status == Fixed {
+				st = "put back"
+			}
+			fmt.Fprintf(&b, "  %-12s %-9s %s", label, st, plural(len(n.Changes), "change"))
+			if n.Error != "" {
+				fmt.Fprintf(&b, ": %s", n.Error)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if len(doc.Verdicts) > 0 {
+		b.WriteString("\nAfter the fix:\n")
+		for _, v := range doc.Verdicts {
+			fmt.Fprintf(&b, "  %-6s %s%s", v.Status, v.Rule, nodeSuffix(v.Node))
+			if v.Left != "" {
+				fmt.Fprintf(&b, ": still %s", v.Left)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if !doc.Applied && !p.Empty() && doc.ApplyHint != "" {
+		fmt.Fprintf(&b, "\nNothing was changed. To apply: %s\n", doc.ApplyHint)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeChanges lists changes by node, with their details indented.
+func writeChanges(b *strings.Builder, changes []Change) {
+	last := "\x00"
+	for _, c := range changes {
+		if c.Node != last {
+			label := c.Node
+			if label == "" {
+				label = "database"
+			}
+			fmt.Fprintf(b, "\n%s\n", label)
+			last = c.Node
+		}
+		fmt.Fprintf(b, "  %s %s %s  [%s]\n", c.Action, c.Kind, c.Object, strings.Join(c.Rules, ", "))
+		fmt.Fprintf(b, "    %s\n", c.Summary)
+		for _, line := range strings.SplitAfter(strings.TrimRight(c.Detail, "\n"), "\n") {
+			if line != "" {
+				fmt.Fprintf(b, "    %s", strings.TrimRight(line, "\n")+"\n")
+			}
+		}
+	}
+}
+
+func nodeSuffix(node string) string {
+	if node == "" {
+		return ""
+	}
+	return " " + node
+}
+
+// countChanges is "3 changes on tms02, tms03 and the database".
+func countChanges(changes []Change) string {
+	var where []string
+	db := false
+	for _, c := range changes {
+		switch {
+		case c.Node == "":
+			db = true
+		case len(where) == 0 || where[len(where)-1] != c.Node:
+			where = append(where, c.Node)
+		}
+	}
+	if db {
+		where = append(where, "the database")
+	}
+	return plural(len(changes), "change") + " on " + joinAnd(where)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func joinAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return "nothing"
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// jsonChange is one change in the JSON document.
+type jsonChange struct {
+	Node    string   `json:"node"`
+	Kind    Kind     `json:"kind"`
+	Object  string   `json:"object"`
+	Action  Action   `json:"action"`
+	Rules   []string `json:"rules"`
+	Summary string   `json:"summary"`
+	Detail  string   `json:"detail,omitempty"`
+	Before  State    `json:"before"`
+	After   State    `json:"after"`
+}
+
+type jsonManual struct {
+	Rule        string `json:"rule"`
+	Node        string `json:"node"`
+	Remediation string `json:"remediation"`
+}
+
+type jsonSkipped struct {
+	Rule   string `json:"rule"`
+	Node   string `json:"node"`
+	Reason string `json:"reason"`
+}
+
+type jsonDocument struct {
+	Schema     string          `json:"schema"`
+	Command    string          `json:"command"`
+	Deployment string          `json:"deployment"`
+	Model      string          `json:"model,omitempty"`
+	Applied    bool            `json:"applied"`
+	Run        string          `json:"run,omitempty"`
+	RunDir     string          `json:"run_dir,omitempty"`
+	RollbackOf string          `json:"rollback_of,omitempty"`
+	Changes    []jsonChange    `json:"changes"`
+	Skipped    []jsonSkipped   `json:"skipped"`
+	Manual     []jsonManual    `json:"manual"`
+	Nodes      []NodeOutcome   `json:"nodes"`
+	Verdicts   []Verdict       `json:"verdicts"`
+	Audit      json.RawMessage `json:"audit,omitempty"`
+}
+
+// WriteJSON renders doc as the tmsdrift/fix/v1 JSON document; audit, when
+// given, is the JSON report (tmsdrift/report/v1) of the audit the document
+// rests on: after the fix when applied, else the one the plan came from.
+func WriteJSON(w io.Writer, doc *Document, audit json.RawMessage) error {
+	out := jsonDocument{
+		Schema: DocumentSchema, Command: doc.Command, Deployment: doc.Deployment, Model: doc.Model,
+		Applied: doc.Applied, RollbackOf: doc.RollbackOf,
+		Changes: []jsonChange{}, Skipped: []jsonSkipped{}, Manual: []jsonManual{},
+		Nodes: []NodeOutcome{}, Verdicts: doc.Verdicts, Audit: audit,
+	}
+	if out.Verdicts == nil {
+		out.Verdicts = []Verdict{}
+	}
+	for _, c := range doc.Plan.Changes {
+		out.Changes = append(out.Changes, jsonChange{Node: c.Node, Kind: c.Kind, Object: c.Object, Action: c.Action,
+			Rules: c.Rules, Summary: c.Summary, Detail: c.Detail, Before: expectedBefore(&c), After: afterState(&c)})
+	}
+	for _, s := range doc.Plan.Skipped {
+		out.Skipped = append(out.Skipped, jsonSkipped(s))
+	}
+	for _, m := range doc.Plan.Manual {
+		out.Manual = append(out.Manual, jsonManual(m))
+	}
+	if o := doc.Outcome; o != nil {
+		out.Run, out.RunDir, out.Nodes = o.Run, o.RunDir, o.Nodes
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write fix report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package fixers
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+)
+
+// Fixing then rolling back gives back every file byte for byte, the
+// database values (db.json) included, on the labs with something to fix.
+func TestFixThenRollbackRestoresEverything(t *testing.T) {
+	for _, lab := range []string{"post-upgrade", "standby-awake", "data-drift", "machinekey-drift", "single-drift"} {
+		t.Run(lab, func(t *testing.T) {
+			inv := copyLab(t, lab)
+			dir := filepath.Dir(inv)
+			orig := readTree(t, dir)
+			runs := t.TempDir()
+			a := audit(t, inv)
+			p := plan(t, a, Options{Prune: true})
+			require.NotEmpty(t, p.Changes)
+			out := apply(t, a, p, runs, nil)
+			require.True(t, out.Complete(), "%+v", out.Nodes)
+			assert.NotEqual(t, orig, readTree(t, dir), "the fix changed something")
+
+			rb, back, err := Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)})
+			require.NoError(t, err)
+			assert.True(t, rb.Complete())
+			assert.Equal(t, out.Run, rb.RollbackOf)
+			assert.Len(t, back.Changes, len(p.Changes))
+			assertSameTree(t, orig, readTree(t, dir))
+
+			// The run is marked; "last" does not roll it back twice.
+			_, err = ResolveRun(runs, "last")
+			assert.ErrorContains(t, err, "rolled back already")
+			_, _, err = Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: out.Run, Inventory: a.inv, Settings: store(a.inv)})
+			assert.ErrorContains(t, err, "rolled back already")
+		})
+	}
+}
+
+func TestRollbackRefusesWhatChangedSinceTheRunUnlessForced(t *testing.T) {
+	_, inv := twoBrokenNodes(t)
+	dir := filepath.Dir(inv)
+	orig := readTree(t, dir)
+	runs := t.TempDir()
+	a := audit(t, inv)
+	out := apply(t, a, plan(t, a, Options{}), runs, nil)
+	require.True(t, out.Complete())
+
+	// An operator edits tms02's web.config after the fix.
+	wc := filepath.Join(dir, "nodes/tms02", webConfig)
+	edited := append(must(os.ReadFile(wc)), "<!-- later edit -->\r\n"...)
+	require.NoError(t, os.WriteFile(wc, edited, 0o644))
+	fixed := readTree(t, dir)
+
+	req := RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)}
+	_, _, err := Rollback(testContext(t), req)
+	var refused *RefusedError
+	require.True(t, errors.As(err, &refused), "%v", err)
+	require.Len(t, refused.Conflicts, 1)
+	assert.Equal(t, "tms02", refused.Conflicts[0].Node)
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assertSameTree(t, fixed, readTree(t, dir))
+	runsNow, err := ListRuns(runs)
+	require.NoError(t, err)
+	assert.Len(t, runsNow, 1, "a refused rollback leaves no run behind")
+
+	// --force puts it back, keeping the later edit in its own run folder.
+	req.Force = true
+	rb, _, err := Rollback(testContext(t), req)
+	require.NoError(t, err)
+	assert.True(t, rb.Complete())
+	assertSameTree(t, orig, readTree(t, dir))
+	j, err := OpenJournal(runs, rb.Run)
+	require.NoError(t, err)
+	defer j.Close()
+	var saved bool
+	for _, r := range j.Manifest().Changes {
+		if r.Node == "tms02" && r.Kind == KindFile && r.Before.Backup != "" {
+			data, err := os.ReadFile(filepath.Join(j.Dir(), filepath.FromSlash(r.Before.Backup)))
+			require.NoError(t, err)
+			saved = saved || string(data) == string(edited)
+		}
+	}
+	assert.True(t, saved, "what --force overwrote is in the rollback's run folder")
+
+	// And the rollback itself can be rolled back: the fix is back, edit
+	// included.
+	_, _, err = Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: rb.Run, Inventory: a.inv, Settings: store(a.inv)})
+	require.NoError(t, err)
+	assertSameTree(t, fixed, readTree(t, dir))
+}
+
+func TestRollbackSkipsWhatIsAlreadyBack(t *testing.T) {
+	inv := copyLab(t, "standby-awake")
+	dir := filepath.Dir(inv)
+	orig := readTree(t, dir)
+	runs := t.TempDir()
+	a := audit(t, inv)
+	out := apply(t, a, plan(t, a, Options{}), runs, nil)
+	require.True(t, out.Complete())
+	// Someone put tms02's facts back by hand.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nodes/tms02/facts.json"), []byte(orig["nodes/tms02/facts.json"]), 0o644))
+
+	_, back, err := Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)})
+	require.NoError(t, err)
+	for _, c := range back.Changes {
+		assert.NotEqual(t, "tms02", c.Node, "nothing to put back on tms02")
+	}
+	assertSameTree(t, orig, readTree(t, dir))
+}
+
+func TestResolveRun(t *testing.T) {
+	runs := t.TempDir()
+	_, err := ResolveRun(runs, "last")
+	assert.ErrorContains(t, err, "no fix run")
+	_, err = ResolveRun(runs, "20261125T020000Z-000000")
+	assert.ErrorContains(t, err, "no run 20261125T020000Z-000000")
+
+	// A folder with a broken manifest is an error, not skipped.
+	require.NoError(t, os.MkdirAll(filepath.Join(runs, "20261125T020000Z-abcdef"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(runs, "20261125T020000Z-abcdef", "manifest.json"), []byte("{"), 0o600))
+	_, err = ResolveRun(runs, "last")
+	assert.ErrorContains(t, err, "manifest.json")
+}
+
+func TestVerifySaysWhatIsLeft(t *testing.T) {
+	p := &Plan{
+		Changes: []Change{{Node: "tms02", Rules: []string{"machinekey.present", "machinekey.match"}}},
+		Skipped: []Skipped{{Rule: "data.synced", Node: "tms03", Reason: "kept"}},
+	}
+	after := []checks.Result{
+		{Rule: "machinekey.present", Node: "tms02", Status: checks.Pass},
+		{Rule: "machinekey.match", Node: "tms02", Status: checks.Fail, Observed: "key=sha256:aaa", Message: "differs"},
+		{Rule: "data.synced", Node: "tms03", Status: checks.Fail, Observed: "1 extra: a.txt"},
+	}
+	assert.Equal(t, []Verdict{
+		{Rule: "machinekey.present", Node: "tms02", Status: checks.Pass},
+		{Rule: "machinekey.match", Node: "tms02", Status: checks.Fail, Left: "key=sha256:aaa; differs"},
+		{Rule: "data.synced", Node: "tms03", Status: checks.Fail, Left: "1 extra: a.txt"},
+	}, Verify(p, after))
+}

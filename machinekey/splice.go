@@ -1,0 +1,430 @@
+package machinekey
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/beevik/etree"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Splice returns raw, a web.config, with k as its effective machineKey and
+// every other byte as it was: byte order mark, line endings, indentation,
+// comments, attribute order and quoting, <location> blocks. A TMS upgrade
+// rewrites web.config and drops the key; putting it back must not turn a
+// one-line restore into a whole-file diff that an operator cannot review,
+// and etree's own writer re-spells the file (docs: "etree on web.config").
+//
+// When the file has an effective <machineKey> (see FromWebConfig), only the
+// values of its validationKey, decryptionKey, validation and decryption
+// attributes change, each keeping its quote character; an attribute k sets
+// that the element lacks is appended. Otherwise a <machineKey> element is
+// added as the last child of /configuration/system.web, indented like that
+// element's first child and on its own line when the children are on theirs;
+// a self-closing <system.web/> is opened to hold it, and a file without
+// <system.web> gets one. Splicing a file that already carries k returns it
+// unchanged.
+//
+// raw must be well-formed (UTF-8 or UTF-16, as FromWebConfig reads): a file
+// that is not is never rewritten. k must have fixed keys. Errors never quote
+// key material. The result holds the keys: never print it.
+func Splice(raw []byte, k Key) ([]byte, error) {
+	if !k.Fixed() {
+		return nil, fmt.Errorf("splice machineKey: the key has no fixed keys (validationKey=%s decryptionKey=%s)",
+			describeKeyValue(k.ValidationKey), describeKeyValue(k.DecryptionKey))
+	}
+	doc, err := parseXML(raw, "web.config", false)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := textEncodingOf(raw)
+	if err != nil {
+		return nil, err
+	}
+	text, spans := raw, doc.spans
+	if enc.utf16 {
+		// Offsets are only known for the decoded text: splice that, then
+		// encode it again, which gives back the original bytes everywhere
+		// else (checked by encode).
+		if text, spans, err = utf16Spans(raw, doc); err != nil {
+			return nil, err
+		}
+	}
+	out, err := spliceText(text, doc, spans, k)
+	if err != nil {
+		return nil, err
+	}
+	if enc.utf16 {
+		if out, err = enc.encode(raw, text, out); err != nil {
+			return nil, err
+		}
+	}
+	// The spliced file must say what was asked; anything else is a bug
+	// here, and a wrong key in production is worse than no fix.
+	got, err := FromWebConfig(out)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("splice machineKey: the result does not parse: %w", err)
+	case got == nil || !got.Fixed() || !got.Equal(k):
+		return nil, errors.New("splice machineKey: the result does not carry the key")
+	}
+	return out, nil
+}
+
+// spliceText does Splice on UTF-8 text whose elements sit at spans.
+func spliceText(text []byte, doc *document, spans map[*etree.Element]span, k Key) ([]byte, error) {
+	spanOf := func(el *etree.Element) (span, error) {
+		s, ok := spans[el]
+		if !ok {
+			return span{}, errors.New("splice machineKey: element position unknown")
+		}
+		return s, nil
+	}
+	mk, err := effectiveMachineKey(doc.tree)
+	if err != nil {
+		return nil, err
+	}
+	if mk != nil {
+		s, err := spanOf(mk)
+		if err != nil {
+			return nil, err
+		}
+		return setAttributes(text, s, k)
+	}
+	root := doc.tree.Root()
+	element := Element(k)
+	if sw := firstChildNamed(root, elemSystemWeb); sw != nil {
+		s, err := spanOf(sw)
+		if err != nil {
+			return nil, err
+		}
+		return insertChild(text, s, func(_, _, _ string) string { return element }), nil
+	}
+	s, err := spanOf(root)
+	if err != nil {
+		return nil, err
+	}
+	return insertChild(text, s, func(indent, unit, nl string) string {
+		return "<" + elemSystemWeb + ">" + nl + indent + unit + element + nl + indent + "</" + elemSystemWeb + ">"
+	}), nil
+}
+
+// setAttributes rewrites the key attributes of the start tag at s.
+func setAttributes(text []byte, s span, k Key) ([]byte, error) {
+	tag := text[s.start:s.startTagEnd]
+	attrs, insertAt, err := scanStartTag(tag)
+	if err != nil {
+		return nil, err
+	}
+	n := k.Normalized()
+	want := []struct{ name, value, normalized string }{
+		{attrValidationKey, k.ValidationKey, n.ValidationKey},
+		{attrDecryptionKey, k.DecryptionKey, n.DecryptionKey},
+		{attrValidation, k.Validation, n.Validation},
+		{attrDecryption, k.Decryption, n.Decryption},
+	}
+	type edit struct {
+		from, to int
+		with     string
+	}
+	var edits []edit
+	var appended strings.Builder
+	for _, w := range want {
+		a, ok := attrs[w.name]
+		switch {
+		case ok:
+			// An attribute the key leaves out takes the IIS default, so
+			// an existing one is set to the default rather than removed.
+			v := w.value
+			if v == "" {
+				v = w.normalized
+			}
+			if escapeAttr(v, a.quote) != string(tag[a.valueStart:a.valueEnd]) {
+				edits = append(edits, edit{a.valueStart, a.valueEnd, escapeAttr(v, a.quote)})
+			}
+		case w.value != "":
+			appended.WriteString(" " + w.name + `="` + escapeAttr(w.value, '"') + `"`)
+		}
+	}
+	if appended.Len() > 0 {
+		edits = append(edits, edit{insertAt, insertAt, appended.String()})
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].from < edits[j].from })
+	var b bytes.Buffer
+	b.Grow(len(text) + 256)
+	b.Write(text[:s.start])
+	last := 0
+	for _, e := range edits {
+		b.Write(tag[last:e.from])
+		b.WriteString(e.with)
+		last = e.to
+	}
+	b.Write(tag[last:])
+	b.Write(text[s.startTagEnd:])
+	return b.Bytes(), nil
+}
+
+// attrPos is where one attribute's value sits in a start tag.
+type attrPos struct {
+	valueStart, valueEnd int // tag[valueStart:valueEnd] is the value, quotes excluded
+	quote                byte
+}
+
+// scanStartTag finds the unprefixed attributes of a well-formed start tag
+// ("<name a='1' b=\"2\" />") and the offset just after the last attribute
+// (or the name), where a new attribute goes.
+func scanStartTag(tag []byte) (map[string]attrPos, int, error) {
+	bad := errors.New("splice machineKey: cannot read the <machineKey> start tag")
+	i := 1 // past "<"
+	for i < len(tag) && !isXMLSpace(tag[i]) && tag[i] != '/' && tag[i] != '>' {
+		i++
+	}
+	insertAt := i
+	attrs := map[string]attrPos{}
+	for {
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) {
+			return nil, 0, bad
+		}
+		if tag[i] == '/' || tag[i] == '>' {
+			return attrs, insertAt, nil
+		}
+		nameStart := i
+		for i < len(tag) && !isXMLSpace(tag[i]) && tag[i] != '=' {
+			i++
+		}
+		name := string(tag[nameStart:i])
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] != '=' {
+			return nil, 0, bad
+		}
+		i++
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || (tag[i] != '"' && tag[i] != '\'') {
+			return nil, 0, bad
+		}
+		quote := tag[i]
+		end := bytes.IndexByte(tag[i+1:], quote)
+		if end < 0 {
+			return nil, 0, bad
+		}
+		pos := attrPos{valueStart: i + 1, valueEnd: i + 1 + end, quote: quote}
+		if !strings.Contains(name, ":") {
+			attrs[name] = pos
+		}
+		i = pos.valueEnd + 1
+		insertAt = i
+	}
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// singleQuoteEscaper escapes a value for a single-quoted attribute, as
+// attrEscaper does for a double-quoted one.
+var singleQuoteEscaper = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;",
+	"\t", "&#x9;", "\n", "&#xA;", "\r", "&#xD;",
+)
+
+// escapeAttr escapes v for an attribute quoted with quote.
+func escapeAttr(v string, quote byte) string {
+	if quote == '\'' {
+		return singleQuoteEscaper.Replace(v)
+	}
+	return attrEscaper.Replace(v)
+}
+
+// insertChild adds child(indent, unit, newline) as the last child of the
+// element at s; indent is the child's own indentation, unit one level more,
+// for a child that spans lines. The child is indented like the element's first child (one level
+// deeper than the element when it has none), and goes on its own line when
+// the element's content starts on a new line. A self-closing element is
+// opened. The newline is the file's own (CRLF when the file uses it).
+func insertChild(text []byte, s span, child func(indent, unit, nl string) string) []byte {
+	nl := "\n"
+	if bytes.Contains(text, []byte("\r\n")) {
+		nl = "\r\n"
+	}
+	own := lineIndent(text, s.start)
+	unit := indentUnit(text, s.start, own)
+	inner := own + unit
+
+	var b bytes.Buffer
+	b.Grow(len(text) + 512)
+	if s.startTagEnd == s.end { // <system.web ... />
+		open := bytes.TrimRight(text[s.start:s.startTagEnd-2], " \t\r\n")
+		name := elementName(text[s.start:s.startTagEnd])
+		b.Write(text[:s.start])
+		b.Write(open)
+		b.WriteString(">" + nl + inner + child(inner, unit, nl) + nl + own + "</" + name + ">")
+		b.Write(text[s.end:])
+		return b.Bytes()
+	}
+	endTag := s.start + bytes.LastIndex(text[s.start:s.end], []byte("</"))
+	content := text[s.startTagEnd:endTag]
+	lead := content[:len(content)-len(bytes.TrimLeft(content, " \t\r\n"))]
+	if len(lead) == len(content) { // no children: only whitespace, or nothing
+		b.Write(text[:s.startTagEnd])
+		b.WriteString(nl + inner + child(inner, unit, nl))
+		if len(content) == 0 || !bytes.ContainsAny(content, "\n") {
+			b.WriteString(nl + own)
+		}
+		b.Write(text[s.startTagEnd:])
+		return b.Bytes()
+	}
+	// Copy the whitespace that precedes the first child: a line break and
+	// its indentation, or the spacing of a one-line element.
+	sep := string(lead)
+	if i := strings.LastIndexAny(sep, "\n"); i >= 0 {
+		sep = nl + sep[i+1:]
+	}
+	childIndent := strings.TrimLeft(sep, "\r\n")
+	at := endTag - (len(content) - len(bytes.TrimRight(content, " \t\r\n")))
+	b.Write(text[:at])
+	b.WriteString(sep + child(childIndent, unit, nl))
+	b.Write(text[at:])
+	return b.Bytes()
+}
+
+// elementName returns the name in a start tag.
+func elementName(tag []byte) string {
+	i := 1
+	for i < len(tag) && !isXMLSpace(tag[i]) && tag[i] != '/' && tag[i] != '>' {
+		i++
+	}
+	return string(tag[1:i])
+}
+
+// lineIndent returns the whitespace between the start of the line holding
+// offset at and at, or "" when something else precedes at on its line.
+func lineIndent(text []byte, at int) string {
+	i := at
+	for i > 0 && (text[i-1] == ' ' || text[i-1] == '\t') {
+		i--
+	}
+	if i > 0 && text[i-1] != '\n' {
+		return ""
+	}
+	return string(text[i:at])
+}
+
+// indentUnit guesses one level of indentation: how much deeper the element
+// at offset at (indented by own) is than the nearest earlier line that opens
+// an element less indented, else the file's first indentation (a tab, or the
+// smallest run of spaces), else a tab.
+func indentUnit(text []byte, at int, own string) string {
+	if lineStart := at - len(own); own != "" && lineStart > 0 {
+		lines := bytes.Split(text[:lineStart], []byte("\n"))
+		for i := len(lines) - 1; i >= 0; i-- {
+			line := bytes.TrimRight(lines[i], "\r")
+			trimmed := bytes.TrimLeft(line, " \t")
+			if len(trimmed) == 0 || trimmed[0] != '<' || bytes.HasPrefix(trimmed, []byte("</")) || bytes.HasPrefix(trimmed, []byte("<!")) {
+				continue
+			}
+			indent := string(line[:len(line)-len(trimmed)])
+			if len(indent) < len(own) {
+				if strings.HasPrefix(own, indent) {
+					return own[len(indent):]
+				}
+				break
+			}
+		}
+	}
+	smallest := ""
+	for _, line := range bytes.Split(text, []byte("\n")) {
+		switch {
+		case bytes.HasPrefix(line, []byte("\t")):
+			return "\t"
+		case bytes.HasPrefix(line, []byte(" ")):
+			n := len(line) - len(bytes.TrimLeft(line, " "))
+			if n < len(bytes.TrimRight(line, "\r")) && (smallest == "" || n < len(smallest)) {
+				smallest = strings.Repeat(" ", n)
+			}
+		}
+	}
+	if smallest != "" {
+		return smallest
+	}
+	return "\t"
+}
+
+// textEncoding is how a web.config's bytes encode its text.
+type textEncoding struct {
+	utf16  bool
+	endian unicode.Endianness
+	bom    bool
+}
+
+// textEncodingOf tells UTF-8 from UTF-16 the way decodeText does.
+func textEncodingOf(raw []byte) (textEncoding, error) {
+	switch {
+	case bytes.HasPrefix(raw, bomUTF8):
+		return textEncoding{}, nil
+	case bytes.HasPrefix(raw, bomUTF16LE):
+		return textEncoding{utf16: true, endian: unicode.LittleEndian, bom: true}, nil
+	case bytes.HasPrefix(raw, bomUTF16BE):
+		return textEncoding{utf16: true, endian: unicode.BigEndian, bom: true}, nil
+	case bytes.HasPrefix(raw, []byte("<\x00?\x00")):
+		return textEncoding{utf16: true, endian: unicode.LittleEndian}, nil
+	case bytes.HasPrefix(raw, []byte("\x00<\x00?")):
+		return textEncoding{utf16: true, endian: unicode.BigEndian}, nil
+	}
+	return textEncoding{}, nil
+}
+
+// encode writes spliced (UTF-8) back in the file's UTF-16 form, after
+// checking that the untouched text encodes to exactly the original bytes
+// (an unpaired surrogate would not, and would be changed silently).
+func (e textEncoding) encode(raw, text, spliced []byte) ([]byte, error) {
+	policy := unicode.IgnoreBOM
+	if e.bom {
+		policy = unicode.UseBOM
+	}
+	encode := func(b []byte) ([]byte, error) {
+		return unicode.UTF16(e.endian, policy).NewEncoder().Bytes(b)
+	}
+	again, err := encode(text)
+	if err != nil || !bytes.Equal(again, raw) {
+		return nil, errors.New("splice machineKey: web.config's UTF-16 does not encode back to the same bytes; not rewritten")
+	}
+	out, err := encode(spliced)
+	if err != nil {
+		return nil, fmt.Errorf("splice machineKey: encode UTF-16: %w", err)
+	}
+	return out, nil
+}
+
+// utf16Spans decodes a UTF-16 web.config and finds the element positions in
+// the decoded text, which parseXML leaves out for transcoded files.
+func utf16Spans(raw []byte, doc *document) ([]byte, map[*etree.Element]span, error) {
+	text, _, _, err := decodeText(raw, "web.config")
+	if err != nil {
+		return nil, nil, err
+	}
+	// The declaration names UTF-16 while the text is now UTF-8: parseXML
+	// has checked it already, so any label is accepted here.
+	anyCharset := func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	list, err := checkWellFormed(text, "web.config", false, anyCharset)
+	if err != nil {
+		return nil, nil, err
+	}
+	elements := descendantElements(&doc.tree.Element)
+	if len(elements) != len(list) {
+		return nil, nil, errors.New("splice machineKey: element positions do not match the tree")
+	}
+	spans := make(map[*etree.Element]span, len(list))
+	for i, el := range elements {
+		spans[el] = list[i]
+	}
+	return text, spans, nil
+}
