@@ -5,7 +5,7 @@ DEMO_LAB  ?= fixtures/labs/post-upgrade
 PKGS      := ./...
 FUZZTIME  ?= 10s
 
-.PHONY: all build test lint vet fmt-check demo bench fuzz clean
+.PHONY: all build test lint vet fmt-check demo bench fuzz clean test-windows build-windows
 
 all: build
 
@@ -20,7 +20,16 @@ test: lint
 		echo "go test $(PKGS) (no cgo: without -race)"; $(GO) test -count=1 $(PKGS); \
 	fi
 
-lint: fmt-check vet
+lint: fmt-check vet build-windows
+
+## build-windows: the Windows binary builds (the local transport is Windows-only code).
+build-windows:
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/tmsdrift
+
+## test-windows: the Windows build of the local transport, run for real under Wine
+## (needs: apt-get install wine64 gcc-mingw-w64-x86-64-win32; see fixtures/wine/exec.sh).
+test-windows:
+	GOOS=windows GOARCH=amd64 $(GO) test -count=1 -exec $(CURDIR)/fixtures/wine/exec.sh ./collect/local/
 
 vet:
 	$(GO) vet $(PKGS)
@@ -30,13 +39,15 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## demo: build and audit a drifted lab (exit 1 is the expected verdict).
+## demo: build, then audit a drifted lab: nodes from its snapshot folders, the
+## database read live from a TDS test server on 127.0.0.1 (exit 1 is the verdict).
 demo: build
-	@echo "\$$ tmsdrift audit -i $(DEMO_LAB)/inventory.yaml"
-	@./$(BIN) audit -i $(DEMO_LAB)/inventory.yaml; code=$$?; \
-	echo; echo "exit code $$code (0 all pass, 1 failures, 2 bad input, 3 could not check)"; \
-	echo "Next: ./$(BIN) explain machinekey.present   |   ./$(BIN) audit -i $(DEMO_LAB)/inventory.yaml --format markdown"; \
-	test $$code -le 3
+	@$(GO) run ./fixtures/demo -lab $(DEMO_LAB) -bin ./$(BIN)
+	@echo
+	@echo "Next:"
+	@echo "  ./$(BIN) explain machinekey.present                          # what a rule checks, why, how to fix"
+	@echo "  ./$(BIN) fix -i $(DEMO_LAB)/inventory.yaml     # the fix plan (changes nothing)"
+	@echo "  ./$(BIN) audit -i $(DEMO_LAB)/inventory.yaml --format markdown"
 
 ## bench: Go benchmarks (the 1,000-node audit, hashing); bench/ has the data-sync comparison script.
 bench:

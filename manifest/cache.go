@@ -29,12 +29,17 @@ const cacheHeader = "tmsdrift/hashcache/v1"
 const racyWindow = 2 * time.Second
 
 // Cache remembers the SHA-256 of files by absolute path and stamp (size,
-// mtime, ctime, inode, device; size and mtime only on systems without
-// ctime), so nightly audits of unchanged data only stat the files. Any
-// doubt means hashing: a stamp that differs, a file changed within
-// racyWindow of its hash, a file that changed while it was read. It is
-// off unless the caller makes one; one Cache may serve several Hashers
-// and concurrent Hash calls.
+// mtime, ctime, inode, device), so nightly audits of unchanged data only
+// stat the files. ctime is in the key because user space cannot set it:
+// copy tools, unpackers, touch and os.Chtimes restore mtime at will, but
+// any write (and the Chtimes itself) moves ctime to "now", so a file
+// rewritten with the same size and its old mtime restored still misses.
+// Where the system gives no ctime (Windows) the key falls back to path,
+// size and mtime, which such a rewrite fools; use no cache there if that
+// matters. Any doubt means hashing: a stamp that differs, a file changed
+// within racyWindow of its hash, a file that changed while it was read.
+// It is off unless the caller makes one; one Cache may serve several
+// Hashers and concurrent Hash calls.
 type Cache struct {
 	path string
 	now  func() time.Time // the clock for racyWindow; tests move it

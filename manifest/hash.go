@@ -69,7 +69,8 @@ type Stats struct {
 	Bytes     int64 // bytes read and hashed
 }
 
-// NewHasher makes a Hasher.
+// NewHasher makes a Hasher; make one per run and share it between the
+// nodes, so that its Workers bound the whole run.
 func NewHasher(opts HasherOptions) *Hasher {
 	n := opts.Workers
 	if n <= 0 {

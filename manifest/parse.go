@@ -33,12 +33,18 @@ func Parse(data []byte, installPath string) (*Manifest, error) {
 	var head struct {
 		Schema string          `json:"schema"`
 		Files  json.RawMessage `json:"files"`
+		Error  string          `json:"error"`
 	}
 	if err := decodeOne(data, &head); err != nil {
 		return nil, err
 	}
 	if head.Schema != Schema {
 		return nil, fmt.Errorf("schema: got %q, want %q", head.Schema, Schema)
+	}
+	if head.Error != "" && head.Files == nil {
+		// A recorded failure (tmsdrift collect): the data folders could
+		// not be read, which must stay an error offline, not "no files".
+		return nil, &RecordedError{Reason: head.Error}
 	}
 	if !bytes.HasPrefix(head.Files, []byte("{")) {
 		return nil, errors.New(`"files": missing or not an object (an empty manifest has "files": {})`)
@@ -74,6 +80,27 @@ func Parse(data []byte, installPath string) (*Manifest, error) {
 		}
 	}
 	return m, nil
+}
+
+// RecordedError is a manifest.json that records why the data folders
+// could not be read (`{"schema": ..., "error": "..."}`, written by
+// WriteError): data.synced is then `error` offline as it was live.
+type RecordedError struct{ Reason string }
+
+func (e *RecordedError) Error() string {
+	return "the data folders could not be read when this snapshot was recorded: " + e.Reason
+}
+
+// WriteError writes a manifest.json recording that the data folders could
+// not be read, and why.
+func WriteError(w io.Writer, reason string) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Schema string `json:"schema"`
+		Error  string `json:"error"`
+	}{Schema, reason})
 }
 
 // parseFiles reads the "files" object, dec being just before its `{`.

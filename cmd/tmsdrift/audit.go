@@ -8,6 +8,8 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/manifest"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -62,7 +64,9 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	}
 	hasher, cache := newHasher(cmd, f.hashCache)
 	started := time.Now()
-	d, err := collect.Gather(cmd.Context(), inv, collect.Options{Now: started, Parallel: f.parallel, Hasher: hasher})
+	prog := liveProgress(cmd.ErrOrStderr(), inv)
+	d, err := collect.Gather(cmd.Context(), inv, collect.Options{Now: started, Parallel: f.parallel, Hasher: hasher, Open: prog.wrap(transports.Open), LiveDB: sqlserver.Gather})
+	prog.finish()
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,8 @@ clocks, identical paths, one machineKey, the right server addresses in the
 database, inactive standbys, one live database, synced customer files.
 
 Start with:  tmsdrift init --model manual-cutover > inventory.yaml
-Then:        tmsdrift audit -i inventory.yaml`,
+Then:        tmsdrift audit -i inventory.yaml
+Fix:         tmsdrift fix -i inventory.yaml (a plan; --apply to change)`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -31,6 +32,12 @@ Then:        tmsdrift audit -i inventory.yaml`,
 		newExplainCmd(),
 		newInitCmd(),
 		newSchemaCmd(),
+		newCollectCmd(),
+		newSnapshotCmd(),
+		newFixCmd(),
+		newPostUpgradeCmd(),
+		newRollbackCmd(),
+		newKeygenCmd(),
 	)
 	return root
 }

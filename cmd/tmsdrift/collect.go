@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/local"
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
+	"github.com/tmsdrift/tmsdrift/collect/record"
+	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
+	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+type collectFlags struct {
+	inventory  string
+	output     string
+	local      bool
+	parallel   int
+	showScript string
+}
+
+func newCollectCmd() *cobra.Command {
+	var f collectFlags
+	cmd := &cobra.Command{
+		Use:   "collect -i INVENTORY -o DIR | --local -o DIR",
+		Short: "Record live nodes (and the database) as a snapshot to audit offline",
+		Long: `collect reads every node of the inventory through its transport (local,
+winrm, ssh) and the database, and writes what it read as a snapshot
+deployment in DIR: inventory.yaml (nodes on the dir transport), db.json, and
+nodes/<node>/ with facts.json, web.config under fs/ and manifest.json (the
+size and SHA-256 of every customer data file instead of copies).
+"tmsdrift audit -i DIR/inventory.yaml" then gives the live verdict offline.
+
+--local records the machine tmsdrift runs on (a Windows TMS server) as one
+node folder, e.g. from a scheduled task into a share:
+  tmsdrift collect --local -i inventory.yaml -o \\files\tms\nodes\tms01
+
+--show-script prints the PowerShell the winrm and ssh transports run on a
+node (collector.ps1, read-only; read-file.ps1, write-file.ps1,
+remove-file.ps1 and set-service.ps1 for fixes), for review.
+
+An existing DIR is replaced only if it holds a previous snapshot.
+Exit codes: 0 everything read; 2 bad input; 3 some node or the database
+could not be read (the snapshot is written, with NOTES.txt saying what is
+missing, and audits to error for it).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("show-script") {
+				return showScript(cmd.OutOrStdout(), f.showScript)
+			}
+			if f.output == "" {
+				return usage(errors.New("collect: -o DIR is required"))
+			}
+			if f.local {
+				return runCollectLocal(cmd, f)
+			}
+			if f.inventory == "" {
+				return usage(errors.New("collect: -i INVENTORY is required (or --local)"))
+			}
+			return runCollect(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (YAML)")
+	fl.StringVarP(&f.output, "output", "o", "", "folder to write the snapshot to")
+	fl.BoolVar(&f.local, "local", false, "record this machine (a Windows TMS server) as one node folder")
+	fl.IntVar(&f.parallel, "parallel", 8, "nodes collected at once")
+	fl.StringVar(&f.showScript, "show-script", "", "print an embedded PowerShell script (default collector.ps1) and exit")
+	fl.Lookup("show-script").NoOptDefVal = "collector.ps1"
+	return cmd
+}
+
+// showScript prints one embedded script with its SHA-256, or lists them.
+func showScript(w io.Writer, name string) error {
+	scripts := psscript.Scripts()
+	text, ok := scripts[name]
+	if !ok {
+		names := make([]string, 0, len(scripts))
+		for n := range scripts {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return usage(fmt.Errorf("--show-script: no script %q (scripts: %s)", name, strings.Join(names, ", ")))
+	}
+	if name == "collector.ps1" {
+		fmt.Fprintf(w, "# SHA-256 of this script: %s\n", psscript.CollectorSHA256())
+	}
+	_, err := io.WriteString(w, text)
+	return err
+}
+
+func runCollect(cmd *cobra.Command, f collectFlags) error {
+	if f.parallel < 1 {
+		return usage(errors.New("--parallel must be at least 1"))
+	}
+	inv, err := loadInventory(f.inventory)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	prog := newProgress(cmd.ErrOrStderr(), len(inv.Nodes))
+	rec := record.NewRecorder(prog.wrap(transports.Open))
+	d, err := collect.Gather(cmd.Context(), inv, collect.Options{
+		Now: started, Parallel: f.parallel, Open: rec.Open, LiveDB: sqlserver.Gather,
+	})
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	err = replaceDir(f.output, "inventory.yaml", func(tmp string) error { return rec.Write(tmp, d, started) })
+	if err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	problems := collectProblems(d, rec)
+	for _, p := range problems {
+		fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: could not read", p)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "recorded %d nodes and the database in %s (%s); audit it with: tmsdrift audit -i %s\n",
+		len(inv.Nodes), f.output, time.Since(started).Round(time.Millisecond), filepath.Join(f.output, "inventory.yaml"))
+	if len(problems) > 0 {
+		return withCode(report.ExitErrored)
+	}
+	return nil
+}
+
+// collectProblems lists what could not be read, node by node.
+func collectProblems(d *facts.Deployment, rec *record.Recorder) []string {
+	var out []string
+	for _, n := range d.Nodes {
+		if r := rec.Node(n.Spec.Name); r != nil && len(r.Problems) > 0 {
+			out = append(out, fmt.Sprintf("%s: %s", n.Spec.Name, strings.Join(r.Problems, "; ")))
+		}
+	}
+	if d.DB.Err != nil {
+		out = append(out, fmt.Sprintf("the database: %v", d.DB.Err))
+	}
+	return out
+}
+
+// runCollectLocal records this machine as one node folder.
+func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
+	inv := &inventory.Inventory{Model: inventory.ManualCutover}
+	if f.inventory != "" {
+		var err error
+		if inv, err = loadInventory(f.inventory); err != nil {
+			return err
+		}
+	}
+	inv.ApplyDefaults()
+	host, _ := os.Hostname()
+	spec := &inventory.Node{Name: host, Role: inventory.Primary, Transport: inventory.Transport{Kind: "local"}}
+	if n := localNode(inv); n != nil {
+		spec = n
+	}
+	rec := record.NewRecorder(func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+		return local.Open(inv, n)
+	})
+	ctx := cmd.Context()
+	src, err := rec.Open(ctx, inv, spec)
+	if err != nil {
+		return usage(err)
+	}
+	defer src.Close()
+	webRoot, install := inv.Paths.WebRoot, inv.Paths.Install
+	if raw, err := src.Facts(ctx); err == nil {
+		if nf, err := facts.ParseNode(raw); err == nil && nf.TMS != nil {
+			webRoot = cmpOr(nf.TMS.WebRoot, webRoot)
+			install = cmpOr(nf.TMS.InstallPath, install)
+		}
+	}
+	_, _ = src.ReadFile(ctx, strings.TrimRight(webRoot, `\`)+`\web.config`)
+	hasher, _ := newHasher(cmd, "")
+	_, _ = src.Data(ctx, strings.TrimRight(install, `\`), inv.DataSync.Dirs, hasher)
+	r := rec.Node(spec.Name)
+	if err := replaceDir(f.output, "facts.json", func(tmp string) error { return record.WriteNode(tmp, r) }); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: could not read", p)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "recorded this machine (%s) in %s\n", spec.Name, f.output)
+	if len(r.Problems) > 0 {
+		return withCode(report.ExitErrored)
+	}
+	return nil
+}
+
+// localNode is the inventory's node on the local transport, if any.
+func localNode(inv *inventory.Inventory) *inventory.Node {
+	for i := range inv.Nodes {
+		if inv.Nodes[i].Transport.Kind == "local" {
+			return &inv.Nodes[i]
+		}
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// replaceDir writes a snapshot into a fresh folder beside dir, then puts
+// it in place of dir, so a reader (an audit of a share) never sees half a
+// snapshot. An existing dir is replaced only when it is empty or holds
+// marker (a previous snapshot): collect never deletes other folders.
+func replaceDir(dir, marker string, write func(tmp string) error) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+			return fmt.Errorf("%s is not empty and holds no previous snapshot (no %s): not replacing it", dir, marker)
+		}
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".new-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := write(tmp); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	old := ""
+	if _, err := os.Stat(dir); err == nil {
+		old = tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			_ = os.Rename(old, dir)
+		}
+		return err
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// progress shows "collecting: 3/8 nodes done, 1 unreachable" on a
+// terminal while nodes are collected; nothing when stderr is not one.
+type progress struct {
+	w     io.Writer
+	on    bool
+	total int
+
+	mu            sync.Mutex
+	done, failed  int
+	started       time.Time
+	lastLineWidth int
+}
+
+// liveProgress is the progress line of an audit: shown only when a node
+// is read live (snapshots read in moments).
+func liveProgress(w io.Writer, inv *inventory.Inventory) *progress {
+	for _, n := range inv.Nodes {
+		if n.Transport.Kind != "dir" {
+			return newProgress(w, len(inv.Nodes))
+		}
+	}
+	return &progress{}
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	p := &progress{w: w, total: total, started: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		p.on = isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+	}
+	p.draw()
+	return p
+}
+
+// wrap counts a node done when its source is closed (or fails to open).
+func (p *progress) wrap(open record.OpenFunc) record.OpenFunc {
+	return func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+		src, err := open(ctx, inv, n)
+		if err != nil {
+			p.tick(true)
+			return nil, err
+		}
+		return &countedSource{Source: src, p: p}, nil
+	}
+}
+
+type countedSource struct {
+	collect.Source
+	p    *progress
+	once sync.Once
+}
+
+func (c *countedSource) Close() error {
+	c.once.Do(func() { c.p.tick(false) })
+	return c.Source.Close()
+}
+
+func (p *progress) tick(failed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if failed {
+		p.failed++
+	}
+	p.drawLocked()
+}
+
+func (p *progress) draw() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.drawLocked()
+}
+
+func (p *progress) drawLocked() {
+	if !p.on {
+		return
+	}
+	line := fmt.Sprintf("collecting: %d/%d nodes done", p.done, p.total)
+	if p.failed > 0 {
+		line += fmt.Sprintf(", %d unreachable", p.failed)
+	}
+	line += fmt.Sprintf(" (%s)", time.Since(p.started).Round(time.Second))
+	pad := ""
+	if n := p.lastLineWidth - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	p.lastLineWidth = len(line)
+	fmt.Fprint(p.w, "\r"+line+pad)
+}
+
+// finish ends the progress line.
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.on {
+		fmt.Fprintln(p.w)
+	}
+}

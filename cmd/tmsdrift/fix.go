@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
+	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/fixers"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// fixFlags are the flags of fix and post-upgrade.
+type fixFlags struct {
+	inventory string
+	apply     bool
+	only      []string
+	nodes     []string
+	prune     bool
+	format    string
+	output    string
+	failOn    string
+	parallel  int
+	runs      string
+	wait      time.Duration
+}
+
+// fixFormats are the formats fix, post-upgrade and rollback print.
+var fixFormats = []string{"json", "table"}
+
+func newFixCmd() *cobra.Command {
+	var f fixFlags
+	cmd := &cobra.Command{
+		Use:   "fix -i INVENTORY [--apply]",
+		Short: "Show, then apply, the changes that repair the failing rules",
+		Long: `fix audits the deployment and plans the changes that repair the failing
+rules that have a fixer: every file (as a unified diff), service and
+database value it would touch. machineKeys appear as fingerprints only.
+
+Without --apply nothing is changed. With --apply the changes are made node
+by node, each node all or nothing, after backing up everything they touch
+in a run folder (.tmsdrift/runs/<run-id>/ beside the inventory, or --runs);
+then the deployment is audited again and the report says, per rule, whether
+it passes now or what is left. "tmsdrift rollback" puts a run back.
+
+Exit codes are those of audit, from the audit after the fix (--apply) or
+the one the plan comes from: 0 all pass, 1 a failure at or above --fail-on,
+2 bad input or another fix holds the lock (nothing changed), 3 something
+could not be checked. See docs/fixing.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runFix(cmd, "fix", f)
+		},
+	}
+	addFixFlags(cmd, &f)
+	fl := cmd.Flags()
+	fl.BoolVar(&f.apply, "apply", false, "make the changes (default: only show the plan)")
+	fl.StringSliceVar(&f.only, "only", nil, "fix only these rules (repeatable, or comma-separated)")
+	fl.StringSliceVar(&f.nodes, "node", nil, "fix only these nodes (repeatable; leaves the database alone)")
+	fl.BoolVar(&f.prune, "prune", false, "data.synced: delete files a node has that the master has not")
+	return cmd
+}
+
+// addFixFlags adds the flags fix and post-upgrade share.
+func addFixFlags(cmd *cobra.Command, f *fixFlags) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (YAML)")
+	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+joinNames(fixFormats))
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to FILE instead of stdout")
+	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure that makes the exit code 1")
+	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
+	fl.StringVar(&f.runs, "runs", "", "run folders go here (default: .tmsdrift/runs beside the inventory)")
+	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix to finish (default: fail at once)")
+	_ = cmd.MarkFlagRequired("inventory")
+}
+
+// runFix is fix and post-upgrade: audit, plan, and with apply change,
+// audit again and report.
+func runFix(cmd *cobra.Command, command string, f fixFlags) error {
+	failOn, err := checks.ParseSeverity(f.failOn)
+	if err != nil {
+		return usage(fmt.Errorf("--fail-on: %w", err))
+	}
+	if !contains(fixFormats, f.format) {
+		return usage(fmt.Errorf("--format: unknown format %q (want one of %s)", f.format, joinNames(fixFormats)))
+	}
+	for _, id := range f.only {
+		if checks.Lookup(id) == nil {
+			return usage(fmt.Errorf("--only: unknown rule %q (tmsdrift rules lists them)", id))
+		}
+	}
+	inv, err := loadInventory(f.inventory)
+	if err != nil {
+		return err
+	}
+	for _, n := range f.nodes {
+		if inv.NodeByName(n) == nil {
+			return usage(fmt.Errorf("--node: %s is not a node of %s", n, f.inventory))
+		}
+	}
+	ctx := cmd.Context()
+	runs := runsDir(inv, f.runs)
+
+	// Changing the deployment: take the lock before looking at it, so the
+	// plan rests on facts no other fixer is changing.
+	if f.apply {
+		lock, err := fixers.AcquireLock(ctx, runs, f.wait, holder(command))
+		if err != nil {
+			var locked *fixers.LockedError
+			if errors.As(err, &locked) {
+				return usage(err)
+			}
+			return err
+		}
+		defer func() {
+			if err := lock.Release(); err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", err)
+			}
+		}()
+	}
+
+	started := time.Now()
+	d, results, err := auditOnce(cmd, inv, f.parallel, started)
+	if err != nil {
+		return err
+	}
+	store, storeErr := settingsStore(inv)
+	plan, err := fixers.Build(ctx, d, results, fixers.Options{
+		Only: f.only, Nodes: f.nodes, Prune: f.prune, Open: transports.Open,
+		Settings: store, SettingsUnavailable: storeErr,
+	})
+	if err != nil {
+		return err
+	}
+	doc := &fixers.Document{Command: command, Deployment: inv.Deployment, Model: string(inv.Model), Plan: plan,
+		ApplyHint: applyHint(command, f)}
+	rep := report.New(inv.Deployment, string(inv.Model), started, time.Now(), results)
+
+	if f.apply && !plan.Empty() {
+		j, err := fixers.NewJournal(runs, fixers.RunManifest{Command: command, Deployment: inv.Deployment,
+			Inventory: f.inventory, StartedAt: started})
+		if err != nil {
+			return err
+		}
+		defer j.Close()
+		out, applyErr := fixers.Apply(ctx, plan, fixers.Env{Inventory: inv, Open: transports.Open, Settings: store, Journal: j})
+		doc.Applied, doc.Outcome = true, out
+		again := time.Now()
+		_, after, err := auditOnce(cmd, inv, f.parallel, again)
+		if err != nil {
+			return err
+		}
+		doc.Verdicts = fixers.Verify(plan, after)
+		rep = report.New(inv.Deployment, string(inv.Model), again, time.Now(), after)
+		if applyErr != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", applyErr)
+		}
+	}
+	if err := writeFixDocument(cmd, f.format, f.output, failOn, f.inventory, doc, rep); err != nil {
+		return err
+	}
+	return withCode(rep.ExitCode(failOn))
+}
+
+// auditOnce gathers the deployment and evaluates the catalogue.
+func auditOnce(cmd *cobra.Command, inv *inventory.Inventory, parallel int, now time.Time) (*facts.Deployment, []checks.Result, error) {
+	d, err := collect.Gather(cmd.Context(), inv, collect.Options{Now: now, Parallel: parallel,
+		Open: transports.Open, LiveDB: sqlserver.Gather})
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, checks.Evaluate(d), nil
+}
+
+// settingsStore is where the addresses fixer writes: db.json for a
+// snapshot inventory, the live database otherwise.
+func settingsStore(inv *inventory.Inventory) (fixers.SettingsStore, error) {
+	if s := inv.Database.Snapshot; s != "" {
+		return fixers.NewSnapshotStore(inv.Resolve(s), s), nil
+	}
+	return fixers.NewLiveStore(inv), nil
+}
+
+// runsDir is --runs, or .tmsdrift/runs beside the inventory.
+func runsDir(inv *inventory.Inventory, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return filepath.Join(filepath.Dir(inv.File), ".tmsdrift", "runs")
+}
+
+// holder describes this process for the lock file.
+func holder(command string) fixers.Holder {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown host"
+	}
+	return fixers.Holder{PID: os.Getpid(), Host: host, Command: "tmsdrift " + command, Since: time.Now().UTC()}
+}
+
+// applyHint is the command line that applies what was planned.
+func applyHint(command string, f fixFlags) string {
+	if command == "post-upgrade" {
+		return "tmsdrift post-upgrade -i " + shellWord(f.inventory)
+	}
+	args := []string{"tmsdrift fix -i", shellWord(f.inventory)}
+	for _, r := range f.only {
+		args = append(args, "--only", r)
+	}
+	for _, n := range f.nodes {
+		args = append(args, "--node", shellWord(n))
+	}
+	if f.prune {
+		args = append(args, "--prune")
+	}
+	return strings.Join(append(args, "--apply"), " ")
+}
+
+// shellWord quotes s for a POSIX shell when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// writeFixDocument prints the fix document and the audit it rests on: as
+// text (the document, then the audit table when something was applied),
+// or as one JSON document embedding the JSON report.
+func writeFixDocument(cmd *cobra.Command, format, output string, failOn checks.Severity, inventoryPath string, doc *fixers.Document, rep *report.Report) error {
+	var buf bytes.Buffer
+	switch format {
+	case "json":
+		var audit bytes.Buffer
+		if err := report.NewJSON(report.Options{}).Write(&audit, rep); err != nil {
+			return err
+		}
+		if err := fixers.WriteJSON(&buf, doc, audit.Bytes()); err != nil {
+			return err
+		}
+	default:
+		if err := fixers.WriteText(&buf, doc); err != nil {
+			return err
+		}
+		if doc.Applied {
+			buf.WriteString("\n")
+			opts := report.Options{FailOn: failOn, Inventory: inventoryPath}
+			if output == "" {
+				if f, ok := cmd.OutOrStdout().(*os.File); ok {
+					opts.Color = report.ColorWanted(f)
+				}
+			}
+			if err := report.NewTable(opts).Write(&buf, rep); err != nil {
+				return err
+			}
+		}
+	}
+	if output == "" {
+		_, err := cmd.OutOrStdout().Write(buf.Bytes())
+		return err
+	}
+	return writeFileAtomic(output, buf.Bytes(), 0o644)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tmsdrift/tmsdrift/collect/transports"
+	"github.com/tmsdrift/tmsdrift/fixers"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+type rollbackFlags struct {
+	inventory string
+	force     bool
+	format    string
+	runs      string
+	wait      time.Duration
+}
+
+func newRollbackCmd() *cobra.Command {
+	var f rollbackFlags
+	cmd := &cobra.Command{
+		Use:   "rollback -i INVENTORY RUN|last",
+		Short: "Put back what a fix run changed",
+		Long: `rollback restores every file, service and database value a fix (or
+post-upgrade) run changed, from the backups and values in its run folder
+(.tmsdrift/runs/<RUN>/ beside the inventory, or --runs). "last" is the
+newest fix or post-upgrade run.
+
+Before changing anything it checks that each object is still as the run
+left it; when one changed since (someone edited the file, restarted the
+service), it refuses and changes nothing, unless --force. What --force
+overwrites is backed up in the rollback's own run folder, so a rollback can
+be rolled back too.
+
+Exit codes: 0 everything was put back; 1 something could not be put back
+(the report says what; the backups stay in the run folder); 2 bad input,
+an unknown or already rolled back run, a refusal, or another fix holds
+the lock (nothing changed). See docs/fixing.md.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRollback(cmd, f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (YAML)")
+	fl.BoolVar(&f.force, "force", false, "put back even what changed since the run")
+	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+joinNames(fixFormats))
+	fl.StringVar(&f.runs, "runs", "", "run folders are here (default: .tmsdrift/runs beside the inventory)")
+	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix to finish (default: fail at once)")
+	_ = cmd.MarkFlagRequired("inventory")
+	return cmd
+}
+
+func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
+	if !contains(fixFormats, f.format) {
+		return usage(fmt.Errorf("--format: unknown format %q (want one of %s)", f.format, joinNames(fixFormats)))
+	}
+	inv, err := loadInventory(f.inventory)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	runs := runsDir(inv, f.runs)
+	lock, err := fixers.AcquireLock(ctx, runs, f.wait, holder("rollback"))
+	if err != nil {
+		var locked *fixers.LockedError
+		if errors.As(err, &locked) {
+			return usage(err)
+		}
+		return err
+	}
+	defer func() {
+		if err := lock.Release(); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", err)
+		}
+	}()
+	store, _ := settingsStore(inv)
+	out, plan, err := fixers.Rollback(ctx, fixers.RollbackRequest{RunsDir: runs, Run: run, Force: f.force,
+		Inventory: inv, InventoryPath: f.inventory, Open: transports.Open, Settings: store})
+	if err != nil && out == nil {
+		// Nothing was changed: the run is unknown, or the rollback was
+		// refused.
+		return usage(err)
+	}
+	if err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", err)
+	}
+	doc := &fixers.Document{Command: "rollback", Deployment: inv.Deployment, Model: string(inv.Model),
+		Applied: true, RollbackOf: out.RollbackOf, Plan: plan, Outcome: out}
+	var buf bytes.Buffer
+	if f.format == "json" {
+		err = fixers.WriteJSON(&buf, doc, nil)
+	} else {
+		err = fixers.WriteText(&buf, doc)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if !out.Complete() {
+		return withCode(report.ExitFail)
+	}
+	return nil
+}

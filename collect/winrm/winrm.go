@@ -1,0 +1,215 @@
+// Package winrm is the `winrm` transport: tmsdrift's PowerShell run on a
+// Windows node through WS-Management (WinRM), the remote shell Windows
+// Server has on by default. It uses github.com/masterzen/winrm (pinned to
+// its 2024 commit, the first with contexts and message encryption) for the
+// shell protocol, and its own HTTP layer for Basic and NTLM: the library's
+// sends no request with a context and returns a SOAP fault or an HTTP 500
+// as if it were an answer. Every call has a deadline.
+package winrm
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	ntlmssp "github.com/Azure/go-ntlmssp"
+	"github.com/masterzen/winrm"
+
+	"github.com/tmsdrift/tmsdrift/collect/remote"
+)
+
+// Authentication methods.
+const (
+	// AuthBasic sends the user name and password with every request; HTTPS
+	// only. Off by default on Windows (winrm set winrm/config/service/auth
+	// @{Basic="true"}), and local accounts only.
+	AuthBasic = "basic"
+	// AuthNTLM answers the server's Negotiate challenge with NTLMv2 (the
+	// password itself is never sent); HTTPS only, since without message
+	// encryption the SOAP would cross the network in clear.
+	AuthNTLM = "ntlm"
+	// AuthNTLMEncrypted is NTLM with WinRM's own message encryption over
+	// plain HTTP (port 5985), as Windows accepts by default. Implemented
+	// by the library; see docs/transports.md for its caveats.
+	AuthNTLMEncrypted = "ntlm-encrypted"
+)
+
+// Auths lists the methods, for validation and help.
+var Auths = []string{AuthNTLM, AuthBasic, AuthNTLMEncrypted}
+
+// Config says how to reach one node.
+type Config struct {
+	Host string
+	// Port defaults to 5986 (HTTPS) or, for AuthNTLMEncrypted, 5985.
+	Port int
+	// Auth is one of Auths; empty means AuthNTLM.
+	Auth           string
+	User, Password string
+	// CACert is PEM of the certificate(s) that sign the node's HTTPS
+	// certificate; nil trusts the system's roots.
+	CACert []byte
+	// InsecureSkipVerify accepts any certificate (test labs only).
+	InsecureSkipVerify bool
+	// DialTimeout bounds connecting (default 15 s); every call is bounded
+	// by its context besides.
+	DialTimeout time.Duration
+}
+
+// Client runs commands on one node. It keeps connections open between
+// commands; Close releases them.
+type Client struct {
+	cfg   Config
+	https bool
+	url   string
+	http  *http.Client // Basic and NTLM
+	idle  *http.Transport
+}
+
+// New checks cfg and prepares a client; nothing is sent yet.
+func New(cfg Config) (*Client, error) {
+	if cfg.Auth == "" {
+		cfg.Auth = AuthNTLM
+	}
+	c := &Client{cfg: cfg, https: cfg.Auth != AuthNTLMEncrypted}
+	switch cfg.Auth {
+	case AuthBasic, AuthNTLM, AuthNTLMEncrypted:
+	default:
+		return nil, fmt.Errorf("unknown auth %q (want one of %v)", cfg.Auth, Auths)
+	}
+	if cfg.Host == "" {
+		return nil, errors.New("no host")
+	}
+	if c.cfg.Port == 0 {
+		c.cfg.Port = 5986
+		if !c.https {
+			c.cfg.Port = 5985
+		}
+	}
+	if c.cfg.DialTimeout == 0 {
+		c.cfg.DialTimeout = 15 * time.Second
+	}
+	scheme := "https"
+	if !c.https {
+		scheme = "http"
+	}
+	c.url = fmt.Sprintf("%s://%s/wsman", scheme, net.JoinHostPort(cfg.Host, strconv.Itoa(c.cfg.Port)))
+	if cfg.Auth == AuthNTLMEncrypted {
+		return c, nil // the library's own HTTP client does it all
+	}
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // only when the inventory asks, for test labs
+	if len(cfg.CACert) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(cfg.CACert) {
+			return nil, errors.New("ca_file holds no PEM certificate")
+		}
+		tlsConf.RootCAs = pool
+	}
+	c.idle = &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: c.cfg.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: c.cfg.DialTimeout,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	var rt http.RoundTripper = c.idle
+	if cfg.Auth == AuthNTLM {
+		// The negotiator falls back to Basic when the server offers no
+		// Negotiate; refuse that, the inventory asked for NTLM.
+		rt = ntlmssp.Negotiator{RoundTripper: noBasic{c.idle}}
+	}
+	c.http = &http.Client{Transport: rt}
+	return c, nil
+}
+
+// Close releases idle connections.
+func (c *Client) Close() error {
+	if c.idle != nil {
+		c.idle.CloseIdleConnections()
+	}
+	return nil
+}
+
+// Run runs cmdline in a new cmd shell on the node, feeding stdin and
+// copying the command's output; the shell is deleted afterwards. When ctx
+// ends first the command is signalled to terminate and Run returns
+// ctx's error.
+func (c *Client) Run(ctx context.Context, cmdline string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	params := winrm.NewParameters("PT60S", "en-US", 153600)
+	if c.cfg.Auth == AuthNTLMEncrypted {
+		params.TransportDecorator = func() winrm.Transporter { return newEncrypted() }
+	} else {
+		params.TransportDecorator = func() winrm.Transporter {
+			return &transport{ctx: ctx, url: c.url, user: c.cfg.User, password: c.cfg.Password, http: c.http}
+		}
+	}
+	ep := winrm.NewEndpoint(c.cfg.Host, c.cfg.Port, c.https, c.cfg.InsecureSkipVerify, c.cfg.CACert, nil, nil, c.cfg.DialTimeout)
+	client, err := winrm.NewClientWithParameters(ep, c.cfg.User, c.cfg.Password, params)
+	if err != nil {
+		return 0, fmt.Errorf("winrm client: %w", err)
+	}
+	// The library keeps writing output from goroutines of its own; the
+	// gates shut them out once Run has returned.
+	out, errOut := &remote.Gate{W: stdout}, &remote.Gate{W: stderr}
+	defer out.Shut()
+	defer errOut.Shut()
+	if stdin == nil {
+		stdin = eofReader{}
+	}
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, err := client.RunWithContextWithInput(ctx, cmdline, out, errOut, stdin)
+		done <- result{code, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return r.code, describe(r.err)
+		}
+		return r.code, nil
+	case <-ctx.Done():
+		// Basic and NTLM requests end with ctx and the library follows
+		// within moments; the encrypted transport's requests have no
+		// deadline of their own and are left behind.
+		select {
+		case <-done:
+		case <-time.After(cleanupGrace + time.Second):
+		}
+		return 0, ctx.Err()
+	}
+}
+
+// describe makes the library's errors readable.
+func describe(err error) error {
+	var ce *winrm.ExecuteCommandError
+	if errors.As(err, &ce) && ce.Inner != nil {
+		return fmt.Errorf("start command: %w", ce.Inner)
+	}
+	return err
+}
+
+// eofReader is an empty standard input: the library closes the command's
+// input when the reader ends, which PowerShell needs to stop waiting.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// noBasic refuses to send credentials with Basic authentication.
+type noBasic struct{ rt http.RoundTripper }
+
+func (n noBasic) RoundTrip(r *http.Request) (*http.Response, error) {
+	if _, _, basic := r.BasicAuth(); basic {
+		return nil, errors.New("the node offers no NTLM (Negotiate) authentication; not sending the password with Basic")
+	}
+	return n.rt.RoundTrip(r)
+}
