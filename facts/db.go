@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tmsdrift/tmsdrift/internal/jsondoc"
 )
 
 // DBFacts is db.json: the database server's facts, recorded offline or
@@ -158,7 +160,7 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 // line and field.
 func ParseDB(data []byte) (*DBFacts, error) {
 	var f DBFacts
-	if err := decodeJSON(data, &f); err != nil {
+	if err := jsondoc.Decode(data, &f); err != nil {
 		return nil, err
 	}
 	if f.Schema != DBSchema {

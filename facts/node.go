@@ -5,10 +5,10 @@
 package facts
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/tmsdrift/tmsdrift/internal/jsondoc"
 )
 
 // Schema identifiers of the files this package reads.
@@ -89,7 +89,7 @@ var (
 // message naming the line and field; absent keys are not errors here.
 func ParseNode(data []byte) (*NodeFacts, error) {
 	var f NodeFacts
-	if err := decodeJSON(data, &f); err != nil {
+	if err := jsondoc.Decode(data, &f); err != nil {
 		return nil, err
 	}
 	if f.Schema != NodeSchema {
@@ -116,41 +116,4 @@ func oneOf(s string, set []string) bool {
 		}
 	}
 	return false
-}
-
-// decodeJSON decodes one JSON document and turns decoder errors into
-// messages with a line number and, for type errors, the field.
-func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return describeJSONError(data, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("line %d: unexpected data after the JSON document", lineOf(data, dec.InputOffset()))
-	}
-	return nil
-}
-
-func describeJSONError(data []byte, err error) error {
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		return fmt.Errorf("line %d: malformed JSON: %v", lineOf(data, e.Offset), e)
-	case *json.UnmarshalTypeError:
-		return fmt.Errorf("line %d: %s: expected %s, got JSON %s", lineOf(data, e.Offset), e.Field, e.Type, e.Value)
-	}
-	if err.Error() == "EOF" || err.Error() == "unexpected EOF" {
-		return fmt.Errorf("malformed JSON: unexpected end of file")
-	}
-	return fmt.Errorf("malformed JSON: %w", err)
-}
-
-// lineOf returns the 1-based line of byte offset off in data.
-func lineOf(data []byte, off int64) int {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	if off < 0 {
-		off = 0
-	}
-	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }

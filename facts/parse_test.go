@@ -42,7 +42,7 @@ func TestParseNodeErrorsNameLineAndField(t *testing.T) {
 		{"truncated", `{"schema": "tmsdrift/facts/v1", "hostname": "TM`, "malformed JSON"},
 		{"empty", ``, "malformed JSON"},
 		{"trailing data", `{"schema": "tmsdrift/facts/v1"} {}`, "unexpected data after the JSON document"},
-		{"not an object", `[1, 2]`, "expected facts.NodeFacts"},
+		{"not an object", `[1, 2]`, "expected a JSON object, got JSON array"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseNode([]byte(tc.in))

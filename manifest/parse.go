@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tmsdrift/tmsdrift/internal/jsondoc"
 )
 
 // Schema identifies manifest.json (contract §3).
@@ -35,7 +37,7 @@ func Parse(data []byte, installPath string) (*Manifest, error) {
 		Files  json.RawMessage `json:"files"`
 		Error  string          `json:"error"`
 	}
-	if err := decodeOne(data, &head); err != nil {
+	if err := jsondoc.Decode(data, &head); err != nil {
 		return nil, err
 	}
 	if head.Schema != Schema {
@@ -56,24 +58,24 @@ func Parse(data []byte, installPath string) (*Manifest, error) {
 	// duplicates included (a plain decode would keep the last silently).
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if _, err := dec.Token(); err != nil { // {
-		return nil, describeJSONError(data, err)
+		return nil, jsondoc.Describe(data, err)
 	}
 	var m *Manifest
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, describeJSONError(data, err)
+			return nil, jsondoc.Describe(data, err)
 		}
 		key, _ := tok.(string)
 		if key != "files" {
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
-				return nil, describeJSONError(data, err)
+				return nil, jsondoc.Describe(data, err)
 			}
 			continue
 		}
 		if m != nil {
-			return nil, fmt.Errorf("line %d: \"files\" appears twice", lineOf(data, dec.InputOffset()))
+			return nil, fmt.Errorf("line %d: \"files\" appears twice", jsondoc.Line(data, dec.InputOffset()))
 		}
 		if m, err = parseFiles(dec, data, installPath); err != nil {
 			return nil, err
@@ -106,17 +108,17 @@ func WriteError(w io.Writer, reason string) error {
 // parseFiles reads the "files" object, dec being just before its `{`.
 func parseFiles(dec *json.Decoder, data []byte, installPath string) (*Manifest, error) {
 	if _, err := dec.Token(); err != nil { // {, checked by the first pass
-		return nil, describeJSONError(data, err)
+		return nil, jsondoc.Describe(data, err)
 	}
 	m := New()
 	lines := map[string]int{} // key → line of its entry
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, describeJSONError(data, err)
+			return nil, jsondoc.Describe(data, err)
 		}
 		winPath, _ := tok.(string)
-		line := lineOf(data, dec.InputOffset())
+		line := jsondoc.Line(data, dec.InputOffset())
 		var e entry
 		if err := dec.Decode(&e); err != nil {
 			return nil, fmt.Errorf("line %d: %s: %w", line, show(winPath), describeValueError(err))
@@ -133,7 +135,7 @@ func parseFiles(dec *json.Decoder, data []byte, installPath string) (*Manifest, 
 		m.Files[k] = f
 	}
 	if _, err := dec.Token(); err != nil { // }
-		return nil, describeJSONError(data, err)
+		return nil, jsondoc.Describe(data, err)
 	}
 	return m, nil
 }
@@ -173,37 +175,6 @@ func isSHA256(s string) bool {
 	return true
 }
 
-// decodeOne decodes exactly one JSON document, with line numbers in errors.
-func decodeOne(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return describeJSONError(data, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("line %d: unexpected data after the JSON document", lineOf(data, dec.InputOffset()))
-	}
-	return nil
-}
-
-// describeJSONError turns decoder errors into messages with a line number
-// and, for type errors, the field.
-func describeJSONError(data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Errorf("line %d: malformed JSON: %v", lineOf(data, syn.Offset), syn)
-	case errors.As(err, &typ):
-		if typ.Field == "" {
-			return fmt.Errorf("line %d: expected a JSON object, got JSON %s", lineOf(data, typ.Offset), typ.Value)
-		}
-		return fmt.Errorf("line %d: %q: expected %s, got JSON %s", lineOf(data, typ.Offset), typ.Field, typ.Type, typ.Value)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("malformed JSON: unexpected end of file")
-	}
-	return fmt.Errorf("malformed JSON: %w", err)
-}
-
 // describeValueError describes an error decoding one value whose line the
 // caller already names.
 func describeValueError(err error) error {
@@ -215,12 +186,6 @@ func describeValueError(err error) error {
 		return fmt.Errorf("%q: expected %s, got JSON %s", typ.Field, typ.Type, typ.Value)
 	}
 	return err
-}
-
-// lineOf returns the 1-based line of byte offset off in data.
-func lineOf(data []byte, off int64) int {
-	off = min(max(off, 0), int64(len(data)))
-	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }
 
 // Write writes m as manifest.json with the paths under installPath, keys

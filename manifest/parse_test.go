@@ -68,7 +68,7 @@ func TestParseRejects(t *testing.T) {
 		{"wrong schema", `{"schema": "tmsdrift/facts/v1", "files": {}}`, []string{"schema", "tmsdrift/facts/v1"}},
 		{"no schema", `{"files": {}}`, []string{"schema"}},
 		{"not an object", `[1]`, []string{"line 1", "expected a JSON object, got JSON array"}},
-		{"schema not a string", "{\n\"schema\": 1}", []string{"line 2", `"schema": expected string`}},
+		{"schema not a string", "{\n\"schema\": 1}", []string{"line 2", `schema: expected string`}},
 		{"no files", `{"schema": "tmsdrift/manifest/v1"}`, []string{`"files"`, "missing"}},
 		{"null files", `{"schema": "tmsdrift/manifest/v1", "files": null}`, []string{`"files"`}},
 		{"files not an object", `{"schema": "tmsdrift/manifest/v1", "files": []}`, []string{`"files"`, "not an object"}},
