@@ -183,7 +183,7 @@ var catalogue = []*Rule{
 		ID: "data.synced", Title: "Customer files are synchronised", Severity: Medium, Scope: NodeScope, Models: multiServer,
 		Source:      "TMS Customer file synchronization",
 		Why:         "Customer files (software packages, logos, templates, sounds) are kept on each server's disk, not in the database; the guide requires them copied between nodes so a failover serves the same files.",
-		Remediation: "Copy the master's customer folders to the node (robocopy /MIR from the master, or `tmsdrift fix --only data.synced --apply`), and keep a scheduled synchronisation running.",
+		Remediation: "Copy the master's customer folders to the node (robocopy /MIR from the master, or `tmsdrift fix --only data.synced --apply`, adding `--prune` to delete files that exist only on the node), and keep a scheduled synchronisation running.",
 		Fixable:     true,
 		eval:        evalDataSynced,
 	},

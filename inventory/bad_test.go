@@ -91,6 +91,7 @@ func TestLoadBad(t *testing.T) {
 		// database and limits
 		"database-both-sources": {{5, 13, "database.snapshot", "not both"}},
 		"database-no-source":    {{4, 3, "database", "set one of dsn_env"}},
+		"server-is-a-dsn":       {{5, 11, "database.server", "not a connection string (the value is not shown"}},
 		"dsn-instead-of-env-name": {
 			{4, 12, "database.dsn_env", "must be the name of an environment variable (e.g. TMSDRIFT_DSN)"},
 			{9, 77, "nodes[0].transport.password_env", "must be the name of an environment variable"},
@@ -152,11 +153,13 @@ func TestLoadBad(t *testing.T) {
 // TestLoadBadSecretsNotEchoed checks that a DSN or password written where
 // an environment variable name belongs stays out of the message.
 func TestLoadBadSecretsNotEchoed(t *testing.T) {
-	_, err := Load(filepath.Join("testdata", "bad", "dsn-instead-of-env-name.yaml"), Options{})
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "Secr3t")
-	assert.NotContains(t, err.Error(), "Hunter2")
-	assert.NotContains(t, err.Error(), "sqlserver://")
+	for _, name := range []string{"dsn-instead-of-env-name.yaml", "server-is-a-dsn.yaml"} {
+		_, err := Load(filepath.Join("testdata", "bad", name), Options{})
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "Secr3t")
+		assert.NotContains(t, err.Error(), "Hunter2")
+		assert.NotContains(t, err.Error(), "sqlserver://")
+	}
 }
 
 // TestLoadBadTypeMessagesDoNotEchoValues checks that a secret pasted where

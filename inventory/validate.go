@@ -196,6 +196,17 @@ func validateRoles(inv *Inventory, ps *problems) {
 	}
 }
 
+// serverName refuses a SQL Server name that carries credentials (a DSN
+// pasted where a host\instance belongs) without repeating it: the
+// inventory must never hold secrets, and the value would be echoed in
+// every report.
+func serverName(ps *problems, field, v string) {
+	l := strings.ToLower(v)
+	if strings.Contains(l, "://") || strings.Contains(l, "@") || strings.Contains(l, "password=") || strings.Contains(l, "pwd=") || strings.Contains(l, ";") {
+		ps.add(field, `must be a SQL Server name like 'sql01.acme.local\TMS' or 'sql01,1433', not a connection string (the value is not shown: it may hold a password; put a DSN in the environment variable database.dsn_env names)`)
+	}
+}
+
 // validateDatabase checks where the database facts come from.
 func validateDatabase(inv *Inventory, ps *problems) {
 	db := inv.Database
@@ -209,6 +220,8 @@ func validateDatabase(inv *Inventory, ps *problems) {
 		ps.add("database", "set one of dsn_env (live: the environment variable holding a sqlserver:// URL) or snapshot (offline: a recorded db.json)")
 	}
 	envRef(ps, "database.dsn_env", db.DSNEnv, "TMSDRIFT_DSN")
+	serverName(ps, "database.server", db.Server)
+	serverName(ps, "database.offsite_server", db.OffsiteServer)
 	limit(ps, "database.max_latency_ms", db.MaxLatencyMS, DefaultMaxLatencyMS)
 	limit(ps, "database.max_backup_age_hours", db.MaxBackupAgeHours, DefaultMaxBackupAgeHours)
 	limit(ps, "database.max_log_shipping_lag_minutes", db.MaxLogShippingLagMinutes, DefaultMaxLogShippingLagMinutes)

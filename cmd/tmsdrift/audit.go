@@ -55,6 +55,9 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	if err != nil {
 		return usage(fmt.Errorf("--fail-on: %w", err))
 	}
+	if f.parallel < 1 {
+		return usage(fmt.Errorf("--parallel must be at least 1, got %d", f.parallel))
+	}
 	if !contains(report.Formats(), f.format) {
 		return usage(fmt.Errorf("--format: unknown format %q (want one of %s)", f.format, joinNames(report.Formats())))
 	}

@@ -150,3 +150,27 @@ func mustRead(t *testing.T, path string) []byte {
 	require.NoError(t, err)
 	return data
 }
+
+func TestParallelMustBePositive(t *testing.T) {
+	for _, cmd := range []string{"audit", "fix", "collect"} {
+		args := []string{cmd, "-i", lab("single"), "--parallel", "0"}
+		if cmd == "collect" {
+			args = append(args, "-o", filepath.Join(t.TempDir(), "out"))
+		}
+		code, _, stderr := tmsdrift(t, args...)
+		assert.Equal(t, report.ExitUsage, code, cmd)
+		assert.Contains(t, stderr, "--parallel must be at least 1", cmd)
+	}
+}
+
+// Inventory problems are printed one per line in file:line:col form, the
+// first line included, so editors and CI logs can link each.
+func TestInventoryProblemsAreOnePerLine(t *testing.T) {
+	bad := filepath.Join("..", "..", "inventory", "testdata", "bad", "unknown-keys.yaml")
+	_, _, stderr := tmsdrift(t, "validate", "-i", bad)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	require.Len(t, lines, 2)
+	for _, l := range lines {
+		assert.Regexp(t, `^\S*unknown-keys\.yaml:\d+:\d+: `, l)
+	}
+}

@@ -95,6 +95,9 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 	if !contains(fixFormats, f.format) {
 		return usage(fmt.Errorf("--format: unknown format %q (want one of %s)", f.format, joinNames(fixFormats)))
 	}
+	if f.parallel < 1 {
+		return usage(fmt.Errorf("--parallel must be at least 1, got %d", f.parallel))
+	}
 	for _, id := range f.only {
 		if checks.Lookup(id) == nil {
 			return usage(fmt.Errorf("--only: unknown rule %q (tmsdrift rules lists them)", id))

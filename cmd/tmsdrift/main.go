@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -38,7 +39,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return report.ExitOK
 	case errors.As(err, &ex):
 		if ex.err != nil {
-			fmt.Fprintln(stderr, "tmsdrift:", ex.err)
+			printError(stderr, ex.err)
 		}
 		return ex.code
 	default:
@@ -46,6 +47,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "tmsdrift:", err)
 		return report.ExitUsage
 	}
+}
+
+// printError writes err for a person. Inventory problems are printed as
+// they are, one `file:line:col: field: message` per line, so editors and
+// CI logs can jump to each; other errors get the program's name in front.
+func printError(w io.Writer, err error) {
+	var inv *inventory.Error
+	if errors.As(err, &inv) {
+		fmt.Fprintln(w, err)
+		return
+	}
+	fmt.Fprintln(w, "tmsdrift:", err)
 }
 
 // exitError carries a specific exit code up to run; err (if any) is

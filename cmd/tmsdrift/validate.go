@@ -19,7 +19,11 @@ field. Exit 0 when it is valid, 2 when it is not.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%s, model %s, %d nodes)\n", path, inv.Deployment, inv.Model, len(inv.Nodes))
+			nodes := "nodes"
+			if len(inv.Nodes) == 1 {
+				nodes = "node"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%s, model %s, %d %s)\n", path, inv.Deployment, inv.Model, len(inv.Nodes), nodes)
 			return nil
 		},
 	}

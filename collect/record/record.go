@@ -132,11 +132,11 @@ func (s *source) Data(ctx context.Context, install string, dirs []string, h *man
 // fs/<drive>/..., manifest.json, and NOTES.txt listing what could not be
 // read (for people; tmsdrift does not read it).
 func WriteNode(dir string, n *Node) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	if n.Facts != nil {
-		if err := os.WriteFile(filepath.Join(dir, "facts.json"), n.Facts, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "facts.json"), n.Facts, 0o600); err != nil {
 			return err
 		}
 	}
@@ -152,10 +152,10 @@ func WriteNode(dir string, n *Node) error {
 			continue
 		}
 		full := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
 			return err
 		}
-		if err := os.WriteFile(full, n.Files[p], 0o644); err != nil {
+		if err := os.WriteFile(full, n.Files[p], 0o600); err != nil {
 			return err
 		}
 	}
@@ -173,14 +173,14 @@ func WriteNode(dir string, n *Node) error {
 		}
 	}
 	if b.Len() > 0 {
-		if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b.Bytes(), 0o600); err != nil {
 			return err
 		}
 	}
 	if len(n.Problems) > 0 {
 		notes := "What tmsdrift could not read from this node (the audit reports it as error):\n\n- " +
 			strings.Join(n.Problems, "\n- ") + "\n"
-		if err := os.WriteFile(filepath.Join(dir, "NOTES.txt"), []byte(notes), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "NOTES.txt"), []byte(notes), 0o600); err != nil {
 			return err
 		}
 	}
@@ -240,12 +240,12 @@ func (r *Recorder) Write(dir string, d *facts.Deployment, collectedAt time.Time)
 		if err != nil {
 			return fmt.Errorf("db.json: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "db.json"), append(raw, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "db.json"), append(raw, '\n'), 0o600); err != nil {
 			return err
 		}
 	} else if d.DB.Err != nil {
 		note := fmt.Sprintf("The database could not be read (the audit reports it as error):\n\n- %v\n", d.DB.Err)
-		if err := os.WriteFile(filepath.Join(dir, "DATABASE-NOTES.txt"), []byte(note), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "DATABASE-NOTES.txt"), []byte(note), 0o600); err != nil {
 			return err
 		}
 	}
@@ -253,7 +253,7 @@ func (r *Recorder) Write(dir string, d *facts.Deployment, collectedAt time.Time)
 		data, err := os.ReadFile(src.Resolve(f))
 		if err == nil {
 			rel := filepath.Join("keys", filepath.Base(f))
-			if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o755); err != nil {
+			if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
 				return err
 			}
 			if err := os.WriteFile(filepath.Join(dir, rel), data, 0o600); err != nil {
@@ -270,5 +270,5 @@ func (r *Recorder) Write(dir string, d *facts.Deployment, collectedAt time.Time)
 	}
 	head := fmt.Sprintf("# Recorded by tmsdrift collect on %s from %s.\n# Audit it offline: tmsdrift audit -i inventory.yaml\n",
 		collectedAt.UTC().Format(time.RFC3339), filepath.Base(src.File))
-	return os.WriteFile(filepath.Join(dir, "inventory.yaml"), append([]byte(head), body...), 0o644)
+	return os.WriteFile(filepath.Join(dir, "inventory.yaml"), append([]byte(head), body...), 0o600)
 }

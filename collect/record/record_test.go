@@ -50,3 +50,23 @@ func TestWriteNodeKeepsErrorsErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(notes), "is denied")
 }
+
+// TestWriteNodeIsPrivate: a recorded web.config holds the machineKey, so
+// everything recorded is readable by its owner only.
+func TestWriteNodeIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tms01")
+	n := &Node{
+		Facts: []byte(`{"schema":"tmsdrift/facts/v1"}`),
+		Files: map[string][]byte{`C:\TMS\wwwTMS\web.config`: []byte(`<configuration><system.web><machineKey validationKey="AB"/></system.web></configuration>`)},
+	}
+	require.NoError(t, WriteNode(dir, n))
+	require.NoError(t, filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		require.NoError(t, err)
+		if fi.IsDir() {
+			assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), p)
+		} else {
+			assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), p)
+		}
+		return nil
+	}))
+}
