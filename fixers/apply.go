@@ -207,6 +207,14 @@ func (a *applier) node(ctx context.Context, node string, changes []Change) (out 
 			j.update(recs[i], func(r *Record) { r.Status = Applied })
 			continue
 		}
+		if i == 0 && changes[i].Kind == KindDatabase && errors.Is(err, errChanged) {
+			// The settings store compares as it writes (the live
+			// database inside its transaction, db.json before the
+			// rename) and refused: nothing was written, so the database
+			// is unchanged, and putting "back" would overwrite the value
+			// someone else just set.
+			return refuse(i, err)
+		}
 		j.update(recs[i], func(r *Record) { r.Status, r.Error = Failed, err.Error() })
 		out.Status = Reverted
 		out.Error = fmt.Sprintf("%s: %v", changes[i].Object, err)

@@ -12,8 +12,9 @@ import (
 )
 
 // liveStore keeps the settings in the live tmsng database (database.dsn_env),
-// through collect/sqlserver: the inventory's parameterized update
-// statement (database.settings.update), one transaction, exactly one row
+// through collect/sqlserver: the inventory's settings query to read, and
+// its parameterized update statement (database.settings.update) to write,
+// as a compare-and-set in one serializable transaction — exactly one row
 // per address, rolled back on any surprise.
 type liveStore struct {
 	inv *inventory.Inventory
@@ -33,52 +34,48 @@ func (s *liveStore) Name() string {
 	return s.inv.Database.Server + "/" + name
 }
 
-// Read reads the settings as the audit does.
+// Read reads the settings with the audit's query and mapping, and nothing
+// else (no latency samples, no other question): apply, undo and rollback
+// call it to compare the database with a plan.
 func (s *liveStore) Read(ctx context.Context) (facts.Settings, error) {
-	db := sqlserver.Gather(ctx, s.inv)
-	switch {
-	case db.Err != nil:
-		return facts.Settings{}, db.Err
-	case db.Facts == nil:
-		return facts.Settings{}, errors.New("database facts unavailable")
-	case db.Facts.Settings == nil:
-		return facts.Settings{}, errors.New(db.Facts.Lacks("settings"))
-	}
-	return *db.Facts.Settings, nil
+	return sqlserver.ReadSettings(ctx, s.inv)
 }
 
-// Describe shows the statement and, per address, its parameters.
+// Describe shows the check, the statement and, per address, its
+// parameters.
 func (s *liveStore) Describe(_ context.Context, op *SettingsOp) (string, error) {
 	st := s.inv.Database.Settings
-	update := st.Update
+	query, update := st.Query, st.Update
+	if strings.TrimSpace(query) == "" {
+		query = sqlserver.DefaultSettingsQuery
+	}
 	if strings.TrimSpace(update) == "" {
 		update = sqlserver.DefaultSettingsUpdate
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "on %s, in one transaction, each changing exactly one row:\n", s.Name())
+	fmt.Fprintf(&b, "on %s, in one serializable transaction, written only when the addresses are still the old values and each update changes exactly one row:\n", s.Name())
+	fmt.Fprintf(&b, "  %s  -- check the old values\n", query)
 	for _, name := range op.Fields {
 		fmt.Fprintf(&b, "  %s  -- @name = %q, @value = %q (was %q)\n", update, settingName(st.Names, name), getField(op.After, name), getField(op.Before, name))
 	}
 	return b.String(), nil
 }
 
-// Write checks that the values are still op.Before, then writes op.After
-// in one transaction. The check and the write are separate round trips: a
-// change made between them by someone else is overwritten, as TMS's own
-// settings page would do.
+// Write changes op.Fields from op.Before to op.After as a compare-and-set:
+// sqlserver.WriteAddresses reads the values inside the transaction that
+// writes them and refuses, writing nothing, when any is no longer
+// op.Before — a change someone made since the plan is never overwritten.
 func (s *liveStore) Write(ctx context.Context, op *SettingsOp) error {
-	cur, err := s.Read(ctx)
-	if err != nil {
-		return fmt.Errorf("read the settings: %w", err)
-	}
-	if err := checkSettings(cur, op.Before, op.Fields); err != nil {
-		return err
-	}
 	writes := make([]sqlserver.AddressWrite, 0, len(op.Fields))
 	for _, name := range op.Fields {
-		writes = append(writes, sqlserver.AddressWrite{Key: name, Value: getField(op.After, name)})
+		writes = append(writes, sqlserver.AddressWrite{Key: name, Expected: getField(op.Before, name), Value: getField(op.After, name)})
 	}
-	return sqlserver.WriteAddresses(ctx, s.inv, writes)
+	err := sqlserver.WriteAddresses(ctx, s.inv, writes)
+	var changed *sqlserver.ChangedError
+	if errors.As(err, &changed) {
+		return fmt.Errorf("%w: %w — run fix again", errChanged, changed)
+	}
+	return err
 }
 
 // settingName is the database's name of an address setting: the

@@ -82,30 +82,34 @@ func TestAddressesFixerOnTheLiveDatabase(t *testing.T) {
 	require.Len(t, p.Changes, 1)
 	c := p.Changes[0]
 	assert.Equal(t, `sql01.acme.local\TMS/tmsng`, c.Object)
-	assert.Contains(t, c.Detail, sqlserver.DefaultSettingsUpdate, "the plan shows the statement")
+	assert.Contains(t, c.Detail, sqlserver.DefaultSettingsQuery+"  -- check the old values", "the plan shows the check")
+	assert.Contains(t, c.Detail, sqlserver.DefaultSettingsUpdate, "and the statement")
 	assert.Contains(t, c.Detail, `@name = "TMSServerIPv4Address", @value = "10.10.0.11" (was "10.10.0.12")`, "and its parameters")
 	assert.NotContains(t, c.Detail, dbPassword)
 
 	runs := t.TempDir()
+	n := len(s.Executed())
 	out := applyLive(t, a, p, runs)
 	require.True(t, out.Complete(), "%+v", out.Nodes)
 	assert.Equal(t, "10.10.0.11", ipv4(t, s))
 
-	// One transaction: the update ran inside it, with parameters, then
-	// the commit.
-	var update *tdsserver.Execution
-	committed := false
-	for _, e := range s.Executed() {
-		if e.Text == sqlserver.DefaultSettingsUpdate {
-			update = &e
-		}
-		if update != nil && e.Text == "COMMIT TRANSACTION" && e.TxID == update.TxID {
-			committed = true
-		}
+	// What the apply sent: the settings query alone to check the plan
+	// (no probe), then one serializable transaction that reads the
+	// settings again, updates, and commits.
+	applied := s.Executed()[n:]
+	var texts []string
+	for _, e := range applied {
+		texts = append(texts, e.Text)
 	}
-	require.NotNil(t, update, "the UPDATE was executed")
-	assert.NotZero(t, update.TxID, "inside a transaction")
-	assert.True(t, committed)
+	require.Equal(t, []string{sqlserver.DefaultSettingsQuery, "BEGIN TRANSACTION", sqlserver.DefaultSettingsQuery, sqlserver.DefaultSettingsUpdate, "COMMIT TRANSACTION"}, texts)
+	assert.Zero(t, applied[0].TxID)
+	tx := applied[1].TxID
+	assert.NotZero(t, tx)
+	assert.Equal(t, "SERIALIZABLE", applied[1].Isolation)
+	for _, e := range applied[2:] {
+		assert.Equal(t, tx, e.TxID, "%s runs in the transaction", e.Text)
+	}
+	update := applied[3]
 	var values []string
 	for _, prm := range update.Params {
 		values = append(values, prm.Name+"="+strings.TrimSpace(stringValue(prm.Value)))
@@ -157,12 +161,57 @@ func TestLiveSettingsChangedSinceThePlanAreLeftAlone(t *testing.T) {
 	p := plan(t, a, Options{Only: []string{"addresses.match"}, Settings: live})
 	require.Len(t, p.Changes, 1)
 	// Someone sets another address in TMS meanwhile.
-	require.NoError(t, sqlserver.WriteAddresses(testContext(t), a.inv, []sqlserver.AddressWrite{{Key: "ipv4_local", Value: "10.10.0.99"}}))
+	require.NoError(t, s.SetSetting("tmsng", sqlserver.DefaultNameIPv4Local, "10.10.0.99"))
 
 	out := applyLive(t, a, p, t.TempDir())
+	require.Len(t, out.Nodes, 1)
 	assert.Equal(t, Unchanged, out.Nodes[0].Status)
 	assert.Contains(t, out.Nodes[0].Error, "changed since the plan")
+	assert.Contains(t, out.Nodes[0].Error, `"10.10.0.99"`)
 	assert.Equal(t, "10.10.0.99", ipv4(t, s))
+	assertNoUpdate(t, s)
+}
+
+// A change that lands after the check against the plan, the moment the
+// write's transaction begins, is caught by the read inside the
+// transaction: nothing is written, and the database is reported
+// unchanged, exactly like a change made before --apply.
+func TestLiveSettingsChangedDuringTheApplyAreLeftAlone(t *testing.T) {
+	noLeaks(t)
+	s, inv := liveLab(t)
+	a := auditLive(t, inv)
+	live := NewLiveStore(a.inv)
+	p := plan(t, a, Options{Only: []string{"addresses.match"}, Settings: live})
+	require.Len(t, p.Changes, 1)
+	s.Interleave(func(e tdsserver.Execution) {
+		if e.Text == "BEGIN TRANSACTION" {
+			assert.NoError(t, s.SetSetting("tmsng", sqlserver.DefaultNameIPv4Local, "10.10.0.99"))
+		}
+	})
+
+	out := applyLive(t, a, p, t.TempDir())
+	s.Interleave(nil)
+	require.Len(t, out.Nodes, 1)
+	db := out.Nodes[0]
+	assert.Equal(t, Unchanged, db.Status, db.Error)
+	assert.Equal(t, `sql01.acme.local\TMS/tmsng: changed since the plan: ipv4_local is now "10.10.0.99", the plan expected "10.10.0.12" — run fix again; nothing was changed`, db.Error)
+	require.Len(t, db.Changes, 1)
+	assert.Equal(t, NotAttempted, db.Changes[0].Status)
+	assert.Equal(t, "10.10.0.99", ipv4(t, s), "the other writer's value stays")
+	assertNoUpdate(t, s)
+	var rolledBack bool
+	for _, e := range s.Executed() {
+		rolledBack = rolledBack || e.Text == "ROLLBACK TRANSACTION"
+	}
+	assert.True(t, rolledBack, "the transaction was rolled back")
+}
+
+// assertNoUpdate fails when the server executed an UPDATE.
+func assertNoUpdate(t *testing.T, s *tdsserver.Server) {
+	t.Helper()
+	for _, e := range s.Executed() {
+		assert.NotEqual(t, sqlserver.DefaultSettingsUpdate, e.Text, "nothing was written")
+	}
 }
 
 // noLeaks checks, after the test's cleanups (the server's Close among

@@ -149,11 +149,11 @@ func checkSettings(got, want facts.Settings, fields []string) error {
 	var diffs []string
 	for _, name := range fields {
 		if getField(got, name) != getField(want, name) {
-			diffs = append(diffs, fmt.Sprintf("%s is %q, expected %q", name, getField(got, name), getField(want, name)))
+			diffs = append(diffs, fmt.Sprintf("%s is now %q, the plan expected %q", name, getField(got, name), getField(want, name)))
 		}
 	}
 	if len(diffs) > 0 {
-		return fmt.Errorf("%w: %s", errChanged, strings.Join(diffs, "; "))
+		return fmt.Errorf("%w: %s — run fix again", errChanged, strings.Join(diffs, "; "))
 	}
 	return nil
 }

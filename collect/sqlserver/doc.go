@@ -4,8 +4,10 @@
 //
 // Gather is collect.Options.LiveDB: it fills the same facts.DBFacts a
 // recorded db.json holds, so every db.* and addresses.* rule judges a live
-// server exactly as it judges a snapshot. WriteAddresses is the write side
-// (issue 4's fixer calls it).
+// server exactly as it judges a snapshot. ReadSettings reads the TMS
+// server addresses alone, and WriteAddresses writes them as a
+// compare-and-set in one serializable transaction (issue 4's fixer calls
+// both).
 //
 // Three promises hold for everything here:
 //

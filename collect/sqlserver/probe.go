@@ -183,19 +183,7 @@ func readSettings(ctx context.Context, s *session, db inventory.Database, curren
 		f.Unknown["settings"] = fmt.Sprintf("the connection's database is %q, not %q: add database=%s to the connection string in $%s", current, db.Name, db.Name, s.t.env)
 		return nil
 	}
-	query := db.Settings.Query
-	if strings.TrimSpace(query) == "" {
-		query = DefaultSettingsQuery
-	}
-	var rows []settingRow
-	err := s.query(ctx, "the TMS server addresses (database.settings.query)", query, func(r *sql.Rows) error {
-		var row settingRow
-		if err := r.Scan(&row.Name, &row.Value); err != nil {
-			return fmt.Errorf("the settings query must return two columns, name and value: %w", err)
-		}
-		rows = append(rows, row)
-		return nil
-	})
+	settings, err := s.settings(ctx, s.conn, db)
 	var r *refusal
 	switch {
 	case errors.As(err, &r):
@@ -203,11 +191,6 @@ func readSettings(ctx context.Context, s *session, db inventory.Database, curren
 		return nil
 	case err != nil:
 		return err
-	}
-	settings, err := decodeSettings(rows, settingNames(db.Settings.Names))
-	if err != nil {
-		f.Unknown["settings"] = s.t.scrub.clean(err.Error())
-		return nil
 	}
 	f.Settings = settings
 	return nil

@@ -73,12 +73,23 @@ func (s *session) step(ctx context.Context, what string, fn func(ctx context.Con
 	return nil
 }
 
-// query runs stmt with args and hands every row to scan. A scan error
-// (a statement returning other columns than expected) is a refusal of
-// that question, not a broken connection.
+// queryer runs a statement that returns rows: the session's connection,
+// or a transaction open on it (*sql.Conn and *sql.Tx both are one).
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// query runs stmt with args on the connection and hands every row to
+// scan. A scan error (a statement returning other columns than expected)
+// is a refusal of that question, not a broken connection.
 func (s *session) query(ctx context.Context, what, stmt string, scan func(*sql.Rows) error, args ...any) error {
+	return s.queryOn(ctx, s.conn, what, stmt, scan, args...)
+}
+
+// queryOn is query on q: the connection, or a transaction on it.
+func (s *session) queryOn(ctx context.Context, q queryer, what, stmt string, scan func(*sql.Rows) error, args ...any) error {
 	return s.step(ctx, what, func(ctx context.Context) error {
-		rows, err := s.conn.QueryContext(ctx, stmt, args...)
+		rows, err := q.QueryContext(ctx, stmt, args...)
 		if err != nil {
 			return err
 		}

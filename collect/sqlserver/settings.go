@@ -1,6 +1,7 @@
 package sqlserver
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -102,4 +103,80 @@ func decodeSettings(rows []settingRow, names inventory.SettingNames) (*facts.Set
 		DNSLocal:  get("dns_local"),
 		DNSPublic: get("dns_public"),
 	}, nil
+}
+
+// ReadSettings reads the TMS server addresses alone, live, with the
+// inventory's (or the default) settings query, on the server
+// database.dsn_env names: the same statement and mapping the audit uses,
+// without the rest of the probe (no latency samples, no backup or log
+// shipping questions). Fixers call it to check the addresses are still
+// what their plan saw, and a rollback to see what is there now.
+//
+// Any failure is an error: unreachable, a refused login or statement,
+// names that do not map. The query runs in the connection's database, so
+// the DSN must name the TMS database (docs/database.md). Time is bounded
+// by database.connect_timeout_seconds and query_timeout_seconds; errors
+// never contain the DSN or its password.
+func ReadSettings(ctx context.Context, inv *inventory.Inventory) (facts.Settings, error) {
+	db := inv.Database
+	t, err := newTarget(db.DSNEnv, db)
+	if err != nil {
+		return facts.Settings{}, fmt.Errorf("read addresses: %w", err)
+	}
+	s, err := open(ctx, t)
+	if err != nil {
+		return facts.Settings{}, fmt.Errorf("read addresses: %w", err)
+	}
+	settings, err := s.settings(ctx, s.conn, db)
+	if cerr := s.close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return facts.Settings{}, fmt.Errorf("read addresses: %w", s.refusalOrErr(err))
+	}
+	return *settings, nil
+}
+
+// settings reads and maps the addresses with the settings query, on q:
+// the connection, or a transaction on it (a fixer's check before its
+// write). The server refusing the query, rows of the wrong shape and
+// names that do not map are a *refusal; any other error is a failed
+// connection.
+func (s *session) settings(ctx context.Context, q queryer, db inventory.Database) (*facts.Settings, error) {
+	query := db.Settings.Query
+	if strings.TrimSpace(query) == "" {
+		query = DefaultSettingsQuery
+	}
+	var rows []settingRow
+	err := s.queryOn(ctx, q, "the TMS server addresses (database.settings.query)", query, func(r *sql.Rows) error {
+		var row settingRow
+		if err := r.Scan(&row.Name, &row.Value); err != nil {
+			return fmt.Errorf("the settings query must return two columns, name and value: %w", err)
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	settings, err := decodeSettings(rows, settingNames(db.Settings.Names))
+	if err != nil {
+		return nil, &refusal{s.t.scrub.clean(err.Error())}
+	}
+	return settings, nil
+}
+
+// valueOf returns the address called key of s.
+func valueOf(s *facts.Settings, key string) string {
+	switch key {
+	case "ipv4_local":
+		return s.IPv4Local
+	case "ipv6_local":
+		return s.IPv6Local
+	case "dns_local":
+		return s.DNSLocal
+	case "dns_public":
+		return s.DNSPublic
+	}
+	return ""
 }
