@@ -28,11 +28,7 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 	}
 	store := in.opts.Settings
 	if store == nil {
-		reason := "the database cannot be changed from here"
-		if in.opts.SettingsUnavailable != nil {
-			reason += ": " + in.opts.SettingsUnavailable.Error()
-		}
-		return skip(reason)
+		return skip("the database cannot be changed from here")
 	}
 	db := in.d.DB.Facts
 	if db == nil || db.Settings == nil {

@@ -315,10 +315,17 @@ func (a *applier) prepare(ctx context.Context, t collect.Target, c *Change) (Sta
 		if err != nil {
 			return State{}, fmt.Errorf("read the settings: %w", err)
 		}
-		if !a.env.Force {
-			if err := checkSettings(cur, c.Settings.Before, c.Settings.Fields); err != nil {
-				return State{}, err
+		if a.env.Force {
+			// rollback --force overwrites what is there now: the store's
+			// compare-and-set must expect it, and it is what the journal
+			// keeps as the backup.
+			for _, name := range c.Settings.Fields {
+				if p := field(&c.Settings.Before, name); p != nil {
+					*p = getField(cur, name)
+				}
 			}
+		} else if err := checkSettings(cur, c.Settings.Before, c.Settings.Fields); err != nil {
+			return State{}, err
 		}
 		return stateOfSettings(cur, c.Settings.Fields), nil
 	}

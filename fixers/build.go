@@ -32,9 +32,8 @@ type Options struct {
 	Open Opener
 	// Settings is where the address settings are written; nil when the
 	// database cannot be changed from here: addresses fixes are then
-	// skipped, giving SettingsUnavailable as the reason.
-	Settings            SettingsStore
-	SettingsUnavailable error
+	// skipped and say so.
+	Settings SettingsStore
 }
 
 // fixer plans the changes for the failing results of its rules.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -145,4 +146,35 @@ func TestVerifySaysWhatIsLeft(t *testing.T) {
 		{Rule: "machinekey.match", Node: "tms02", Status: checks.Fail, Left: "key=sha256:aaa; differs"},
 		{Rule: "data.synced", Node: "tms03", Status: checks.Fail, Left: "1 extra: a.txt"},
 	}, Verify(p, after))
+}
+
+// A database value changed since the run is refused like a file, and
+// --force puts the run's value back.
+func TestRollbackForcesDatabaseValues(t *testing.T) {
+	inv := copyLab(t, "post-upgrade")
+	dbJSON := filepath.Join(filepath.Dir(inv), "db.json")
+	orig := must(os.ReadFile(dbJSON))
+	runs := t.TempDir()
+	a := audit(t, inv)
+	out := apply(t, a, plan(t, a, Options{Only: []string{"addresses.match"}}), runs, nil)
+	require.True(t, out.Complete())
+	fixed := must(os.ReadFile(dbJSON))
+	require.NotEqual(t, string(orig), string(fixed))
+
+	// Someone sets another address after the fix.
+	later := strings.Replace(string(fixed), `"10.10.0.11"`, `"10.10.0.99"`, 1)
+	require.NotEqual(t, string(fixed), later)
+	require.NoError(t, os.WriteFile(dbJSON, []byte(later), 0o644))
+
+	req := RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)}
+	_, _, err := Rollback(testContext(t), req)
+	var refused *RefusedError
+	require.True(t, errors.As(err, &refused), "%v", err)
+	assert.Equal(t, later, string(must(os.ReadFile(dbJSON))), "refused: nothing changed")
+
+	req.Force = true
+	rb, _, err := Rollback(testContext(t), req)
+	require.NoError(t, err)
+	assert.True(t, rb.Complete())
+	assert.Equal(t, string(orig), string(must(os.ReadFile(dbJSON))), "the value before the run is back, byte for byte")
 }

@@ -118,19 +118,11 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 	// Changing the deployment: take the lock before looking at it, so the
 	// plan rests on facts no other fixer is changing.
 	if f.apply {
-		lock, err := fixers.AcquireLock(ctx, runs, f.wait, holder(command))
+		release, err := lockDeployment(cmd, runs, f.wait, command)
 		if err != nil {
-			var locked *fixers.LockedError
-			if errors.As(err, &locked) {
-				return usage(err)
-			}
 			return err
 		}
-		defer func() {
-			if err := lock.Release(); err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", err)
-			}
-		}()
+		defer release()
 	}
 
 	started := time.Now()
@@ -138,10 +130,9 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 	if err != nil {
 		return err
 	}
-	store, storeErr := settingsStore(inv)
+	store := settingsStore(inv)
 	plan, err := fixers.Build(ctx, d, results, fixers.Options{
-		Only: f.only, Nodes: f.nodes, Prune: f.prune, Open: transports.Open,
-		Settings: store, SettingsUnavailable: storeErr,
+		Only: f.only, Nodes: f.nodes, Prune: f.prune, Open: transports.Open, Settings: store,
 	})
 	if err != nil {
 		return err
@@ -188,11 +179,30 @@ func auditOnce(cmd *cobra.Command, inv *inventory.Inventory, parallel int, now t
 
 // settingsStore is where the addresses fixer writes: db.json for a
 // snapshot inventory, the live database otherwise.
-func settingsStore(inv *inventory.Inventory) (fixers.SettingsStore, error) {
+func settingsStore(inv *inventory.Inventory) fixers.SettingsStore {
 	if s := inv.Database.Snapshot; s != "" {
-		return fixers.NewSnapshotStore(inv.Resolve(s), s), nil
+		return fixers.NewSnapshotStore(inv.Resolve(s), s)
 	}
-	return fixers.NewLiveStore(inv), nil
+	return fixers.NewLiveStore(inv)
+}
+
+// lockDeployment takes the one-fixer-at-a-time lock of the runs folder
+// (waiting up to wait); a lock held by another fixer is exit 2. The
+// returned function releases it.
+func lockDeployment(cmd *cobra.Command, runs string, wait time.Duration, command string) (func(), error) {
+	lock, err := fixers.AcquireLock(cmd.Context(), runs, wait, holder(command))
+	if err != nil {
+		var locked *fixers.LockedError
+		if errors.As(err, &locked) {
+			return nil, usage(err)
+		}
+		return nil, err
+	}
+	return func() {
+		if err := lock.Release(); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", err)
+		}
+	}, nil
 }
 
 // runsDir is --runs, or .tmsdrift/runs beside the inventory.

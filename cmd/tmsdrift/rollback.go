@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"time"
 
@@ -66,20 +65,12 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 	}
 	ctx := cmd.Context()
 	runs := runsDir(inv, f.runs)
-	lock, err := fixers.AcquireLock(ctx, runs, f.wait, holder("rollback"))
+	release, err := lockDeployment(cmd, runs, f.wait, "rollback")
 	if err != nil {
-		var locked *fixers.LockedError
-		if errors.As(err, &locked) {
-			return usage(err)
-		}
 		return err
 	}
-	defer func() {
-		if err := lock.Release(); err != nil {
-			fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", err)
-		}
-	}()
-	store, _ := settingsStore(inv)
+	defer release()
+	store := settingsStore(inv)
 	out, plan, err := fixers.Rollback(ctx, fixers.RollbackRequest{RunsDir: runs, Run: run, Force: f.force,
 		Inventory: inv, InventoryPath: f.inventory, Open: transports.Open, Settings: store})
 	if err != nil && out == nil {
