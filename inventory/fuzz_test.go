@@ -23,6 +23,11 @@ func FuzzLoad(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	labs, err := filepath.Glob(filepath.Join("..", "fixtures", "labs", "*", "inventory*.yaml"))
+	if err != nil || len(labs) == 0 {
+		f.Fatalf("lab inventories: %v", err)
+	}
+	files = append(files, labs...)
 	for _, file := range files {
 		f.Add(readFileF(f, file))
 	}

@@ -25,6 +25,20 @@ func addSeeds(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(raw)
 	}
+	// The labs' web.configs and key files (fixtures/labs).
+	for _, pattern := range []string{
+		filepath.Join("..", "fixtures", "labs", "*", "keys", "machinekey.xml"),
+		filepath.Join("..", "fixtures", "labs", "*", "nodes", "*", "fs", "C", "*", "*", "*", "*", "[Ww]eb.config"),
+	} {
+		labs, err := filepath.Glob(pattern)
+		require.NoError(f, err)
+		require.NotEmpty(f, labs, pattern)
+		for _, name := range labs {
+			raw, err := os.ReadFile(name)
+			require.NoError(f, err)
+			f.Add(raw)
+		}
+	}
 	for _, s := range []string{
 		"",
 		Element(tmsKey),

@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -156,6 +158,14 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"schema": "tmsdrift/manifest/v1", "files": {"D:\\x": {"size": -1, "sha256": "zz"}}, "files": 1}`))
 	f.Add([]byte("{\"schema\": \"tmsdrift/manifest/v1\",\n\"files\": {\"\\\\\\\\?\\\\C:\\\\Program Files\\\\TANDBERG\\\\TMS\\\\..\\\\a\": {}}}"))
 	f.Add([]byte(`[1, 2`))
+	labs, err := filepath.Glob(filepath.Join("..", "fixtures", "labs", "*", "nodes", "*", "manifest.json"))
+	require.NoError(f, err)
+	require.NotEmpty(f, labs, "the labs carry manifest.json seeds (fixtures/labs/data-manifest)")
+	for _, p := range labs {
+		data, err := os.ReadFile(p)
+		require.NoError(f, err)
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data, install)
 		if err != nil {
