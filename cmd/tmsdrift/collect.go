@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -163,10 +164,13 @@ func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
 		}
 	}
 	inv.ApplyDefaults()
-	host, _ := os.Hostname()
-	spec := &inventory.Node{Name: host, Role: inventory.Primary, Transport: inventory.Transport{Kind: "local"}}
-	if n := localNode(inv); n != nil {
-		spec = n
+	spec := localNode(inv)
+	if spec == nil {
+		host, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("name this node: %w", err)
+		}
+		spec = &inventory.Node{Name: host, Role: inventory.Primary, Transport: inventory.Transport{Kind: "local"}}
 	}
 	rec := record.NewRecorder(func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
 		return local.Open(inv, n)
@@ -180,10 +184,12 @@ func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
 	webRoot, install := inv.Paths.WebRoot, inv.Paths.Install
 	if raw, err := src.Facts(ctx); err == nil {
 		if nf, err := facts.ParseNode(raw); err == nil && nf.TMS != nil {
-			webRoot = cmpOr(nf.TMS.WebRoot, webRoot)
-			install = cmpOr(nf.TMS.InstallPath, install)
+			webRoot = cmp.Or(nf.TMS.WebRoot, webRoot)
+			install = cmp.Or(nf.TMS.InstallPath, install)
 		}
 	}
+	// The recorder keeps what each read returned, errors included: they
+	// land in NOTES.txt / manifest.json and make the exit code 3 below.
 	_, _ = src.ReadFile(ctx, strings.TrimRight(webRoot, `\`)+`\web.config`)
 	hasher, _ := newHasher(cmd, "")
 	_, _ = src.Data(ctx, strings.TrimRight(install, `\`), inv.DataSync.Dirs, hasher)
@@ -209,13 +215,6 @@ func localNode(inv *inventory.Inventory) *inventory.Node {
 		}
 	}
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // replaceDir writes a snapshot into a fresh folder beside dir, then puts
