@@ -9,7 +9,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
-	"golang.org/x/text/encoding/unicode"
+
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 )
 
 // Splice returns raw, a web.config, with k as its effective machineKey and
@@ -41,12 +42,9 @@ func Splice(raw []byte, k Key) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := textEncodingOf(raw)
-	if err != nil {
-		return nil, err
-	}
+	enc := wintext.Detect(raw, xmlStart)
 	text, spans := raw, doc.spans
-	if enc.utf16 {
+	if enc.UTF16 {
 		// Offsets are only known for the decoded text: splice that, then
 		// encode it again, which gives back the original bytes everywhere
 		// else (checked by encode).
@@ -58,8 +56,8 @@ func Splice(raw []byte, k Key) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if enc.utf16 {
-		if out, err = enc.encode(raw, text, out); err != nil {
+	if enc.UTF16 {
+		if out, err = encodeLike(enc, raw, text, out); err != nil {
 			return nil, err
 		}
 	}
@@ -358,48 +356,16 @@ func indentUnit(text []byte, at int, own string) string {
 	return "\t"
 }
 
-// textEncoding is how a web.config's bytes encode its text.
-type textEncoding struct {
-	utf16  bool
-	endian unicode.Endianness
-	bom    bool
-}
-
-// textEncodingOf tells UTF-8 from UTF-16 the way decodeText does.
-func textEncodingOf(raw []byte) (textEncoding, error) {
-	switch {
-	case bytes.HasPrefix(raw, bomUTF8):
-		return textEncoding{}, nil
-	case bytes.HasPrefix(raw, bomUTF16LE):
-		return textEncoding{utf16: true, endian: unicode.LittleEndian, bom: true}, nil
-	case bytes.HasPrefix(raw, bomUTF16BE):
-		return textEncoding{utf16: true, endian: unicode.BigEndian, bom: true}, nil
-	case bytes.HasPrefix(raw, []byte("<\x00?\x00")):
-		return textEncoding{utf16: true, endian: unicode.LittleEndian}, nil
-	case bytes.HasPrefix(raw, []byte("\x00<\x00?")):
-		return textEncoding{utf16: true, endian: unicode.BigEndian}, nil
-	}
-	return textEncoding{}, nil
-}
-
-// encode writes spliced (UTF-8) back in the file's UTF-16 form, after
+// encodeLike writes spliced (UTF-8) back in the file's UTF-16 form, after
 // checking that the untouched text encodes to exactly the original bytes
 // (an unpaired surrogate would not, and would be changed silently).
-func (e textEncoding) encode(raw, text, spliced []byte) ([]byte, error) {
-	policy := unicode.IgnoreBOM
-	if e.bom {
-		policy = unicode.UseBOM
-	}
-	encode := func(b []byte) ([]byte, error) {
-		return unicode.UTF16(e.endian, policy).NewEncoder().Bytes(b)
-	}
-	again, err := encode(text)
-	if err != nil || !bytes.Equal(again, raw) {
+func encodeLike(enc wintext.Encoding, raw, text, spliced []byte) ([]byte, error) {
+	if !enc.RoundTrips(raw, text) {
 		return nil, errors.New("splice machineKey: web.config's UTF-16 does not encode back to the same bytes; not rewritten")
 	}
-	out, err := encode(spliced)
+	out, err := enc.Encode(spliced)
 	if err != nil {
-		return nil, fmt.Errorf("splice machineKey: encode UTF-16: %w", err)
+		return nil, fmt.Errorf("splice machineKey: %w", err)
 	}
 	return out, nil
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/beevik/etree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 	"golang.org/x/text/encoding/unicode"
 )
 
@@ -139,7 +141,7 @@ func TestSpliceUTF16(t *testing.T) {
 	raw := readTestdata(t, "tms15-utf16.web.config")
 	got, err := Splice(raw, newKey)
 	require.NoError(t, err)
-	assert.True(t, bytes.HasPrefix(got, bomUTF16LE), "BOM kept")
+	assert.True(t, bytes.HasPrefix(got, wintext.BOMUTF16LE), "BOM kept")
 	back, err := FromWebConfig(got)
 	require.NoError(t, err)
 	assert.Equal(t, newKey, *back)

@@ -10,7 +10,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
-	"golang.org/x/text/encoding/unicode"
+
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 )
 
 // Element and attribute names. ASP.NET's configuration system compares them
@@ -289,36 +290,21 @@ func descendantElements(el *etree.Element) []*etree.Element {
 	return out
 }
 
-var (
-	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
-	bomUTF16LE = []byte{0xFF, 0xFE}
-	bomUTF16BE = []byte{0xFE, 0xFF}
-)
-
-// decodeText returns raw as UTF-8 text without a byte order mark, and how
-// many raw bytes precede it. UTF-16 (Notepad's "Unicode") is transcoded,
-// whether it has a byte order mark or starts with "<?" as UTF-16 without one.
+// decodeText returns raw as UTF-8 text without a byte order mark (package
+// wintext, the decoder every reader of Windows files shares), how many raw
+// bytes precede it, and whether it was transcoded from UTF-16. An XML file
+// may be UTF-16 without a byte order mark when it starts with "<?".
 func decodeText(raw []byte, what string) (text []byte, base int, transcoded bool, err error) {
-	var endian unicode.Endianness
-	switch {
-	case bytes.HasPrefix(raw, bomUTF8):
-		return raw[len(bomUTF8):], len(bomUTF8), false, nil
-	case bytes.HasPrefix(raw, bomUTF16LE), bytes.HasPrefix(raw, []byte("<\x00?\x00")):
-		endian = unicode.LittleEndian
-	case bytes.HasPrefix(raw, bomUTF16BE), bytes.HasPrefix(raw, []byte("\x00<\x00?")):
-		endian = unicode.BigEndian
-	default:
-		return raw, 0, false, nil
-	}
-	if len(raw)%2 != 0 {
-		return nil, 0, false, fmt.Errorf("%s is not valid UTF-16: odd number of bytes", what)
-	}
-	text, err = unicode.UTF16(endian, unicode.UseBOM).NewDecoder().Bytes(raw)
+	text, enc, err := wintext.Decode(raw, xmlStart)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("decode %s as UTF-16: %w", what, err)
+		return nil, 0, false, fmt.Errorf("%s: %w", what, err)
 	}
-	return text, 0, true, nil
+	return text, enc.Offset(), enc.UTF16, nil
 }
+
+// xmlStart is how an XML file with a declaration begins: the prefix that
+// tells UTF-16 without a byte order mark (wintext.Detect).
+const xmlStart = "<?"
 
 // checkDeclaredEncoding accepts the encoding an XML declaration names when
 // the text can be read as that encoding: UTF-8 (and its subset ASCII) as is,

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 	"golang.org/x/text/encoding/unicode"
 )
 
@@ -229,7 +231,7 @@ func TestFromWebConfigErrors(t *testing.T) {
 		{"UTF-16 declared, UTF-8 found",
 			[]byte(`<?xml version="1.0" encoding="utf-16"?><configuration/>`),
 			`web.config declares encoding "utf-16" but is not UTF-16 (no byte order mark)`},
-		{"odd-length UTF-16", []byte("\xFF\xFE<\x00c\x00/"), "web.config is not valid UTF-16: odd number of bytes"},
+		{"odd-length UTF-16", []byte("\xFF\xFE<\x00c\x00/"), "web.config: not valid UTF-16LE with BOM: an odd number of bytes (is the file cut off?)"},
 		{"other root", []byte(`<appSettings />`), "web.config root element is <appSettings>, want <configuration>"},
 	}
 	for _, tt := range tests {
@@ -353,7 +355,7 @@ func TestElement(t *testing.T) {
 // bytes, which a fixer needs to replace the key and nothing else.
 func TestSpan(t *testing.T) {
 	raw := readTestdata(t, "tms15.web.config")
-	require.True(t, bytes.HasPrefix(raw, bomUTF8), "sample starts with a BOM")
+	require.True(t, bytes.HasPrefix(raw, wintext.BOMUTF8), "sample starts with a BOM")
 	doc, err := parseXML(raw, "web.config", false)
 	require.NoError(t, err)
 	el, err := effectiveMachineKey(doc.tree)
