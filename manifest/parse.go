@@ -28,9 +28,16 @@ type entry struct {
 // wrong is rejected with the line and entry: a path outside installPath,
 // a size below zero, a sha256 that is not 64 hex digits (upper case, as
 // PowerShell's Get-FileHash prints it, is accepted and stored lower), and
-// two paths equal but for case. Unknown keys are ignored: the contract
-// lets writers add optional ones.
+// two paths equal but for case, a key given twice. Unknown keys are
+// ignored: the contract lets writers add optional ones. The file may be
+// UTF-8 (with or without a byte order mark) or UTF-16 with one.
 func Parse(data []byte, installPath string) (*Manifest, error) {
+	// As Windows writes it (PowerShell's Out-File: UTF-16); the token
+	// pass below reads the decoded text, so its lines are the file's.
+	data, err := jsondoc.Text(data)
+	if err != nil {
+		return nil, err
+	}
 	// First pass: well-formed JSON, the right schema, an object of files.
 	var head struct {
 		Schema string          `json:"schema"`

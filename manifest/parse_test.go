@@ -89,9 +89,11 @@ func TestParseRejects(t *testing.T) {
 		{"sha not hex", entry(logo, `{"size": 1, "sha256": "`+strings.Repeat("g", 64)+`"}`), []string{"line 4", "64 hex digits"}},
 		{"entry not an object", entry(logo, `5`), []string{"line 4", "expected an object"}},
 		{"duplicate by case", "{\"schema\": \"tmsdrift/manifest/v1\", \"files\": {\n\"" + logo + "\": " + good + ",\n\"" + strings.ToUpper(logo) + "\": " + good + "}}",
+			[]string{"line 3", "in files (line 2)", "matched ignoring case"}},
+		{"same file, other separators", "{\"schema\": \"tmsdrift/manifest/v1\", \"files\": {\n\"" + logo + "\": " + good + ",\n\"" + strings.ReplaceAll(logo, `\\`, `/`) + "\": " + good + "}}",
 			[]string{"line 3", "same file as line 2"}},
 		{"exact duplicate", "{\"schema\": \"tmsdrift/manifest/v1\", \"files\": {\n\"" + logo + "\": " + good + ",\n\n\"" + logo + "\": " + good + "}}",
-			[]string{"line 4", "same file as line 2"}},
+			[]string{"line 4", "appears twice in files (first on line 2)"}},
 		{"control character shown quoted", entry(`C:\\Program Files\\TANDBERG\\TMS\\a\u0007b`, `{"size": -1, "sha256": "`+hexA+`"}`), []string{`\a`, "negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

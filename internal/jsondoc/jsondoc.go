@@ -1,6 +1,12 @@
 // Package jsondoc decodes JSON documents that come from outside the
 // program — facts.json, db.json, manifest.json — with errors a person can
 // act on: the line, and for a value of the wrong type the field.
+//
+// The documents are read as Windows writes them (package wintext: UTF-8
+// with or without a byte order mark, UTF-16 with one), and a key given
+// twice in one object is refused: encoding/json would keep the last one
+// silently, so a file could say two things and be judged on the one a
+// reader did not see.
 package jsondoc
 
 import (
@@ -9,10 +15,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 )
 
-// Decode decodes exactly one JSON document from data into v.
+// Text returns data as UTF-8 without a byte order mark, decoding UTF-16
+// (wintext.Decode). Line numbers in the text are those of the file. Decode
+// calls it; a caller that walks the tokens itself (manifest.json) calls it
+// first.
+func Text(data []byte) ([]byte, error) {
+	text, _, err := wintext.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return text, nil
+}
+
+// Decode decodes exactly one JSON document from data into v. data may be
+// in any encoding Text reads. A key that appears twice in one object —
+// also spelled in another case, since encoding/json matches struct fields
+// case-insensitively — is an error naming both lines.
 func Decode(data []byte, v any) error {
+	data, err := Text(data)
+	if err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
 		return Describe(data, err)
@@ -20,7 +48,83 @@ func Decode(data []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("line %d: unexpected data after the JSON document", Line(data, dec.InputOffset()))
 	}
+	return DuplicateKeys(data)
+}
+
+// DuplicateKeys returns an error for the first object in data (one
+// well-formed JSON document, UTF-8) that holds a key twice, or the same key
+// in two spellings of case, with both lines and the path of the object:
+// line 9: "hostname" appears twice (first on line 3).
+func DuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := walkDuplicates(dec, data, ""); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
 	return nil
+}
+
+// walkDuplicates reads one value from dec; path names it in messages.
+func walkDuplicates(dec *json.Decoder, data []byte, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return Describe(data, err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]struct {
+			key  string
+			line int
+		}{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return Describe(data, err)
+			}
+			key, _ := tok.(string)
+			line := Line(data, dec.InputOffset())
+			fold := strings.ToLower(key)
+			if first, dup := seen[fold]; dup {
+				where := ""
+				if path != "" {
+					where = " in " + path
+				}
+				if first.key == key {
+					return fmt.Errorf("line %d: %q appears twice%s (first on line %d); a key may be given once", line, key, where, first.line)
+				}
+				return fmt.Errorf("line %d: %q repeats %q%s (line %d): keys are matched ignoring case, so a key may be given once", line, key, first.key, where, first.line)
+			}
+			seen[fold] = struct {
+				key  string
+				line int
+			}{key, line}
+			if err := walkDuplicates(dec, data, joinPath(path, key)); err != nil {
+				return err
+			}
+		}
+		_, err := dec.Token() // }
+		if err != nil {
+			return Describe(data, err)
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := walkDuplicates(dec, data, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil { // ]
+			return Describe(data, err)
+		}
+	}
+	return nil
+}
+
+// joinPath appends an object key to a path in messages (services[2].name).
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 // Describe turns an encoding/json error about data into a message with the

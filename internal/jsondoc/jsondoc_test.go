@@ -1,6 +1,11 @@
 package jsondoc
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,4 +46,140 @@ func TestLine(t *testing.T) {
 	assert.Equal(t, 2, Line(data, 2))
 	assert.Equal(t, 3, Line(data, 99), "past the end")
 	assert.Equal(t, 1, Line(data, -1))
+}
+
+func TestDecodeRefusesDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"top level", "{\n\"name\": \"a\",\n\"name\": \"b\"\n}", `line 3: "name" appears twice (first on line 2)`},
+		{"nested", "{\"time\": {\n\"offset_ms\": 1,\n\"offset_ms\": 2}}", `line 3: "offset_ms" appears twice in time (first on line 2)`},
+		{"other case", "{\n\"name\": \"a\",\n\"Name\": \"b\"\n}", `line 3: "Name" repeats "name" (line 2): keys are matched ignoring case`},
+		{"in a list", "{\"list\": [{}, {\"a\": 1,\n\"a\": 2}]}", `line 2: "a" appears twice in list[1] (first on line 1)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d struct {
+				doc
+				List []map[string]int `json:"list"`
+			}
+			err := Decode([]byte(tc.in), &d)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	var d doc
+	require.NoError(t, Decode([]byte(`{"name": "a", "time": {"name": "b"}, "x": [{"name": 1}, {"name": 2}]}`), &d),
+		"the same key in different objects is fine")
+}
+
+func TestDecodeReadsWindowsEncodings(t *testing.T) {
+	text := "{\r\n  \"name\": \"Zürich\",\r\n  \"time\": {\"offset_ms\": \"x\"}\r\n}\r\n"
+	utf16le := []byte{0xFF, 0xFE}
+	for _, r := range text {
+		utf16le = append(utf16le, byte(r), byte(r>>8))
+	}
+	for name, raw := range map[string][]byte{
+		"UTF-8 with BOM":    append([]byte{0xEF, 0xBB, 0xBF}, text...),
+		"UTF-16LE with BOM": utf16le,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var d doc
+			err := Decode(raw, &d)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "line 3: time.offset_ms", "line numbers are the file's")
+			ok := []byte(strings.Replace(text, `"x"`, "2.5", 1))
+			if name == "UTF-16LE with BOM" {
+				ok = []byte{0xFF, 0xFE}
+				for _, r := range strings.Replace(text, `"x"`, "2.5", 1) {
+					ok = append(ok, byte(r), byte(r>>8))
+				}
+			} else {
+				ok = append([]byte{0xEF, 0xBB, 0xBF}, ok...)
+			}
+			require.NoError(t, Decode(ok, &d))
+			assert.Equal(t, "Zürich", d.Name)
+			assert.Equal(t, 2.5, d.Time.Offset)
+		})
+	}
+}
+
+// FuzzDecode: Decode never panics, and a document it accepts holds no key
+// twice: every key token of the text is a distinct key of the decoded
+// value. Seeded from the labs' facts.json, db.json and manifest.json.
+func FuzzDecode(f *testing.F) {
+	for _, pattern := range []string{"*/db.json", "*/nodes/*/facts.json", "*/nodes/*/manifest.json"} {
+		files, err := filepath.Glob(filepath.Join("..", "..", "fixtures", "labs", pattern))
+		if err != nil || len(files) == 0 {
+			f.Fatalf("no lab files %s: %v", pattern, err)
+		}
+		for _, file := range files[:min(len(files), 4)] {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"a": 1, "A": 2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		if err := Decode(data, &v); err != nil {
+			return
+		}
+		text, err := Text(data)
+		if err != nil {
+			t.Fatalf("Decode accepted what Text refuses: %v", err)
+		}
+		if tokens, keys := countKeyTokens(t, text), countKeys(v); tokens != keys {
+			t.Fatalf("%d keys in the text, %d in the decoded value: a duplicate got through", tokens, keys)
+		}
+	})
+}
+
+// countKeys counts the keys of every object in a decoded value.
+func countKeys(v any) int {
+	switch x := v.(type) {
+	case map[string]any:
+		n := len(x)
+		for _, e := range x {
+			n += countKeys(e)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, e := range x {
+			n += countKeys(e)
+		}
+		return n
+	}
+	return 0
+}
+
+// countKeyTokens counts the key tokens of every object in a JSON text.
+func countKeyTokens(t *testing.T, text []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	n := 0
+	var walk func()
+	walk = func() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch tok {
+		case json.Delim('{'):
+			for dec.More() {
+				if _, err := dec.Token(); err != nil {
+					t.Fatal(err)
+				}
+				n++
+				walk()
+			}
+			_, _ = dec.Token()
+		case json.Delim('['):
+			for dec.More() {
+				walk()
+			}
+			_, _ = dec.Token()
+		}
+	}
+	walk()
+	return n
 }
