@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,10 +9,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 )
 
 // Options are what the loader needs from the rest of tmsdrift.
@@ -20,6 +26,11 @@ type Options struct {
 	// from the rule catalogue, which this package cannot import (the
 	// catalogue imports inventory). Nil skips the check.
 	KnownRules []string
+	// RequireFiles also checks that the files the inventory names exist:
+	// machine_key.file and database.snapshot (validate asks for it). The
+	// audit reads them and reports trouble as `error` results instead
+	// (contract §7), so it leaves this off.
+	RequireFiles bool
 }
 
 // Load reads, decodes and validates the inventory at path. Every problem is
@@ -38,9 +49,17 @@ func Load(path string, opts Options) (*Inventory, error) {
 
 // LoadBytes is Load for an inventory already in memory: name is the file it
 // came from, used in messages and to resolve relative paths (Resolve).
+// data may be UTF-8 with or without a byte order mark, or UTF-16 with one
+// (Windows PowerShell 5.1's `>` writes that); lines and columns in
+// problems are those an editor shows for the file.
 func LoadBytes(name string, data []byte, opts Options) (*Inventory, error) {
 	ps := &problems{file: name}
-	body := parseDocument(data, ps)
+	text, _, err := wintext.Decode(data)
+	if err != nil {
+		ps.addAt(0, 0, "", "cannot read the inventory: "+err.Error())
+		return nil, ps.err()
+	}
+	body := parseDocument(unixLines(text), ps)
 	if body == nil {
 		return nil, ps.err()
 	}
@@ -75,6 +94,19 @@ func (inv *Inventory) Resolve(p string) string {
 	return filepath.Join(filepath.Dir(inv.File), filepath.FromSlash(p))
 }
 
+// unixLines turns CRLF and lone CR line breaks into LF. YAML treats all
+// three as one line break, but goccy's lexer counts a CRLF after a comment
+// or inside quoted text as two lines, so every problem below it would be
+// placed too low in a file saved on Windows. The text's meaning does not
+// change (YAML normalises line breaks in values to LF), nor do the columns.
+func unixLines(text []byte) []byte {
+	if !bytes.ContainsRune(text, '\r') {
+		return text
+	}
+	text = bytes.ReplaceAll(text, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(text, []byte("\r"), []byte("\n"))
+}
+
 // parseDocument parses data into the body of its single YAML document,
 // reporting syntax errors, an empty file, several documents, or a body that
 // is not a mapping. It returns nil when there is nothing to decode.
@@ -83,7 +115,9 @@ func parseDocument(data []byte, ps *problems) ast.Node {
 	// with their key paths.
 	file, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
-		ps.decodeProblem(err)
+		if !ps.unclosedQuote(data, err) {
+			ps.decodeProblem(err)
+		}
 		return nil
 	}
 	var bodies []ast.Node
@@ -130,6 +164,66 @@ func (ps *problems) decodeProblem(err error) {
 		field = ps.loc.byPos[pos]
 	}
 	ps.addAt(pos.line, pos.col, field, decodeMessage(err, ye))
+}
+
+// unclosedQuote reports a syntax error caused by a quote that is not closed
+// on its own line, at that quote, and returns true; otherwise it returns
+// false. YAML lets quoted text run on over several lines, so the parser
+// only stumbles where the run-on text ends — at the next quote, often a
+// line or more further down — and would point there. No inventory value
+// spans lines, so a quoted value that does, followed by a syntax error on
+// the line it ends on, is an unclosed quote.
+func (ps *problems) unclosedQuote(data []byte, err error) bool {
+	var ye yaml.Error
+	if !errors.As(err, &ye) {
+		return false
+	}
+	at := tokenPos(ye.GetToken())
+	lines := strings.Split(string(data), "\n")
+	var open position
+	quote := ""
+	for _, tk := range lexer.Tokenize(string(data)) {
+		if tk.Position == nil || tk.Position.Line > at.line {
+			break
+		}
+		q := strings.IndexAny(tk.Origin, `'"`)
+		if q < 0 || strings.TrimSpace(tk.Origin[:q]) != "" {
+			continue
+		}
+		spans := strings.Count(tk.Origin[q:], "\n")
+		switch {
+		case spans == 0:
+			continue
+		case tk.Type == token.SingleQuoteType || tk.Type == token.DoubleQuoteType:
+			// A quoted value that ran on: it starts at the quote.
+			if tk.Position.Line+spans == at.line {
+				open, quote = tokenPos(tk), tk.Origin[q:q+1]
+			}
+		case tk.Type == token.InvalidType && tk.Position.Line == at.line:
+			// The lexer gave up inside the run-on text (a bad escape):
+			// the token is placed where it failed; find its quote.
+			first := tk.Position.Line - spans
+			if first < 1 || first > len(lines) {
+				continue
+			}
+			segment, _, _ := strings.Cut(tk.Origin[q:], "\n")
+			line := lines[first-1]
+			if !strings.HasSuffix(line, segment) {
+				continue
+			}
+			col := utf8.RuneCountInString(line) - utf8.RuneCountInString(segment) + 1
+			open, quote = position{first, col}, tk.Origin[q:q+1]
+		}
+	}
+	if quote == "" {
+		return false
+	}
+	kind := "double"
+	if quote == "'" {
+		kind = "single"
+	}
+	ps.addAt(open.line, open.col, "", fmt.Sprintf("YAML syntax: the %s quote here is not closed on this line (YAML read on to line %d, where it failed: %s)", kind, at.line, ye.GetMessage()))
+	return true
 }
 
 // decodeMessage rewords goccy's messages, which speak of Go types, in the
