@@ -166,9 +166,13 @@ type SettingNames struct {
 
 // Node is one TMS server.
 type Node struct {
-	Name      string    `yaml:"name" json:"name"`
-	Role      Role      `yaml:"role" json:"role" jsonschema:"enum=primary,enum=standby,enum=pool,enum=offsite-standby"`
-	Address   string    `yaml:"address,omitempty" json:"address,omitempty" jsonschema:"description=The node's own IP address"`
+	Name    string `yaml:"name" json:"name"`
+	Role    Role   `yaml:"role" json:"role" jsonschema:"enum=primary,enum=standby,enum=pool,enum=offsite-standby"`
+	Address string `yaml:"address,omitempty" json:"address,omitempty" jsonschema:"description=The node's own IP address"`
+	// Hostname is the server's host name as Windows reports it, when it
+	// differs from what transport.host says (or there is none): the
+	// nodes.identity rule compares it with the facts.
+	Hostname  string    `yaml:"hostname,omitempty" json:"hostname,omitempty"`
 	Transport Transport `yaml:"transport" json:"transport"`
 }
 

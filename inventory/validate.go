@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/tmsdrift/tmsdrift/internal/addrcheck"
 )
 
 // TransportKinds lists the transports a node may use: "dir" reads a
@@ -63,6 +65,7 @@ func validate(inv *Inventory, opts Options, ps *problems) {
 	if inv.PublicSystems && inv.Addresses.DNSPublic == "" {
 		ps.add("addresses.dns_public", "required when public_systems is true: the DNS name systems outside the firewall use to reach TMS")
 	}
+	validateAddresses(inv.Addresses, ps)
 	validateNodes(inv, ps)
 	validateRoles(inv, ps)
 	if inv.MachineKey.Node != "" {
@@ -71,12 +74,36 @@ func validate(inv *Inventory, opts Options, ps *problems) {
 		}
 		nodeRef(inv, ps, "machine_key.node", inv.MachineKey.Node)
 	}
+	if opts.RequireFiles {
+		existingFile(inv, ps, "machine_key.file", inv.MachineKey.File)
+		existingFile(inv, ps, "database.snapshot", inv.Database.Snapshot)
+	}
 	if inv.DataSync.Master != "" {
 		nodeRef(inv, ps, "data_sync.master", inv.DataSync.Master)
 	}
 	validateDatabase(inv, ps)
 	limit(ps, "time.max_offset_ms", inv.Time.MaxOffsetMS, DefaultMaxOffsetMS)
 	validateWaivers(inv, opts, ps)
+}
+
+// validateAddresses checks the TMS server addresses the database must
+// hold: a value TMS could not use (999.10.0.300, "not an ip") would pass
+// addresses.match and be written by a fixer.
+func validateAddresses(a Addresses, ps *problems) {
+	address(ps, "addresses.ipv4_local", a.IPv4Local, addrcheck.IPv4)
+	address(ps, "addresses.ipv6_local", a.IPv6Local, addrcheck.IPv6)
+	address(ps, "addresses.dns_local", a.DNSLocal, addrcheck.Host)
+	address(ps, "addresses.dns_public", a.DNSPublic, addrcheck.Host)
+}
+
+// address reports a non-empty value that check refuses.
+func address(ps *problems, at, v string, check func(string) error) {
+	if v == "" {
+		return
+	}
+	if err := check(v); err != nil {
+		ps.add(at, "%v", err)
+	}
 }
 
 // validateNodes checks each node on its own and the names across nodes.
@@ -104,6 +131,9 @@ func validateNodes(inv *Inventory, ps *problems) {
 		case !slices.Contains(Roles, n.Role):
 			ps.add(at+".role", "unknown role %q (known: %s)", n.Role, joinRoles(Roles))
 		}
+		address(ps, at+".address", n.Address, addrcheck.IP)
+		address(ps, at+".hostname", n.Hostname, addrcheck.DNSName)
+		address(ps, at+".transport.host", n.Transport.Host, addrcheck.Host)
 		validateTransport(inv, ps, at+".transport", n.Transport)
 	}
 }
@@ -134,7 +164,7 @@ func snapshotFolder(ps *problems, at, dir string) {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		ps.add(at, "missing snapshot folder %s", dir)
+		ps.add(at, "missing snapshot folder %s: record it with `tmsdrift collect` (from an inventory that reaches the node live, or `collect --local` on the node itself), or read the node live here: transport kind winrm, ssh or local (docs/transports.md)", dir)
 	case err != nil:
 		ps.add(at, "cannot read snapshot folder: %s", ioReason(err))
 	case !st.IsDir():
