@@ -14,7 +14,12 @@ import (
 func evalDBLatency(d *facts.Deployment) []Result {
 	max := d.Inventory.Database.MaxLatencyMS
 	want := "median round trip < " + ms(max)
-	judge := func(samples []float64, who string, connectMS *float64) Result {
+	// impossible is why the samples (or the connection time) were dropped
+	// as impossible when the facts were read; "" when they were not.
+	judge := func(samples []float64, who string, connectMS *float64, impossible string) Result {
+		if impossible != "" {
+			return errored(want, "%s", impossible)
+		}
 		if len(samples) == 0 {
 			return errored(want, "no round-trip samples %s", who)
 		}
@@ -34,11 +39,24 @@ func evalDBLatency(d *facts.Deployment) []Result {
 		if err != nil {
 			return errored(want, "%v", err), true
 		}
-		return judge(f.DBRTTMS, "from this node (facts.json db_rtt_ms)", nil), true
+		impossible := ""
+		if f.Impossible["db_rtt_ms"] != "" {
+			impossible = f.Lacks("db_rtt_ms")
+		}
+		return judge(f.DBRTTMS, "from this node (facts.json db_rtt_ms)", nil, impossible), true
 	})
 	f, err := dbFacts(d)
 	if err != nil {
 		return append(out, deployment(errored(want, "%v", err))...)
 	}
-	return append(out, deployment(judge(f.RTTMS, "from the auditor (database rtt_ms)", f.ConnectMS))...)
+	// A connection time that cannot be true puts the samples timed by the
+	// same clock in doubt too.
+	impossible := ""
+	for _, key := range []string{"rtt_ms", "connect_ms"} {
+		if f.Unknown[key] != "" {
+			impossible = f.Lacks(key)
+			break
+		}
+	}
+	return append(out, deployment(judge(f.RTTMS, "from the auditor (database rtt_ms)", f.ConnectMS, impossible))...)
 }

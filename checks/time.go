@@ -39,7 +39,7 @@ func evalTimeSynced(d *facts.Deployment) []Result {
 			return failed(want, "not synced (source "+quoted(t.Source)+")", "Windows Time reports the clock as not synchronised"), true
 		}
 		if t.OffsetMS == nil {
-			return errored(want, "facts.json lacks time.offset_ms"), true
+			return errored(want, "%s", f.Lacks("time.offset_ms")), true
 		}
 		obs := fmt.Sprintf("source %s, offset %s", quoted(t.Source), ms(*t.OffsetMS))
 		if math.Abs(*t.OffsetMS) > max {

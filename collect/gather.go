@@ -144,7 +144,11 @@ func gatherDB(ctx context.Context, inv *inventory.Inventory, live func(context.C
 	db := inv.Database
 	if db.Snapshot == "" {
 		if live != nil {
-			return live(ctx, inv)
+			out := live(ctx, inv)
+			if out.Facts != nil {
+				out.Facts.DropImpossible() // whoever the gatherer, no impossible fact reaches a rule
+			}
+			return out
 		}
 		return facts.DB{From: "$" + db.DSNEnv, Err: errors.New("live database access is not available in this build; record db.json and set database.snapshot")}
 	}

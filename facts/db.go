@@ -31,8 +31,9 @@ type DBFacts struct {
 	ObservedAt *Timestamp `json:"observed_at,omitempty"`
 	// Unknown says, by db.json key (last_full_backup, settings, ...), why a
 	// key the probe should have filled is absent: the database refused that
-	// one question (a permission, a missing table). The rules that need the
-	// key give `error` and show the reason. Optional extension of db.json.
+	// one question (a permission, a missing table), or the value was
+	// impossible and dropped (DropImpossible). The rules that need the key
+	// give `error` and show the reason. Optional extension of db.json.
 	Unknown map[string]string `json:"unknown,omitempty"`
 }
 
@@ -156,8 +157,10 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 	return json.Marshal(t.UTC().Format(time.RFC3339Nano))
 }
 
-// ParseDB decodes db.json, rejecting a wrong schema or wrong types with the
-// line and field.
+// ParseDB decodes db.json, rejecting a wrong schema, wrong types or a key
+// given twice with the line and field. Values that cannot be true are
+// dropped, the reason kept under Unknown (DropImpossible). The file may be
+// UTF-8, with or without a byte order mark, or UTF-16 with one.
 func ParseDB(data []byte) (*DBFacts, error) {
 	var f DBFacts
 	if err := jsondoc.Decode(data, &f); err != nil {
@@ -166,5 +169,6 @@ func ParseDB(data []byte) (*DBFacts, error) {
 	if f.Schema != DBSchema {
 		return nil, fmt.Errorf("schema: got %q, want %q", f.Schema, DBSchema)
 	}
+	f.DropImpossible()
 	return &f, nil
 }

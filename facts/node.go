@@ -31,6 +31,10 @@ type NodeFacts struct {
 	TMS          *TMSFacts  `json:"tms,omitempty"`
 	Services     []Service  `json:"services"`
 	DBRTTMS      []float64  `json:"db_rtt_ms,omitempty"`
+	// Impossible says, by key (db_rtt_ms, time.offset_ms), why a value
+	// facts.json held was dropped as impossible (plausible.go); Lacks
+	// shows it. Not part of facts.json.
+	Impossible map[string]string `json:"-"`
 }
 
 // TimeFacts is the Windows Time service's view of the clock.
@@ -85,8 +89,12 @@ var (
 )
 
 // ParseNode decodes facts.json. It rejects what is not the contract's form
-// (wrong schema, wrong types, unknown service start types or states) with a
-// message naming the line and field; absent keys are not errors here.
+// (wrong schema, wrong types, a key given twice, unknown service start
+// types or states) with a message naming the line and field; absent keys
+// are not errors here. Values that cannot be true (a negative round trip,
+// an offset beyond 100 years) are dropped and explained in Impossible.
+// The file may be UTF-8, with or without a byte order mark, or UTF-16 with
+// one.
 func ParseNode(data []byte) (*NodeFacts, error) {
 	var f NodeFacts
 	if err := jsondoc.Decode(data, &f); err != nil {
@@ -106,6 +114,7 @@ func ParseNode(data []byte) (*NodeFacts, error) {
 			return nil, fmt.Errorf("services[%d].state: %q is not one of %v", i, s.State, states)
 		}
 	}
+	f.dropImpossible()
 	return &f, nil
 }
 

@@ -74,6 +74,69 @@ func TestParseDBTriStates(t *testing.T) {
 	assert.Contains(t, err.Error(), `"yesterday" is not an RFC 3339 timestamp`)
 }
 
+func TestImpossibleNodeFactsAreDroppedWithTheReason(t *testing.T) {
+	for _, tc := range []struct{ name, json, key, why string }{
+		{"negative round trip", `"db_rtt_ms": [1.2, -30, 0.9]`, "db_rtt_ms", "db_rtt_ms[1] is -30 ms, and a round trip cannot take negative time"},
+		{"round trip of days", `"db_rtt_ms": [2e8]`, "db_rtt_ms", "db_rtt_ms[0] is 2e+08 ms, more than an hour"},
+		{"offset beyond a century", `"time": {"source": "dc01", "synced": true, "offset_ms": 1e308}`, "time.offset_ms", "time.offset_ms is 1e+308 ms, more than 100 years"},
+		{"negative offset beyond a century", `"time": {"source": "dc01", "synced": true, "offset_ms": -1e13}`, "time.offset_ms", "more than 100 years"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := ParseNode([]byte(`{"schema": "tmsdrift/facts/v1", "services": [], ` + tc.json + `}`))
+			require.NoError(t, err, "an impossible value is not malformed JSON: the other facts stay usable")
+			assert.Contains(t, f.Impossible[tc.key], tc.why)
+			assert.Equal(t, "facts.json "+tc.key+": "+f.Impossible[tc.key], f.Lacks(tc.key))
+			assert.Nil(t, f.DBRTTMS)
+			if f.Time != nil {
+				assert.Nil(t, f.Time.OffsetMS)
+			}
+		})
+	}
+	f, err := ParseNode([]byte(`{"schema": "tmsdrift/facts/v1", "services": [], "db_rtt_ms": [0, 3599999], "time": {"offset_ms": -850.5}}`))
+	require.NoError(t, err)
+	assert.Empty(t, f.Impossible, "zero, large and negative offsets are possible")
+	assert.Equal(t, []float64{0, 3599999}, f.DBRTTMS)
+	assert.Equal(t, "facts.json lacks hostname", f.Lacks("hostname"))
+}
+
+func TestImpossibleDBFactsAreDroppedWithTheReason(t *testing.T) {
+	const observed = `"observed_at": "2026-11-25T02:00:00Z"`
+	for _, tc := range []struct{ name, json, key, why string }{
+		{"backup after observation", `"last_full_backup": "2101-03-01T00:00:00Z"`, "last_full_backup",
+			"last_full_backup 2101-03-01T00:00:00Z is 74.3 years after observed_at 2026-11-25T02:00:00Z"},
+		{"backup an hour ahead", `"last_full_backup": "2026-11-25T03:00:00Z"`, "last_full_backup", "is 1 h after observed_at"},
+		{"restore after observation", `"log_shipping": {"secondary_server": "sql-dr", "last_restored": "2026-11-26T02:00:00Z"}`,
+			"log_shipping.last_restored", "log_shipping.last_restored 2026-11-26T02:00:00Z is 24 h after observed_at"},
+		{"negative round trip", `"rtt_ms": [-30]`, "rtt_ms", "rtt_ms[0] is -30 ms"},
+		{"negative connection time", `"rtt_ms": [1], "connect_ms": -2`, "connect_ms", "connect_ms is -2 ms, and a duration cannot be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := ParseDB([]byte(`{"schema": "tmsdrift/db/v1", ` + observed + `, ` + tc.json + `}`))
+			require.NoError(t, err)
+			assert.Contains(t, f.Unknown[tc.key], tc.why)
+			assert.Contains(t, f.Lacks(tc.key), "database facts lack "+tc.key+": impossible value: ")
+			assert.False(t, f.LastFullBackup.Valid())
+			if f.LogShipping.Valid() {
+				assert.False(t, f.LogShipping.Value.LastRestored.Set, "dropped: the rule sees it absent, with the reason")
+			}
+		})
+	}
+	f, err := ParseDB([]byte(`{"schema": "tmsdrift/db/v1", ` + observed + `, "last_full_backup": "2026-11-25T02:04:59Z", "rtt_ms": [0.1]}`))
+	require.NoError(t, err)
+	assert.True(t, f.LastFullBackup.Valid(), "within the skew a clock may have")
+	assert.Empty(t, f.Unknown)
+
+	// Recording keeps the reason: `snapshot db` writes what it read.
+	f, err = ParseDB([]byte(`{"schema": "tmsdrift/db/v1", ` + observed + `, "last_full_backup": "2101-03-01T00:00:00Z"}`))
+	require.NoError(t, err)
+	out, err := json.Marshal(f)
+	require.NoError(t, err)
+	again, err := ParseDB(out)
+	require.NoError(t, err)
+	assert.Equal(t, f.Unknown, again.Unknown)
+	assert.False(t, again.LastFullBackup.Set)
+}
+
 // Writing db.json (for `snapshot db`) keeps absent, null and present apart.
 func TestDBRoundTrip(t *testing.T) {
 	in := `{"schema":"tmsdrift/db/v1","database":null,"last_full_backup":"2026-11-24T23:00:00Z","observed_at":"2026-11-25T02:00:00Z"}`
@@ -134,6 +197,11 @@ func FuzzParseNode(f *testing.F) {
 		for _, s := range n.Services {
 			assert.NotEmpty(t, s.Name)
 		}
+		// No impossible value reaches a rule.
+		assert.Empty(t, checkRTT("db_rtt_ms", n.DBRTTMS))
+		if n.Time != nil && n.Time.OffsetMS != nil {
+			assert.Empty(t, checkOffset("time.offset_ms", *n.Time.OffsetMS))
+		}
 	})
 }
 
@@ -151,6 +219,11 @@ func FuzzParseDB(f *testing.F) {
 		assert.Equal(t, DBSchema, d.Schema)
 		if d.Database.Null {
 			assert.True(t, d.Database.Set)
+		}
+		// No impossible value reaches a rule.
+		assert.Empty(t, checkRTT("rtt_ms", d.RTTMS))
+		if d.ObservedAt != nil && d.LastFullBackup.Valid() {
+			assert.LessOrEqual(t, d.LastFullBackup.Value.Sub(d.ObservedAt.Time), MaxSkew)
 		}
 	})
 }

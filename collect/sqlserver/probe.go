@@ -78,6 +78,9 @@ func ask(ctx context.Context, inv *inventory.Inventory, s *session) (*facts.DBFa
 			return nil, err
 		}
 	}
+	// A clock or a driver can hand back what cannot be true (a backup
+	// after observed_at): drop it with the reason, as db.json's reader does.
+	f.DropImpossible()
 	if len(f.Unknown) == 0 {
 		f.Unknown = nil
 	}
