@@ -110,6 +110,13 @@ var catalogue = []*Rule{
 		eval:        evalNodesUniqueAddress,
 	},
 	{
+		ID: "nodes.identity", Title: "Facts come from the node they describe", Severity: Critical, Scope: NodeScope, Models: allModels,
+		Source:      "tmsdrift assumption (no guide section): every verdict about a node rests on that node's own facts",
+		Why:         "Every other rule judges a node by the facts gathered for it. A snapshot folder copied from another server, or a transport pointed at the wrong host, would have the audit judge one server under another's name and pass it; the inventory's address and host name must be the ones the node itself reports.",
+		Remediation: "Record the node's snapshot again from the right server (`tmsdrift collect`), or point its transport at the right host; if the server's address or name changed, correct `address:`, `hostname:` or `transport.host` in the inventory.",
+		eval:        evalNodesIdentity,
+	},
+	{
 		ID: "db.single-live", Title: "Node points at the one live database", Severity: Critical, Scope: NodeScope, Models: allModels,
 		Source:      "Only one live database",
 		Why:         "A redundant TMS deployment has exactly one live tmsng database; a node pointing elsewhere runs its own deployment and its changes are lost at the next cutover.",

@@ -15,6 +15,8 @@ var contractIDs = []string{
 	"db.single-live", "db.separate-server", "db.latency", "db.edition", "db.mixed-auth",
 	"db.clustered", "db.online", "db.recovery-full", "db.backup-recent", "db.log-shipping-lag",
 	"data.synced",
+	// Added by tmsdrift (contract §7, Extensions).
+	"nodes.identity",
 }
 
 func TestCatalogueMatchesContract(t *testing.T) {

@@ -157,7 +157,7 @@ func TestNodeRules(t *testing.T) {
 			d.Nodes[1].Facts, d.Nodes[1].FactsErr = nil, errors.New("line 3: malformed JSON")
 		}, []string{"domain.joined tms02 error", "domain.same tms02 error", "time.synced tms02 error",
 			"paths.identical tms02 error", "services.standby-inactive tms02 error", "version.same  error",
-			"db.single-live tms02 error", "db.latency tms02 error",
+			"db.single-live tms02 error", "db.latency tms02 error", "nodes.identity tms02 error",
 			"db.separate-server  error"}}, // the node's host name is unknown: it might host the database
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,6 +238,7 @@ func TestDeploymentRules(t *testing.T) {
 		}, []string{"nodes.unique-address  fail"}},
 		{"two nodes with one address", inventory.ManualCutover, manual, func(d *facts.Deployment) {
 			d.Inventory.Nodes[1].Address = "10.10.0.11"
+			d.Nodes[1].Facts.IPv4 = []string{"10.10.0.11"}
 		}, []string{"nodes.unique-address  fail"}},
 		{"database on a TMS node, by short name", inventory.ManualCutover, manual, func(d *facts.Deployment) {
 			d.Inventory.Database.Server = `TMS01.acme.local\TMS`
