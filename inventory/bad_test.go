@@ -88,6 +88,17 @@ func TestLoadBad(t *testing.T) {
 		},
 		"snapshot-folder-is-a-file": {{9, 34, "nodes[0].transport.path", "is a file, not a folder"}},
 		"port-out-of-range":         {{9, 49, "nodes[0].transport.port", "must be between 1 and 65535"}},
+		// addresses
+		"bad-addresses": {
+			{5, 15, "addresses.ipv4_local", `"999.10.0.300" is not an IPv4 address: 999 is more than 255`},
+			{6, 15, "addresses.ipv6_local", `"2001:db8::11::1" is not an IPv6 address`},
+			{7, 14, "addresses.dns_local", `"tms_01.acme.local" is not a host name: an underscore is not allowed`},
+			{8, 15, "addresses.dns_public", "white space around it"},
+			{15, 14, "nodes[0].address", `"not an ip" is not an IP address such as 10.10.0.11 or 2001:db8::11: a space is not allowed`},
+			{16, 15, "nodes[0].hostname", "empty part between dots"},
+			{20, 14, "nodes[1].address", `"012" has a leading zero`},
+			{21, 36, "nodes[1].transport.host", "without brackets"},
+		},
 		// database and limits
 		"database-both-sources": {{5, 13, "database.snapshot", "not both"}},
 		"database-no-source":    {{4, 3, "database", "set one of dsn_env"}},

@@ -31,6 +31,14 @@ func FuzzLoad(f *testing.F) {
 	for _, file := range files {
 		f.Add(readFileF(f, file))
 	}
+	// As Windows saves them: UTF-8 with a BOM, UTF-16 with one, CRLF.
+	for _, file := range labs[:min(len(labs), 4)] {
+		text := string(readFileF(f, file))
+		f.Add(psUTF8(text))
+		f.Add(psRedirect(text))
+		f.Add(utf16BE(text))
+	}
+	f.Add([]byte("deployment: 'lab\nmodel: 'single'\n"))
 	name := filepath.Join("testdata", "good", "fuzz.yaml") // snapshot folders nodes/tms01, nodes/tms02 exist here
 	f.Fuzz(func(t *testing.T, data []byte) {
 		inv, err := LoadBytes(name, data, Options{KnownRules: testRules})

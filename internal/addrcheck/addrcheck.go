@@ -88,6 +88,9 @@ func IPv6(s string) error {
 
 // IP accepts an IPv4 or an IPv6 host address: a node's own address.
 func IP(s string) error {
+	if err := plain(s, "an IP address such as 10.10.0.11 or 2001:db8::11"); err != nil {
+		return err
+	}
 	if strings.Contains(s, ":") {
 		return IPv6(s)
 	}
