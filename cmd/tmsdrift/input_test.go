@@ -326,3 +326,32 @@ func TestNodeHoldingAnotherServersSnapshotFails(t *testing.T) {
 	require.Equal(t, report.ExitErrored, code, stderr)
 	assert.Equal(t, checks.Error, findResult(t, rep, "nodes.identity", "tms02").Status)
 }
+
+// TestFixKeepsWindowsEncodings: post-upgrade on a snapshot whose db.json
+// was saved by PowerShell's > (UTF-16LE, BOM, CRLF) writes the address and
+// keeps the file's form; a standby's facts.json in UTF-8 with BOM keeps its
+// BOM when its services are set.
+func TestFixKeepsWindowsEncodings(t *testing.T) {
+	dir, inv := labCopy(t, "post-upgrade")
+	dbJSON := filepath.Join(dir, "db.json")
+	orig, err := os.ReadFile(dbJSON)
+	require.NoError(t, err)
+	rewrite(t, dbJSON, winUTF16)
+	code, stdout, stderr := tmsdrift(t, "post-upgrade", "-i", inv)
+	require.Equal(t, report.ExitOK, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	got, err := os.ReadFile(dbJSON)
+	require.NoError(t, err)
+	want := winUTF16([]byte(strings.Replace(string(orig), `"ipv4_local": "10.10.0.12"`, `"ipv4_local": "10.10.0.11"`, 1)))
+	assert.Equal(t, want, got, "only the address changed; UTF-16LE, BOM and CRLF kept")
+
+	dir, inv = labCopy(t, "standby-awake")
+	facts := filepath.Join(dir, "nodes", "tms02", "facts.json")
+	rewrite(t, facts, winUTF8)
+	code, stdout, stderr = tmsdrift(t, "fix", "-i", inv, "--only", "services.standby-inactive", "--node", "tms02", "--apply")
+	require.Equal(t, report.ExitFail, code, "tms03 and tms04 still fail; stdout: %s\nstderr: %s", stdout, stderr)
+	assert.Regexp(t, `tms02\s+fixed`, stdout)
+	got, err = os.ReadFile(facts)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(got), "\xEF\xBB\xBF{\r\n"), "BOM and CRLF kept")
+	assert.Contains(t, string(got), `"start_type": "Manual",`+"\r\n")
+}

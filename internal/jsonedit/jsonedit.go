@@ -9,6 +9,11 @@
 // struct (the way package facts reads these files): case-insensitively,
 // and the last of duplicate keys wins. So the value changed here is the
 // value the parser reads.
+//
+// Files written on Windows keep their form: a UTF-8 byte order mark stays,
+// and a UTF-16 file is edited as text and written back as UTF-16 with its
+// byte order mark (package wintext), after checking that it encodes back
+// to exactly its original bytes.
 package jsonedit
 
 import (
@@ -18,6 +23,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 )
 
 // ErrNotFound is wrapped by errors for a path that leads nowhere.
@@ -32,7 +39,26 @@ type member struct {
 // Locate returns the byte range of the value at path: doc[start:end] is the
 // value's JSON text. A path step is an object key, or "[i]" for element i
 // of an array.
+//
+// doc may start with a UTF-8 byte order mark; the offsets count it. UTF-16
+// has no byte offsets to give: Locate refuses it (SetString edits it).
 func Locate(doc []byte, path ...string) (start, end int, err error) {
+	text, enc, err := wintext.Decode(doc)
+	if err != nil {
+		return 0, 0, err
+	}
+	if enc.UTF16 {
+		return 0, 0, fmt.Errorf("locate in %s: no byte offsets in a transcoded file", enc)
+	}
+	start, end, err = locate(text, path...)
+	if err != nil {
+		return 0, 0, err
+	}
+	return start + enc.Offset(), end + enc.Offset(), nil
+}
+
+// locate is Locate on UTF-8 text without a byte order mark.
+func locate(doc []byte, path ...string) (start, end int, err error) {
 	start, end, err = valueSpan(doc)
 	if err != nil {
 		return 0, 0, err
@@ -60,7 +86,28 @@ func Locate(doc []byte, path ...string) (start, end int, err error) {
 // SetString returns doc with the string at path replaced by s. When the
 // last step is a key the object lacks, the key is added after the object's
 // last member, spaced like it. The value there must be a string (or null).
+// doc keeps its encoding: UTF-8 with or without a byte order mark, or
+// UTF-16 with one.
 func SetString(doc []byte, s string, path ...string) ([]byte, error) {
+	text, enc, err := wintext.Decode(doc)
+	if err != nil {
+		return nil, err
+	}
+	if !enc.UTF16 && !enc.BOM {
+		return setString(doc, s, path...)
+	}
+	if !enc.RoundTrips(doc, text) {
+		return nil, fmt.Errorf("set string: the %s document does not encode back to the same bytes; not edited", enc)
+	}
+	out, err := setString(text, s, path...)
+	if err != nil {
+		return nil, err
+	}
+	return enc.Encode(out)
+}
+
+// setString is SetString on UTF-8 text without a byte order mark.
+func setString(doc []byte, s string, path ...string) ([]byte, error) {
 	if len(path) == 0 {
 		return nil, errors.New("set string: empty path")
 	}
@@ -72,7 +119,7 @@ func SetString(doc []byte, s string, path ...string) ([]byte, error) {
 	where := strings.Join(path, ".")
 	var out []byte
 	if _, isIndex := index(last); isIndex {
-		start, end, err := Locate(doc, path...)
+		start, end, err := locate(doc, path...)
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +127,7 @@ func SetString(doc []byte, s string, path ...string) ([]byte, error) {
 			return nil, err
 		}
 	} else {
-		pstart, pend, err := Locate(doc, path[:len(path)-1]...)
+		pstart, pend, err := locate(doc, path[:len(path)-1]...)
 		if err != nil {
 			return nil, err
 		}

@@ -1,13 +1,18 @@
 package jsonedit
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 )
 
 func TestSetString(t *testing.T) {
@@ -79,18 +84,29 @@ func FuzzSetString(f *testing.F) {
 			require.NoError(f, err)
 			f.Add(raw, "10.10.0.11", uint8(0))
 			f.Add(raw, "Stopped", uint8(1))
+			f.Add(windowsUTF16(raw), "10.10.0.11", uint8(0))
+			f.Add(append(append([]byte(nil), wintext.BOMUTF8...), raw...), "Stopped", uint8(1))
 		}
 	}
 	f.Add([]byte(`{"settings":{}}`), "x", uint8(2))
 	paths := [][]string{{"settings", "ipv4_local"}, {"services", "[0]", "state"}, {"settings", "dns_public"}}
 	f.Fuzz(func(t *testing.T, doc []byte, value string, which uint8) {
 		path := paths[int(which)%len(paths)]
-		s0, e0, locErr := Locate(doc, path...)
 		out, err := SetString(doc, value, path...)
 		if err != nil {
 			return
 		}
-		require.True(t, json.Valid(out))
+		// A UTF-16 document is edited as text and keeps its encoding: judge
+		// the texts.
+		if _, enc, err := wintext.Decode(doc); err == nil && enc.UTF16 {
+			_, outEnc, err := wintext.Decode(out)
+			require.NoError(t, err)
+			assert.Equal(t, enc, outEnc, "the encoding is kept")
+			doc, _, _ = wintext.Decode(doc)
+			out, _, _ = wintext.Decode(out)
+		}
+		s0, e0, locErr := Locate(doc, path...)
+		require.True(t, json.Valid(bytes.TrimPrefix(out, wintext.BOMUTF8)))
 		s, e, err := Locate(out, path...)
 		require.NoError(t, err)
 		var got, want string
@@ -113,4 +129,43 @@ func FuzzSetString(f *testing.F) {
 		}
 		assert.Equal(t, string(doc[p:]), string(out[len(out)-(len(doc)-p):]), "one insertion")
 	})
+}
+
+// windowsUTF16 is text as Windows PowerShell 5.1's > writes it: UTF-16LE
+// with a byte order mark, CRLF.
+func windowsUTF16(text []byte) []byte {
+	out := append([]byte(nil), wintext.BOMUTF16LE...)
+	for _, u := range utf16.Encode([]rune(strings.ReplaceAll(string(text), "\n", "\r\n"))) {
+		out = append(out, byte(u), byte(u>>8))
+	}
+	return out
+}
+
+// TestSetStringKeepsWindowsEncodings: a db.json or facts.json saved by
+// PowerShell is edited in place and keeps its byte order mark, encoding
+// and line breaks; every other character stays.
+func TestSetStringKeepsWindowsEncodings(t *testing.T) {
+	text := []byte("{\n  \"settings\": {\"ipv4_local\": \"10.10.0.12\", \"dns_local\": \"tms.acme.local\"}\n}\n")
+	want := []byte(strings.Replace(string(text), "10.10.0.12", "10.10.0.11", 1))
+	bom := append(append([]byte(nil), wintext.BOMUTF8...), text...)
+	for name, tc := range map[string]struct{ in, want []byte }{
+		"UTF-16LE with BOM, CRLF": {windowsUTF16(text), windowsUTF16(want)},
+		"UTF-8 with BOM":          {bom, append(append([]byte(nil), wintext.BOMUTF8...), want...)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := SetString(tc.in, "10.10.0.11", "settings", "ipv4_local")
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, out)
+		})
+	}
+	s, e, err := Locate(bom, "settings", "ipv4_local")
+	require.NoError(t, err)
+	assert.Equal(t, `"10.10.0.12"`, string(bom[s:e]), "offsets count the byte order mark")
+	_, _, err = Locate(windowsUTF16(text), "settings")
+	assert.ErrorContains(t, err, "no byte offsets in a transcoded file")
+
+	// An unpaired surrogate would not survive decoding: refused, not changed.
+	broken := append(windowsUTF16(text)[:len(windowsUTF16(text))-2], 0x00, 0xD8)
+	_, err = SetString(broken, "10.10.0.11", "settings", "ipv4_local")
+	assert.Error(t, err)
 }
