@@ -32,8 +32,8 @@ func TestParseNodeKeepsAbsenceApart(t *testing.T) {
 func TestParseNodeErrorsNameLineAndField(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"syntax", "{\n \"schema\": \"tmsdrift/facts/v1\",\n \"hostname\": TMS01\n}", "line 3: malformed JSON"},
-		{"type", "{\n \"schema\": \"tmsdrift/facts/v1\",\n \"part_of_domain\": \"yes\"\n}", "line 3: part_of_domain: expected bool"},
-		{"nested type", "{\"schema\": \"tmsdrift/facts/v1\",\n \"time\": {\"offset_ms\": \"2ms\"}}", "line 2: time.offset_ms: expected float64"},
+		{"type", "{\n \"schema\": \"tmsdrift/facts/v1\",\n \"part_of_domain\": \"yes\"\n}", "line 3: part_of_domain: expected true or false, got JSON string"},
+		{"nested type", "{\"schema\": \"tmsdrift/facts/v1\",\n \"time\": {\"offset_ms\": \"2ms\"}}", "line 2: time.offset_ms: expected a number"},
 		{"schema", `{"schema": "tmsdrift/facts/v2"}`, `schema: got "tmsdrift/facts/v2"`},
 		{"no schema", `{"hostname": "x"}`, `schema: got ""`},
 		{"start type", `{"schema": "tmsdrift/facts/v1", "services": [{"name": "W3SVC", "start_type": "Auto", "state": "Running"}]}`, `services[0].start_type: "Auto" is not one of`},

@@ -190,7 +190,7 @@ func describeValueError(err error) error {
 		if typ.Field == "" {
 			return fmt.Errorf(`expected an object with "size" and "sha256", got JSON %s`, typ.Value)
 		}
-		return fmt.Errorf("%q: expected %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+		return fmt.Errorf("%q: expected %s, got JSON %s", typ.Field, jsondoc.KindWord(typ.Type), typ.Value)
 	}
 	return err
 }

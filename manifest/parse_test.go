@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,7 +71,7 @@ func TestParseRejects(t *testing.T) {
 		{"wrong schema", `{"schema": "tmsdrift/facts/v1", "files": {}}`, []string{"schema", "tmsdrift/facts/v1"}},
 		{"no schema", `{"files": {}}`, []string{"schema"}},
 		{"not an object", `[1]`, []string{"line 1", "expected a JSON object, got JSON array"}},
-		{"schema not a string", "{\n\"schema\": 1}", []string{"line 2", `schema: expected string`}},
+		{"schema not a string", "{\n\"schema\": 1}", []string{"line 2", `schema: expected text, got JSON number`}},
 		{"no files", `{"schema": "tmsdrift/manifest/v1"}`, []string{`"files"`, "missing"}},
 		{"null files", `{"schema": "tmsdrift/manifest/v1", "files": null}`, []string{`"files"`}},
 		{"files not an object", `{"schema": "tmsdrift/manifest/v1", "files": []}`, []string{`"files"`, "not an object"}},
@@ -167,6 +168,12 @@ func FuzzParse(f *testing.F) {
 		data, err := os.ReadFile(p)
 		require.NoError(f, err)
 		f.Add(data)
+		// As PowerShell's Out-File writes it: UTF-16LE with a BOM.
+		u := []byte{0xFF, 0xFE}
+		for _, r := range utf16.Encode([]rune(string(data))) {
+			u = append(u, byte(r), byte(r>>8))
+		}
+		f.Add(u)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data, install)

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/internal/wintext"
@@ -139,11 +140,38 @@ func Describe(data []byte, err error) error {
 		if typ.Field == "" {
 			return fmt.Errorf("line %d: expected a JSON object, got JSON %s", Line(data, typ.Offset), typ.Value)
 		}
-		return fmt.Errorf("line %d: %s: expected %s, got JSON %s", Line(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+		return fmt.Errorf("line %d: %s: expected %s, got JSON %s", Line(data, typ.Offset), typ.Field, KindWord(typ.Type), typ.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("malformed JSON: unexpected end of file")
 	}
 	return fmt.Errorf("malformed JSON: %w", err)
+}
+
+// KindWord names the JSON value a Go type holds, in the words of the file's
+// author rather than Go's ([]facts.Service is "a list").
+func KindWord(t reflect.Type) string {
+	if t == nil {
+		return "another kind of value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another kind of value"
 }
 
 // Line returns the 1-based line of byte offset off in data.

@@ -22,7 +22,7 @@ type doc struct {
 func TestDecodeNamesLineAndField(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"syntax", "{\n\"name\": \"a\",\n\"time\": x}", "line 3: malformed JSON"},
-		{"type", "{\n\"name\": \"a\",\n\"time\": {\"offset_ms\": \"2\"}}", "line 3: time.offset_ms: expected float64, got JSON string"},
+		{"type", "{\n\"name\": \"a\",\n\"time\": {\"offset_ms\": \"2\"}}", "line 3: time.offset_ms: expected a number, got JSON string"},
 		{"not an object", "[1]", "line 1: expected a JSON object, got JSON array"},
 		{"truncated", `{"name": "a`, "unexpected end of file"},
 		{"empty", "", "unexpected end of file"},
@@ -182,4 +182,24 @@ func countKeyTokens(t *testing.T, text []byte) int {
 	}
 	walk()
 	return n
+}
+
+// Messages speak JSON, not Go: a services object where a list belongs is
+// "expected a list", not "expected []facts.Service".
+func TestDecodeSpeaksJSON(t *testing.T) {
+	var v struct {
+		Services []struct{ Name string } `json:"services"`
+		Port     int                     `json:"port"`
+		Obj      *struct{ A int }        `json:"obj"`
+	}
+	for in, want := range map[string]string{
+		`{"services": {"a": 1}}`: "services: expected a list, got JSON object",
+		`{"port": 1.5}`:          "port: expected a whole number, got JSON number 1.5",
+		`{"obj": [1]}`:           "obj: expected an object, got JSON array",
+	} {
+		err := Decode([]byte(in), &v)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), want)
+		assert.NotContains(t, err.Error(), "struct")
+	}
 }
