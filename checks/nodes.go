@@ -80,7 +80,7 @@ func evalNodesIdentity(d *facts.Deployment) []Result {
 			parts = append(parts, "host name "+wantName)
 		}
 		if wantAddr != "" {
-			parts = append(parts, "address "+wantAddr+" among the node's")
+			parts = append(parts, "address "+wantAddr+" among the node's addresses")
 		}
 		if len(parts) == 0 {
 			return errored("the node's own address or host name",
