@@ -134,34 +134,3 @@ func parseFault(data []byte) *Fault {
 		Message: strings.TrimSpace(f.Detail.WSManFault.Message),
 	}
 }
-
-// encrypted is the library's NTLM message encryption, with its answers
-// checked for SOAP faults. It has no deadline of its own (see Client.Run).
-type encrypted struct{ inner *winrm.Encryption }
-
-func newEncrypted() winrm.Transporter {
-	e, err := winrm.NewEncryption("ntlm")
-	if err != nil {
-		return failing{err}
-	}
-	return &encrypted{inner: e}
-}
-
-func (e *encrypted) Transport(ep *winrm.Endpoint) error { return e.inner.Transport(ep) }
-
-func (e *encrypted) Post(c *winrm.Client, msg *soap.SoapMessage) (string, error) {
-	body, err := e.inner.Post(c, msg)
-	if err != nil {
-		return "", err
-	}
-	if f := parseFault([]byte(body)); f != nil {
-		return "", f
-	}
-	return body, nil
-}
-
-// failing is a transporter that could not be made.
-type failing struct{ err error }
-
-func (f failing) Transport(*winrm.Endpoint) error                       { return f.err }
-func (f failing) Post(*winrm.Client, *soap.SoapMessage) (string, error) { return "", f.err }

@@ -2,9 +2,12 @@
 // Windows node through WS-Management (WinRM), the remote shell Windows
 // Server has on by default. It uses github.com/masterzen/winrm (pinned to
 // its 2024 commit, the first with contexts and message encryption) for the
-// shell protocol, and its own HTTP layer for Basic and NTLM: the library's
-// sends no request with a context and returns a SOAP fault or an HTTP 500
-// as if it were an answer. Every call has a deadline.
+// shell protocol, and its own HTTP layer: for Basic and NTLM over HTTPS
+// because the library's sends no request with a context and returns a SOAP
+// fault or an HTTP 500 as if it were an answer; for the sealed methods over
+// HTTP (ntlm-encrypted, kerberos) because the library's message encryption
+// retries a failed encrypted exchange in clear text (sealed.go). Every call
+// has a deadline.
 package winrm
 
 import (
@@ -35,19 +38,24 @@ const (
 	// password itself is never sent); HTTPS only, since without message
 	// encryption the SOAP would cross the network in clear.
 	AuthNTLM = "ntlm"
-	// AuthNTLMEncrypted is NTLM with WinRM's own message encryption over
-	// plain HTTP (port 5985), as Windows accepts by default. Implemented
-	// by the library; see docs/transports.md for its caveats.
+	// AuthNTLMEncrypted is NTLM with WinRM's own message encryption
+	// (MS-WSMV 2.2.9.1, NTLM sealing) over plain HTTP, port 5985: what a
+	// domain member accepts as Windows ships it (sealed.go).
 	AuthNTLMEncrypted = "ntlm-encrypted"
+	// AuthKerberos is Kerberos through SPNEGO with the messages sealed by
+	// RFC 4121 wrap tokens over plain HTTP, port 5985: what Windows uses
+	// between domain members (gsskrb, sealed.go).
+	AuthKerberos = "kerberos"
 )
 
 // Auths lists the methods, for validation and help.
-var Auths = []string{AuthNTLM, AuthBasic, AuthNTLMEncrypted}
+var Auths = []string{AuthNTLM, AuthBasic, AuthNTLMEncrypted, AuthKerberos}
 
 // Config says how to reach one node.
 type Config struct {
 	Host string
-	// Port defaults to 5986 (HTTPS) or, for AuthNTLMEncrypted, 5985.
+	// Port defaults to 5986 (HTTPS) or, for the sealed methods over
+	// HTTP, 5985.
 	Port int
 	// Auth is one of Auths; empty means AuthNTLM.
 	Auth           string
@@ -60,6 +68,8 @@ type Config struct {
 	// DialTimeout bounds connecting (default 15 s); every call is bounded
 	// by its context besides.
 	DialTimeout time.Duration
+	// Kerberos configures AuthKerberos.
+	Kerberos KerberosConfig
 }
 
 // Client runs commands on one node. It keeps connections open between
@@ -70,6 +80,7 @@ type Client struct {
 	url   string
 	http  *http.Client // Basic and NTLM
 	idle  *http.Transport
+	pool  *sealedPool // ntlm-encrypted and kerberos
 }
 
 // New checks cfg and prepares a client; nothing is sent yet.
@@ -77,9 +88,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Auth == "" {
 		cfg.Auth = AuthNTLM
 	}
-	c := &Client{cfg: cfg, https: cfg.Auth != AuthNTLMEncrypted}
+	c := &Client{cfg: cfg, https: cfg.Auth != AuthNTLMEncrypted && cfg.Auth != AuthKerberos}
 	switch cfg.Auth {
-	case AuthBasic, AuthNTLM, AuthNTLMEncrypted:
+	case AuthBasic, AuthNTLM, AuthNTLMEncrypted, AuthKerberos:
 	default:
 		return nil, fmt.Errorf("unknown auth %q (want one of %v)", cfg.Auth, Auths)
 	}
@@ -100,8 +111,22 @@ func New(cfg Config) (*Client, error) {
 		scheme = "http"
 	}
 	c.url = fmt.Sprintf("%s://%s/wsman", scheme, net.JoinHostPort(cfg.Host, strconv.Itoa(c.cfg.Port)))
-	if cfg.Auth == AuthNTLMEncrypted {
-		return c, nil // the library's own HTTP client does it all
+	if !c.https {
+		hostPort := net.JoinHostPort(cfg.Host, strconv.Itoa(c.cfg.Port))
+		dialer := &net.Dialer{Timeout: c.cfg.DialTimeout, KeepAlive: 30 * time.Second}
+		c.pool = &sealedPool{url: c.url, host: hostPort, dial: func(ctx context.Context) (net.Conn, error) {
+			return dialer.DialContext(ctx, "tcp", hostPort)
+		}}
+		if cfg.Auth == AuthKerberos {
+			ka, err := newKerberosAuth(cfg.Kerberos, cfg.User, cfg.Password, cfg.Host)
+			if err != nil {
+				return nil, err
+			}
+			c.pool.auth = ka
+		} else {
+			c.pool.auth = newNTLMAuth(cfg.User, cfg.Password)
+		}
+		return c, nil
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // only when the inventory asks, for test labs
 	if len(cfg.CACert) > 0 {
@@ -133,6 +158,12 @@ func (c *Client) Close() error {
 	if c.idle != nil {
 		c.idle.CloseIdleConnections()
 	}
+	if c.pool != nil {
+		c.pool.close()
+		if ka, ok := c.pool.auth.(*kerberosAuth); ok {
+			ka.cl.Destroy() // ends its ticket renewal
+		}
+	}
 	return nil
 }
 
@@ -142,8 +173,8 @@ func (c *Client) Close() error {
 // ctx's error.
 func (c *Client) Run(ctx context.Context, cmdline string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	params := winrm.NewParameters("PT60S", "en-US", 153600)
-	if c.cfg.Auth == AuthNTLMEncrypted {
-		params.TransportDecorator = func() winrm.Transporter { return newEncrypted() }
+	if c.pool != nil {
+		params.TransportDecorator = func() winrm.Transporter { return &sealedTransport{ctx: ctx, pool: c.pool} }
 	} else {
 		params.TransportDecorator = func() winrm.Transporter {
 			return &transport{ctx: ctx, url: c.url, user: c.cfg.User, password: c.cfg.Password, http: c.http}
@@ -178,9 +209,9 @@ func (c *Client) Run(ctx context.Context, cmdline string, stdin io.Reader, stdou
 		}
 		return r.code, nil
 	case <-ctx.Done():
-		// Basic and NTLM requests end with ctx and the library follows
-		// within moments; the encrypted transport's requests have no
-		// deadline of their own and are left behind.
+		// Every request ends with ctx (the sealed ones too: their
+		// connection's deadline is ctx's) and the library follows within
+		// moments.
 		select {
 		case <-done:
 		case <-time.After(cleanupGrace + time.Second):
