@@ -266,3 +266,5 @@ func TestTheWiretapSeesClearText(t *testing.T) {
 	assert.Contains(t, w.sent(), "Envelope", "the library sent SOAP in clear text over HTTP")
 	assert.Empty(t, srv.Actions(), "and the node refused it")
 }
+
+func loadKeytab(k *kdc.KDC) (*keytab.Keytab, error) { return keytab.Load(k.Keytab) }

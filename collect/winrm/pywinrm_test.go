@@ -1,0 +1,199 @@
+package winrm_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
+	"github.com/tmsdrift/tmsdrift/collect/winrm"
+	"github.com/tmsdrift/tmsdrift/fixtures/fakenode"
+	"github.com/tmsdrift/tmsdrift/fixtures/kdc"
+	"github.com/tmsdrift/tmsdrift/fixtures/wsman"
+)
+
+const python = "/usr/bin/python3" // Debian's, where python3-winrm lives
+
+// needPywinrm skips (or fails under CI) when pywinrm or MIT's GSS-API
+// binding is missing.
+func needPywinrm(t *testing.T) {
+	t.Helper()
+	err := exec.Command(python, "-c", "import winrm, requests_ntlm, gssapi.raw").Run()
+	if err != nil {
+		err = errors.New("pywinrm with NTLM and python3-gssapi (apt-get install python3-winrm python3-requests-ntlm python3-gssapi)")
+	}
+	needTool(t, err)
+}
+
+// pyResult is what testdata/pywinrm_check.py prints.
+type pyResult struct {
+	Error     string `json:"error"`
+	Encrypted bool   `json:"encrypted"`
+	Commands  []struct {
+		Code   int    `json:"code"`
+		Stdout string `json:"stdout"`
+		Stderr string `json:"stderr"`
+	} `json:"commands"`
+	PS []struct {
+		Code   int    `json:"code"`
+		Stdout string `json:"stdout"`
+	} `json:"ps"`
+	Faults map[string]string `json:"faults"`
+}
+
+func runPywinrm(t *testing.T, cfg map[string]any, env []string) pyResult {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "cfg.json")
+	b, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(f, b, 0o600))
+	cmd := exec.Command(python, filepath.Join("testdata", "pywinrm_check.py"), f)
+	legacy, err := filepath.Abs(filepath.Join("testdata", "openssl-legacy.cnf"))
+	require.NoError(t, err)
+	cmd.Env = append(env, "OPENSSL_CONF="+legacy)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var r pyResult
+	require.NoError(t, json.Unmarshal(out, &r), "%s\n%s", out, stderr.String())
+	return r
+}
+
+// splitCommand splits tmsdrift's `powershell.exe -NoProfile
+// -NonInteractive -EncodedCommand X` into pywinrm's command and arguments.
+func splitCommand(cmdline string) []any {
+	f := strings.Fields(cmdline)
+	return []any{f[0], f[1:]}
+}
+
+// scriptOf decodes the script of an -EncodedCommand command line.
+func scriptOf(t *testing.T, cmdline string) string {
+	f := strings.Fields(cmdline)
+	b, err := base64.StdEncoding.DecodeString(f[len(f)-1])
+	require.NoError(t, err)
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return string(utf16.Decode(u))
+}
+
+// TestPywinrmAgainstTheStandIn drives the stand-in with pywinrm over
+// HTTPS/Basic, HTTP with NTLM sealing and HTTP with Kerberos sealing (MIT
+// GSS-API, a real KDC): the exact command lines tmsdrift sends, through
+// run_cmd with arguments and run_ps, read the same bytes and exit codes as
+// tmsdrift's own client; every message over HTTP was sealed; unknown
+// shells, unknown commands and a real operation timeout are the faults
+// pywinrm tells apart.
+func TestPywinrmAgainstTheStandIn(t *testing.T) {
+	needPywinrm(t)
+	webConfig := `C:\Program Files\TANDBERG\TMS\wwwTMS\web.config`
+	read := psscript.ReadFileCommand(webConfig)
+	waiting := psscript.WriteFileCommand(`C:\never.txt`, strings.Repeat("0", 64))
+	for _, transport := range []string{"basic", "ntlm", "kerberos"} {
+		t.Run(transport, func(t *testing.T) {
+			node := fakenode.New(nodeDir())
+			opts := wsman.Options{User: user, Password: password, Auth: transport, Node: node, HTTP: transport != "basic"}
+			cfg := map[string]any{"transport": transport, "user": user, "password": password,
+				"commands": []any{splitCommand(read)}, "ps": []string{scriptOf(t, read)},
+				"faults": true, "waiting": splitCommand(waiting)}
+			clientCfg := winrm.Config{Host: "127.0.0.1", Auth: map[string]string{"basic": winrm.AuthBasic, "ntlm": winrm.AuthNTLMEncrypted, "kerberos": winrm.AuthKerberos}[transport], User: user, Password: password}
+			env := os.Environ()
+			if transport == "kerberos" {
+				k := realm(t)
+				kt, err := loadKeytab(k)
+				require.NoError(t, err)
+				opts.Keytab, opts.User = kt, k.User
+				cfg["user"], cfg["spn"] = k.Principal(), "HTTP@localhost"
+				clientCfg.Host, clientCfg.User = "localhost", k.User
+				clientCfg.Kerberos = winrm.KerberosConfig{Realm: k.Realm, Krb5Conf: k.Krb5Conf}
+				env = k.Env()
+			}
+			srv, err := wsman.Start(opts)
+			require.NoError(t, err)
+			defer srv.Close()
+			cfg["url"] = srv.URL
+			if transport == "kerberos" {
+				cfg["url"] = strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+			}
+			if srv.CertPEM != nil {
+				ca := filepath.Join(t.TempDir(), "ca.pem")
+				require.NoError(t, os.WriteFile(ca, srv.CertPEM, 0o644))
+				cfg["ca"] = ca
+				clientCfg.CACert = srv.CertPEM
+			}
+			r := runPywinrm(t, cfg, env)
+			require.Empty(t, r.Error)
+			assert.Equal(t, transport != "basic", r.Encrypted, "pywinrm seals over HTTP")
+
+			clientCfg.Port = srv.Port
+			c, err := winrm.New(clientCfg)
+			require.NoError(t, err)
+			defer c.Close()
+			var out, errOut bytes.Buffer
+			code, err := c.Run(ctx(t, 20*time.Second), read, nil, &out, &errOut)
+			require.NoError(t, err)
+			require.Equal(t, 0, code, errOut.String())
+			require.NotEmpty(t, out.String())
+
+			require.Len(t, r.Commands, 1)
+			assert.Equal(t, code, r.Commands[0].Code, r.Commands[0].Stderr)
+			assert.Equal(t, b64(out.Bytes()), r.Commands[0].Stdout, "run_cmd with arguments reads what tmsdrift reads")
+			require.Len(t, r.PS, 1)
+			assert.Equal(t, code, r.PS[0].Code)
+			assert.Equal(t, b64(out.Bytes()), r.PS[0].Stdout, "run_ps reads what tmsdrift reads")
+
+			assert.Contains(t, r.Faults["unknown_shell"], "w:InvalidSelectors")
+			assert.Contains(t, r.Faults["unknown_shell"], "2150858843")
+			assert.Contains(t, r.Faults["unknown_command"], "w:InvalidParameter")
+			assert.NotContains(t, r.Faults["unknown_command"], "2150858793", "an unknown command is not a timeout")
+			assert.Equal(t, "timeout", r.Faults["waiting"], "a Receive with nothing to report is the operation timeout")
+			if transport != "basic" {
+				assert.Positive(t, srv.Sealed())
+				assert.Zero(t, srv.PlainRefused(), "nothing arrived in clear text")
+			}
+			assert.Zero(t, srv.OpenShells())
+		})
+	}
+}
+
+// TestPywinrmAccessDenied: a user the node refuses WinRM to gets the
+// access-denied fault, in pywinrm and in tmsdrift.
+func TestPywinrmAccessDenied(t *testing.T) {
+	needPywinrm(t)
+	srv, err := wsman.Start(wsman.Options{User: user, Password: password, Auth: wsman.AuthNTLM, HTTP: true,
+		Node: fakenode.New(nodeDir()), Misbehave: wsman.Misbehave{AccessDenied: true}})
+	require.NoError(t, err)
+	defer srv.Close()
+	r := runPywinrm(t, map[string]any{"url": srv.URL, "transport": "ntlm", "user": user, "password": password,
+		"commands": []any{[]any{"ipconfig", []string{"/all"}}}}, os.Environ())
+	assert.Contains(t, r.Error, "w:AccessDenied")
+	c, err := winrm.New(winrm.Config{Host: srv.Host, Port: srv.Port, Auth: winrm.AuthNTLMEncrypted, User: user, Password: password})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Run(ctx(t, 10*time.Second), "ipconfig /all", nil, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "w:AccessDenied")
+}
+
+// TestStandInKeepsArguments: the command line the node runs is the
+// command and its arguments, as the cmd shell joins them.
+func TestStandInKeepsArguments(t *testing.T) {
+	assert.Equal(t, "ipconfig /all", wsman.CommandLine("ipconfig", []string{"/all"}))
+	assert.Equal(t, "cmd", wsman.CommandLine(" cmd ", nil))
+}
+
+var _ = kdc.Available
