@@ -189,13 +189,19 @@ type Transport struct {
 	PasswordEnv string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
 	// The keys below are for the live transports (inventory/transport.go,
 	// docs/transports.md).
-	Auth               string  `yaml:"auth,omitempty" json:"auth,omitempty" jsonschema:"enum=ntlm,enum=basic,enum=ntlm-encrypted,enum=key,enum=password"`
+	Auth               string  `yaml:"auth,omitempty" json:"auth,omitempty" jsonschema:"enum=ntlm,enum=basic,enum=ntlm-encrypted,enum=kerberos,enum=key,enum=password"`
 	CAFile             string  `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
 	InsecureSkipVerify bool    `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
 	KnownHosts         string  `yaml:"known_hosts,omitempty" json:"known_hosts,omitempty"`
 	KeyFile            string  `yaml:"key_file,omitempty" json:"key_file,omitempty"`
 	PassphraseEnv      string  `yaml:"passphrase_env,omitempty" json:"passphrase_env,omitempty"`
 	TimeoutSeconds     float64 `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" jsonschema:"minimum=0,default=300"`
+	// Kerberos (winrm auth kerberos): where tickets come from.
+	Realm    string `yaml:"realm,omitempty" json:"realm,omitempty"`
+	KDC      string `yaml:"kdc,omitempty" json:"kdc,omitempty"`
+	Krb5Conf string `yaml:"krb5_conf,omitempty" json:"krb5_conf,omitempty"`
+	Keytab   string `yaml:"keytab,omitempty" json:"keytab,omitempty"`
+	SPN      string `yaml:"spn,omitempty" json:"spn,omitempty"`
 }
 
 // Waiver accepts a known failure until a date.

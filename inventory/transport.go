@@ -10,33 +10,47 @@ import (
 
 // Authentication methods of the live transports (docs/transports.md).
 const (
-	AuthNTLM          = "ntlm"           // winrm default: NTLMv2 over HTTPS
+	AuthNTLM          = "ntlm"           // winrm: NTLMv2 over HTTPS (default when ca_file, insecure_skip_verify or port 5986 is set)
 	AuthBasic         = "basic"          // winrm: user and password over HTTPS
-	AuthNTLMEncrypted = "ntlm-encrypted" // winrm: NTLM with message encryption over HTTP
+	AuthNTLMEncrypted = "ntlm-encrypted" // winrm default: NTLM with message encryption over HTTP 5985
+	AuthKerberos      = "kerberos"       // winrm: Kerberos with message encryption over HTTP 5985 (default when a Kerberos key is set)
 	AuthKey           = "key"            // ssh: a private key (default when key_file is set)
 	AuthPassword      = "password"       // ssh: a password
 )
 
 // transportAuths are the methods each live kind accepts, default first.
 var transportAuths = map[string][]string{
-	"winrm": {AuthNTLM, AuthBasic, AuthNTLMEncrypted},
+	"winrm": {AuthNTLMEncrypted, AuthKerberos, AuthNTLM, AuthBasic},
 	"ssh":   {AuthKey, AuthPassword},
 }
 
-// AuthMethod is the transport's auth with its default filled in: ntlm for
-// winrm; for ssh, key when key_file is set, else password.
+// AuthMethod is the transport's auth with its default filled in. For
+// winrm: kerberos when a Kerberos key (realm, kdc, krb5_conf, keytab,
+// spn) is set; ntlm (HTTPS, 5986) when an HTTPS key is (ca_file,
+// insecure_skip_verify, port 5986), so inventories written for the old
+// default keep working; otherwise ntlm-encrypted, what a domain member
+// accepts as Windows ships it (HTTP 5985, docs/contract.md §7). For ssh:
+// key when key_file is set, else password.
 func (t Transport) AuthMethod() string {
 	switch {
 	case t.Auth != "":
 		return t.Auth
-	case t.Kind == "winrm":
+	case t.Kind == "winrm" && t.kerberosKeys():
+		return AuthKerberos
+	case t.Kind == "winrm" && (t.CAFile != "" || t.InsecureSkipVerify || t.Port == 5986):
 		return AuthNTLM
+	case t.Kind == "winrm":
+		return AuthNTLMEncrypted
 	case t.Kind == "ssh" && t.KeyFile != "":
 		return AuthKey
 	case t.Kind == "ssh":
 		return AuthPassword
 	}
 	return ""
+}
+
+func (t Transport) kerberosKeys() bool {
+	return t.Realm != "" || t.KDC != "" || t.Krb5Conf != "" || t.Keytab != "" || t.SPN != ""
 }
 
 // Timeout is timeout_seconds as a duration; 0 leaves the transport's
@@ -88,6 +102,9 @@ func validateLiveTransport(inv *Inventory, ps *problems, at string, t Transport)
 	if t.Kind == "dir" || !slices.Contains(TransportKinds, t.Kind) {
 		return // dir keeps its old leniency; an unknown kind is reported already
 	}
+	for key, v := range map[string]string{"realm": t.Realm, "kdc": t.KDC, "krb5_conf": t.Krb5Conf, "keytab": t.Keytab, "spn": t.SPN} {
+		notFor(key, winrmOnly && v != "", "winrm")
+	}
 	notFor("ca_file", winrmOnly && t.CAFile != "", "winrm")
 	notFor("insecure_skip_verify", winrmOnly && t.InsecureSkipVerify, "winrm")
 	notFor("known_hosts", sshOnly && t.KnownHosts != "", "ssh")
@@ -107,10 +124,17 @@ func validateLiveTransport(inv *Inventory, ps *problems, at string, t Transport)
 	auth := t.AuthMethod()
 	switch t.Kind {
 	case "winrm":
-		if auth == AuthNTLMEncrypted {
+		if auth == AuthNTLMEncrypted || auth == AuthKerberos {
 			notFor("ca_file", t.CAFile != "", "winrm with auth basic or ntlm (HTTPS)")
 			notFor("insecure_skip_verify", t.InsecureSkipVerify, "winrm with auth basic or ntlm (HTTPS)")
 		}
+		if auth != AuthKerberos {
+			for _, kv := range [][2]string{{"realm", t.Realm}, {"kdc", t.KDC}, {"krb5_conf", t.Krb5Conf}, {"keytab", t.Keytab}, {"spn", t.SPN}} {
+				notFor(kv[0], kv[1] != "", "winrm with auth kerberos")
+			}
+		}
+		existingFile(inv, ps, at+".krb5_conf", t.Krb5Conf)
+		existingFile(inv, ps, at+".keytab", t.Keytab)
 		if t.CAFile != "" && t.InsecureSkipVerify {
 			ps.add(at+".insecure_skip_verify", "set either ca_file (verify with this certificate) or insecure_skip_verify, not both")
 		}

@@ -33,6 +33,8 @@ func TestLiveTransportKeys(t *testing.T) {
 		`{kind: winrm, host: tms01, auth: basic, ca_file: ca.pem, user_env: U, password_env: P, timeout_seconds: 120}`,
 		`{kind: winrm, host: tms01, auth: ntlm, insecure_skip_verify: true}`,
 		`{kind: winrm, host: tms01, auth: ntlm-encrypted, port: 5985}`,
+		`{kind: winrm, host: tms01.acme.local, auth: kerberos, realm: ACME.LOCAL, kdc: dc01.acme.local, krb5_conf: ca.pem, keytab: id_ed25519, spn: HTTP/tms01.acme.local}`,
+		`{kind: winrm, host: tms01.acme.local, realm: ACME.LOCAL}`,
 		`{kind: ssh, host: tms01, known_hosts: known_hosts, key_file: id_ed25519, passphrase_env: KEY_PASS}`,
 		`{kind: ssh, host: tms01, auth: password, password_env: P}`,
 		`{kind: local, timeout_seconds: 600}`,
@@ -43,7 +45,11 @@ func TestLiveTransportKeys(t *testing.T) {
 		assert.NoError(t, err, tr)
 	}
 	bad := []struct{ transport, field, msg string }{
-		{`{kind: winrm, auth: kerberos}`, "nodes[0].transport.auth", `unknown auth "kerberos" for transport kind winrm (known: ntlm, basic, ntlm-encrypted)`},
+		{`{kind: winrm, auth: negotiate}`, "nodes[0].transport.auth", `unknown auth "negotiate" for transport kind winrm (known: ntlm-encrypted, kerberos, ntlm, basic)`},
+		{`{kind: winrm, auth: ntlm, realm: ACME.LOCAL}`, "nodes[0].transport.realm", "only used by transport kind winrm with auth kerberos"},
+		{`{kind: winrm, auth: kerberos, keytab: missing.keytab}`, "nodes[0].transport.keytab", "cannot read missing.keytab"},
+		{`{kind: winrm, auth: kerberos, ca_file: ca.pem}`, "nodes[0].transport.ca_file", "only used by transport kind winrm with auth basic or ntlm (HTTPS)"},
+		{`{kind: ssh, realm: ACME.LOCAL}`, "nodes[0].transport.realm", "only used by transport kind winrm"},
 		{`{kind: ssh, auth: ntlm}`, "nodes[0].transport.auth", `unknown auth "ntlm" for transport kind ssh`},
 		{`{kind: winrm, auth: ntlm-encrypted, ca_file: ca.pem}`, "nodes[0].transport.ca_file", "only used by transport kind winrm with auth basic or ntlm (HTTPS)"},
 		{`{kind: winrm, ca_file: ca.pem, insecure_skip_verify: true}`, "nodes[0].transport.insecure_skip_verify", "not both"},
@@ -75,7 +81,13 @@ func TestLiveTransportKeys(t *testing.T) {
 }
 
 func TestTransportDefaults(t *testing.T) {
-	assert.Equal(t, AuthNTLM, Transport{Kind: "winrm"}.AuthMethod())
+	// The default is what a domain member accepts as Windows ships it;
+	// inventories written for the HTTPS default keep it.
+	assert.Equal(t, AuthNTLMEncrypted, Transport{Kind: "winrm"}.AuthMethod())
+	assert.Equal(t, AuthNTLM, Transport{Kind: "winrm", CAFile: "ca.pem"}.AuthMethod())
+	assert.Equal(t, AuthNTLM, Transport{Kind: "winrm", InsecureSkipVerify: true}.AuthMethod())
+	assert.Equal(t, AuthNTLM, Transport{Kind: "winrm", Port: 5986}.AuthMethod())
+	assert.Equal(t, AuthKerberos, Transport{Kind: "winrm", Realm: "ACME.LOCAL"}.AuthMethod())
 	assert.Equal(t, AuthKey, Transport{Kind: "ssh", KeyFile: "k"}.AuthMethod())
 	assert.Equal(t, AuthPassword, Transport{Kind: "ssh"}.AuthMethod())
 	assert.Equal(t, "", Transport{Kind: "local"}.AuthMethod())

@@ -76,13 +76,24 @@ func openLocal(_ context.Context, inv *inventory.Inventory, n *inventory.Node) (
 
 func openWinRM(_ context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Target, error) {
 	t := n.Transport
-	user, password, err := credentials(t, true)
+	auth := t.AuthMethod()
+	keytab := auth == inventory.AuthKerberos && t.Keytab != ""
+	user, password, err := credentials(t, !keytab)
 	if err != nil {
 		return nil, err
 	}
 	cfg := winrm.Config{
-		Host: n.Host(), Port: t.Port, Auth: t.AuthMethod(), User: user, Password: password,
+		Host: n.Host(), Port: t.Port, Auth: auth, User: user, Password: password,
 		InsecureSkipVerify: t.InsecureSkipVerify, DialTimeout: dialTimeout(t),
+	}
+	if auth == inventory.AuthKerberos {
+		cfg.Kerberos = winrm.KerberosConfig{Realm: t.Realm, KDC: t.KDC, SPN: t.SPN}
+		if t.Krb5Conf != "" {
+			cfg.Kerberos.Krb5Conf = inv.Resolve(t.Krb5Conf)
+		}
+		if keytab {
+			cfg.Kerberos.Keytab = inv.Resolve(t.Keytab)
+		}
 	}
 	if t.CAFile != "" {
 		if cfg.CACert, err = os.ReadFile(inv.Resolve(t.CAFile)); err != nil {

@@ -20,7 +20,6 @@ import (
 	"github.com/tmsdrift/tmsdrift/collect/psscript"
 	"github.com/tmsdrift/tmsdrift/collect/winrm"
 	"github.com/tmsdrift/tmsdrift/fixtures/fakenode"
-	"github.com/tmsdrift/tmsdrift/fixtures/kdc"
 	"github.com/tmsdrift/tmsdrift/fixtures/wsman"
 )
 
@@ -196,4 +195,3 @@ func TestStandInKeepsArguments(t *testing.T) {
 	assert.Equal(t, "cmd", wsman.CommandLine(" cmd ", nil))
 }
 
-var _ = kdc.Available

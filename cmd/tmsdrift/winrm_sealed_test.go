@@ -1,0 +1,133 @@
+package main
+
+// collect through WinRM as a domain member ships it — HTTP 5985 with
+// NTLM message sealing (auth ntlm-encrypted) and with Kerberos from a real
+// MIT KDC sealed by RFC 4121 (auth kerberos) — records the same snapshot,
+// byte for byte, as collect through the dir transport.
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/fixtures"
+	"github.com/tmsdrift/tmsdrift/fixtures/fakenode"
+	"github.com/tmsdrift/tmsdrift/fixtures/kdc"
+	"github.com/tmsdrift/tmsdrift/fixtures/wsman"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// needKDC skips loudly without the MIT KDC tools, and fails under CI.
+func needKDC(t *testing.T) {
+	t.Helper()
+	if err := kdc.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and the MIT KDC is missing: %v", err)
+		}
+		t.Skipf("SKIPPED (tool missing, CI unset): %v", err)
+	}
+}
+
+func TestCollectThroughSealedWinRMMatchesDir(t *testing.T) {
+	for _, lab := range []string{"manual-cutover", "data-drift", "post-upgrade"} {
+		for _, auth := range []string{inventory.AuthNTLMEncrypted, inventory.AuthKerberos} {
+			t.Run(lab+"/"+auth, func(t *testing.T) {
+				labInv := filepath.Join(fixtures.LabsDir(), lab, "inventory.yaml")
+				want := filepath.Join(t.TempDir(), "dir")
+				var out, errOut bytes.Buffer
+				require.Equal(t, report.ExitOK, run(context.Background(), []string{"collect", "-i", labInv, "-o", want}, nil, &out, &errOut), errOut.String())
+
+				inv, err := inventory.Load(labInv, inventory.Options{})
+				require.NoError(t, err)
+				dir := t.TempDir()
+				var k *kdc.KDC
+				var kt *keytab.Keytab
+				user := liveUser
+				if auth == inventory.AuthKerberos {
+					needKDC(t)
+					k, err = kdc.Start(dir, kdc.Options{User: "tmsaudit", Password: livePassword})
+					require.NoError(t, err)
+					defer k.Close()
+					kt, err = keytab.Load(k.Keytab)
+					require.NoError(t, err)
+					user = k.User
+				}
+				t.Setenv(userVar, user)
+				t.Setenv(passwordVar, livePassword)
+				var servers []*wsman.Server
+				for i := range inv.Nodes {
+					n := &inv.Nodes[i]
+					opts := wsman.Options{User: user, Password: livePassword, Auth: wsman.AuthNTLM, HTTP: true, Node: fakenode.New(inv.Resolve(n.Transport.Path))}
+					tr := inventory.Transport{Kind: "winrm", Host: "127.0.0.1", UserEnv: userVar, PasswordEnv: passwordVar}
+					if k != nil {
+						opts.Auth, opts.Keytab = wsman.AuthKerberos, kt
+						tr.Host, tr.Auth, tr.Realm, tr.Krb5Conf = "localhost", inventory.AuthKerberos, k.Realm, k.Krb5Conf
+					}
+					srv, err := wsman.Start(opts)
+					require.NoError(t, err)
+					defer srv.Close()
+					servers = append(servers, srv)
+					tr.Port = srv.Port // auth left to its default for ntlm-encrypted: HTTP 5985 sealing
+					n.Transport = tr
+				}
+				inv.Database.Snapshot = inv.Resolve(inv.Database.Snapshot)
+				inv.MachineKey.File = inv.Resolve(inv.MachineKey.File)
+				body, err := yaml.MarshalWithOptions(inv, yaml.UseSingleQuote(true))
+				require.NoError(t, err)
+				liveInv := filepath.Join(dir, "inventory.yaml")
+				require.NoError(t, os.WriteFile(liveInv, body, 0o644))
+
+				got := filepath.Join(t.TempDir(), "live")
+				out.Reset()
+				errOut.Reset()
+				require.Equal(t, report.ExitOK, run(context.Background(), []string{"collect", "-i", liveInv, "-o", got}, nil, &out, &errOut), errOut.String())
+				assert.NotContains(t, out.String()+errOut.String(), livePassword)
+				sameTree(t, filepath.Join(want, "nodes"), filepath.Join(got, "nodes"))
+				for _, srv := range servers {
+					assert.Positive(t, srv.Sealed())
+					assert.Equal(t, len(srv.Actions()), srv.Sealed(), "every message sealed")
+					assert.Zero(t, srv.PlainRefused())
+					assert.Zero(t, srv.OpenShells())
+				}
+				assertNoSecretInTree(t, got)
+			})
+		}
+	}
+}
+
+// sameTree requires two folders to hold the same files with the same
+// bytes.
+func sameTree(t *testing.T, want, got string) {
+	t.Helper()
+	files := func(root string) map[string][]byte {
+		m := map[string][]byte{}
+		require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			m[rel], err = os.ReadFile(p)
+			return err
+		}))
+		return m
+	}
+	w, g := files(want), files(got)
+	require.NotEmpty(t, w)
+	for name, b := range w {
+		assert.Truef(t, bytes.Equal(b, g[name]), "%s differs between the dir and the WinRM recordings", name)
+	}
+	for name := range g {
+		_, ok := w[name]
+		assert.Truef(t, ok, "%s recorded through WinRM only", name)
+	}
+}
+
