@@ -130,4 +130,3 @@ func sameTree(t *testing.T, want, got string) {
 		assert.Truef(t, ok, "%s recorded through WinRM only", name)
 	}
 }
-

@@ -194,4 +194,3 @@ func TestStandInKeepsArguments(t *testing.T) {
 	assert.Equal(t, "ipconfig /all", wsman.CommandLine("ipconfig", []string{"/all"}))
 	assert.Equal(t, "cmd", wsman.CommandLine(" cmd ", nil))
 }
-
