@@ -161,6 +161,9 @@ func (s *Session) Unwrap(sig, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kerberos unwrap: %w", err)
 	}
+	if len(body) < et.GetConfounderByteSize()+et.GetHMACBitLength()/8+headerLen {
+		return nil, errors.New("kerberos unwrap: sealed data too short") // gokrb5 would index past it
+	}
 	plain, err := et.DecryptMessage(s.key.KeyValue, body, usage)
 	if err != nil {
 		return nil, fmt.Errorf("kerberos unwrap: %w", err)
