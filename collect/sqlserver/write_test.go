@@ -237,7 +237,7 @@ func TestReadSettings(t *testing.T) {
 	n := len(s.Executed())
 	_, err = sqlserver.ReadSettings(testCtx(t), inv)
 	require.NoError(t, err)
-	assert.Equal(t, []tdsserver.Execution{{Text: sqlserver.DefaultSettingsQuery}}, since(s, n), "one statement, outside any transaction")
+	assert.Equal(t, []tdsserver.Execution{{Text: sqlserver.DefaultSettingsQuery, Via: "batch"}}, since(s, n), "one statement, outside any transaction")
 
 	for _, tc := range []struct {
 		name string
