@@ -9,14 +9,17 @@ import (
 // Latency rule: under 10 ms between every TMS server and the SQL Server
 // (guide: Architecture Requirements: latency). Each node's own samples
 // (facts.json db_rtt_ms) are judged per node; the auditor's own measure
-// (db.json rtt_ms, or the live probe) gives the deployment result.
+// (db.json rtt_ms, or the live probe) gives the deployment result, which
+// also says how the auditor's connection was protected (db.json
+// connection): a report must show a connection in clear or a certificate
+// not verified (trust_server_certificate).
 
 func evalDBLatency(d *facts.Deployment) []Result {
 	max := d.Inventory.Database.MaxLatencyMS
 	want := "median round trip < " + ms(max)
 	// impossible is why the samples (or the connection time) were dropped
 	// as impossible when the facts were read; "" when they were not.
-	judge := func(samples []float64, who string, connectMS *float64, impossible string) Result {
+	judge := func(samples []float64, who string, connectMS *float64, impossible string, conn *facts.DBConnection) Result {
 		if impossible != "" {
 			return errored(want, "%s", impossible)
 		}
@@ -27,6 +30,9 @@ func evalDBLatency(d *facts.Deployment) []Result {
 		obs := fmt.Sprintf("median %s, p95 %s (%d samples", ms(m), ms(p95(samples)), len(samples))
 		if connectMS != nil {
 			obs += "; connection set-up " + ms(*connectMS)
+		}
+		if conn != nil {
+			obs += "; " + conn.Summary()
 		}
 		obs += ")"
 		if m >= max {
@@ -43,7 +49,7 @@ func evalDBLatency(d *facts.Deployment) []Result {
 		if f.Impossible["db_rtt_ms"] != "" {
 			impossible = f.Lacks("db_rtt_ms")
 		}
-		return judge(f.DBRTTMS, "from this node (facts.json db_rtt_ms)", nil, impossible), true
+		return judge(f.DBRTTMS, "from this node (facts.json db_rtt_ms)", nil, impossible, nil), true
 	})
 	f, err := dbFacts(d)
 	if err != nil {
@@ -58,5 +64,5 @@ func evalDBLatency(d *facts.Deployment) []Result {
 			break
 		}
 	}
-	return append(out, deployment(judge(f.RTTMS, "from the auditor (database rtt_ms)", f.ConnectMS, impossible))...)
+	return append(out, deployment(judge(f.RTTMS, "from the auditor (database rtt_ms)", f.ConnectMS, impossible, f.Connection))...)
 }

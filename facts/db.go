@@ -29,6 +29,10 @@ type DBFacts struct {
 	// ObservedAt is the server's clock when the facts were read: every age
 	// is measured against it, so a recorded snapshot judges the same later.
 	ObservedAt *Timestamp `json:"observed_at,omitempty"`
+	// Connection says how the live probe's connection was protected:
+	// whether it was encrypted and the server's certificate verified.
+	// Optional extension of db.json; absent in recorded files.
+	Connection *DBConnection `json:"connection,omitempty"`
 	// Unknown says, by db.json key (last_full_backup, settings, ...), why a
 	// key the probe should have filled is absent: the database refused that
 	// one question (a permission, a missing table), or the value was
@@ -49,6 +53,56 @@ func (f *DBFacts) Lacks(key string) string {
 		return "database facts lack " + key + ": " + why
 	}
 	return "database facts lack " + key
+}
+
+// DBConnection is how tmsdrift reached SQL Server: a report must say when
+// the connection was not encrypted or the certificate not verified
+// (trust_server_certificate), since then anyone in the path could read or
+// impersonate the database.
+type DBConnection struct {
+	// Encryption is what was asked for: strict, mandatory, optional or
+	// disable (database.encrypt).
+	Encryption string `json:"encryption"`
+	// Protected is what the connection got: ProtectedAll, ProtectedLogin
+	// or ProtectedNone.
+	Protected string `json:"protected"`
+	// TLS is the negotiated version, e.g. "TLS 1.3"; empty without TLS.
+	TLS string `json:"tls,omitempty"`
+	// Certificate says whether the server's certificate was verified, and
+	// against what, or why not.
+	Certificate string `json:"certificate,omitempty"`
+}
+
+// What a connection's encryption covered.
+const (
+	ProtectedAll   = "all"
+	ProtectedLogin = "login"
+	ProtectedNone  = "none"
+)
+
+// Summary is the connection in words, for reports: "encrypted (TLS 1.3,
+// TDS 8 strict), certificate verified against the CA file".
+func (c *DBConnection) Summary() string {
+	if c == nil {
+		return ""
+	}
+	var s string
+	switch c.Protected {
+	case ProtectedAll:
+		s = "encrypted (" + c.TLS
+		if c.Encryption == "strict" {
+			s += ", TDS 8 strict"
+		}
+		s += ")"
+	case ProtectedLogin:
+		s = "only the login encrypted (" + c.TLS + ")"
+	default:
+		return "not encrypted (encrypt: " + c.Encryption + ")"
+	}
+	if c.Certificate != "" {
+		s += ", certificate " + c.Certificate
+	}
+	return s
 }
 
 // ServerFacts are SERVERPROPERTY values.

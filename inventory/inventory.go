@@ -137,7 +137,34 @@ type Database struct {
 	QueryTimeoutSeconds   float64  `yaml:"query_timeout_seconds,omitempty" json:"query_timeout_seconds,omitempty" jsonschema:"minimum=0,default=15"`
 	LatencySamples        int      `yaml:"latency_samples,omitempty" json:"latency_samples,omitempty" jsonschema:"minimum=0,maximum=1000,default=20"`
 	Settings              Settings `yaml:"settings,omitempty" json:"settings,omitempty"`
+	// Encryption of the live connection (docs/database.md): Encrypt is
+	// one of the Encrypt* modes, mandatory when omitted (and the DSN says
+	// nothing), as in Microsoft's drivers since Microsoft.Data.SqlClient
+	// 4.0 and ODBC Driver 18.
+	Encrypt                string `yaml:"encrypt,omitempty" json:"encrypt,omitempty" jsonschema:"enum=strict,enum=mandatory,enum=optional,enum=disable,default=mandatory"`
+	CAFile                 string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	TrustServerCertificate bool   `yaml:"trust_server_certificate,omitempty" json:"trust_server_certificate,omitempty"`
+	HostNameInCertificate  string `yaml:"host_name_in_certificate,omitempty" json:"host_name_in_certificate,omitempty"`
 }
+
+// Encryption modes of database.encrypt, named as Microsoft's drivers and
+// go-mssqldb name them.
+const (
+	// EncryptStrict is TDS 8.0: TLS before anything else, the
+	// certificate always verified (SQL Server 2022 and later).
+	EncryptStrict = "strict"
+	// EncryptMandatory is TLS for the whole TDS 7.x connection with a
+	// verified certificate: the default.
+	EncryptMandatory = "mandatory"
+	// EncryptOptional encrypts the login only, or everything when the
+	// server forces encryption.
+	EncryptOptional = "optional"
+	// EncryptDisable sends everything, the login included, in clear.
+	EncryptDisable = "disable"
+)
+
+// EncryptModes lists database.encrypt's values, strongest first.
+var EncryptModes = []string{EncryptStrict, EncryptMandatory, EncryptOptional, EncryptDisable}
 
 // Settings say how the live probe reads, and a fixer writes, the TMS
 // server addresses in the tmsng database. The tmsng schema is not public

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -279,6 +280,59 @@ func validateLiveDatabase(inv *Inventory, ps *problems) {
 		if !strings.Contains(lower, "@name") || !strings.Contains(lower, "@value") {
 			ps.add("database.settings.update", "must use the parameters @name and @value (values are never pasted into the statement), e.g. UPDATE dbo.NetworkSettings SET Value = @value WHERE Name = @name")
 		}
+	}
+	validateEncryption(inv, ps)
+}
+
+// validateEncryption checks how the live connection is encrypted: a known
+// mode, a CA file that holds certificates, and no combination that would
+// be silently ignored (a CA or trust without TLS, trust with strict,
+// which always verifies, trust beside a CA).
+func validateEncryption(inv *Inventory, ps *problems) {
+	db := inv.Database
+	if db.Encrypt != "" && !slices.Contains(EncryptModes, db.Encrypt) {
+		ps.add("database.encrypt", "unknown mode %q (known: %s; default %s)", db.Encrypt, strings.Join(EncryptModes, ", "), EncryptMandatory)
+		return
+	}
+	switch {
+	case db.Encrypt == EncryptDisable && (db.CAFile != "" || db.TrustServerCertificate || db.HostNameInCertificate != ""):
+		for _, k := range []struct {
+			key string
+			set bool
+		}{{"ca_file", db.CAFile != ""}, {"trust_server_certificate", db.TrustServerCertificate}, {"host_name_in_certificate", db.HostNameInCertificate != ""}} {
+			if k.set {
+				ps.add("database."+k.key, "has no effect with encrypt: disable (no TLS, no certificate to check); remove it or choose another mode")
+			}
+		}
+		return
+	case db.TrustServerCertificate && db.Encrypt == EncryptStrict:
+		ps.add("database.trust_server_certificate", "cannot be used with encrypt: strict, which always verifies the certificate (as Microsoft's drivers do); set ca_file to the CA that issued SQL Server's certificate instead")
+	case db.TrustServerCertificate && db.CAFile != "":
+		ps.add("database.trust_server_certificate", "set either ca_file (verify the certificate with this CA) or trust_server_certificate (do not verify it), not both")
+	}
+	if h := db.HostNameInCertificate; strings.ContainsAny(h, " \t/\\@:;") {
+		ps.add("database.host_name_in_certificate", "must be a host name as the certificate carries it, e.g. sql01.acme.local")
+	}
+	caFile(inv, ps, "database.ca_file", db.CAFile)
+}
+
+// caFile reports a CA file that is missing or holds no PEM certificate:
+// the TLS error it would cause later names neither.
+func caFile(inv *Inventory, ps *problems, at, p string) {
+	if p == "" {
+		return
+	}
+	path := inv.Resolve(p)
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		ps.add(at, "%s is not a regular file", p)
+		return
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err != nil:
+		ps.add(at, "cannot read %s: %s", p, ioReason(err))
+	case !x509.NewCertPool().AppendCertsFromPEM(data):
+		ps.add(at, "%s holds no PEM certificate (-----BEGIN CERTIFICATE-----): export the CA that issued SQL Server's certificate as Base-64 (PEM)", p)
 	}
 }
 

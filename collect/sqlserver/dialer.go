@@ -21,6 +21,8 @@ import (
 type dialer struct {
 	host string
 	nd   net.Dialer
+	// tls watches the server's pre-login answer on the connection.
+	tls *tlsState
 
 	mu   sync.Mutex
 	conn net.Conn // the TCP connection of the session; one per dialer
@@ -44,7 +46,7 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		d.conn = c
 		d.mu.Unlock()
 	}
-	return c, nil
+	return d.tls.watch(c), nil
 }
 
 // HostName makes dialer a mssql.HostDialer (see the type's comment).

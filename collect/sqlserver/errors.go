@@ -7,10 +7,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
+
+	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
 // Errors from the driver and the network become sentences an
@@ -29,9 +32,21 @@ func (r *refusal) Error() string { return r.msg }
 
 // connectError explains why the connection or the login failed.
 func (t *target) connectError(ctx context.Context, err error) error {
+	if cerr := t.tls.certificateError(t.server()); cerr != nil {
+		return t.scrub.error(cerr)
+	}
 	var me mssql.Error
 	var dns *net.DNSError
 	switch {
+	case strings.Contains(err.Error(), "server does not support encryption"):
+		return fmt.Errorf("SQL Server at %s does not offer encryption (it has no certificate, or its TLS is off), and database.encrypt is %s: give SQL Server a certificate (docs/database.md); only on a network you trust, set database.encrypt: optional", t.server(), t.tls.mode)
+	case strings.Contains(err.Error(), "TLS Handshake failed"):
+		why := strings.TrimSpace(err.Error()[strings.Index(err.Error(), "TLS Handshake failed")+len("TLS Handshake failed"):])
+		why = strings.TrimPrefix(why, ": ")
+		if t.tls.mode == inventory.EncryptStrict {
+			return t.scrub.error(fmt.Errorf("SQL Server at %s did not complete TDS 8 (strict) TLS: %s (strict needs SQL Server 2022 or later with a certificate; older servers need database.encrypt: mandatory)", t.server(), why))
+		}
+		return t.scrub.error(fmt.Errorf("the TLS handshake with SQL Server at %s failed: %s", t.server(), why))
 	case errors.As(err, &me):
 		return t.scrub.error(t.loginRefused(me))
 	case timedOut(ctx, err):

@@ -23,13 +23,16 @@ import (
 func Gather(ctx context.Context, inv *inventory.Inventory) facts.DB {
 	db := inv.Database
 	out := facts.DB{From: "live SQL Server via $" + db.DSNEnv}
-	t, err := newTarget(db.DSNEnv, db)
+	t, err := newTarget(db.DSNEnv, db, wantedTLS(inv, true))
 	if err != nil {
 		out.Err = err
 		return out
 	}
 	out.From = "live SQL Server " + t.server() + " via $" + db.DSNEnv
 	out.Facts, out.Err = probe(ctx, inv, t)
+	if out.Facts != nil && out.Facts.Connection != nil {
+		out.From += ", " + out.Facts.Connection.Summary()
+	}
 	return out
 }
 
@@ -58,6 +61,7 @@ func ask(ctx context.Context, inv *inventory.Inventory, s *session) (*facts.DBFa
 	f := &facts.DBFacts{Schema: facts.DBSchema, Unknown: map[string]string{}}
 	connect := s.connectMS
 	f.ConnectMS = &connect
+	f.Connection = s.t.tls.connection()
 
 	var err error
 	if f.RTTMS, err = latency(ctx, s, db.LatencySamples); err != nil {
@@ -74,7 +78,7 @@ func ask(ctx context.Context, inv *inventory.Inventory, s *session) (*facts.DBFa
 		return nil, err
 	}
 	if inv.Model == inventory.Offsite {
-		if err := readLogShipping(ctx, s, db, f); err != nil {
+		if err := readLogShipping(ctx, s, inv, f); err != nil {
 			return nil, err
 		}
 	}
@@ -204,7 +208,8 @@ func readSettings(ctx context.Context, s *session, db inventory.Database, curren
 // from SQL Server's log-shipping monitor record: on the secondary when
 // database.offsite_dsn_env names its DSN, otherwise on the primary (which
 // holds a copy when it is also the monitor server).
-func readLogShipping(ctx context.Context, s *session, db inventory.Database, f *facts.DBFacts) error {
+func readLogShipping(ctx context.Context, s *session, inv *inventory.Inventory, f *facts.DBFacts) error {
+	db := inv.Database
 	var secondaries []string
 	err := s.query(ctx, "the log-shipping configuration (msdb.dbo.log_shipping_primary_databases)", LogShippingSecondariesQuery, func(r *sql.Rows) error {
 		var name sql.NullString
@@ -228,7 +233,7 @@ func readLogShipping(ctx context.Context, s *session, db inventory.Database, f *
 		return nil
 	}
 	ls := facts.LogShipping{SecondaryServer: pickSecondary(secondaries, db.OffsiteServer)}
-	restored, why, err := lastRestore(ctx, s, db, ls.SecondaryServer)
+	restored, why, err := lastRestore(ctx, s, inv, ls.SecondaryServer)
 	if err != nil {
 		return err
 	}
@@ -248,12 +253,13 @@ func readLogShipping(ctx context.Context, s *session, db inventory.Database, f *
 // why explains a record that could not be read; err is a failure of the
 // primary's connection. A secondary that cannot be reached leaves only the
 // restore unknown: the primary's facts stand.
-func lastRestore(ctx context.Context, s *session, db inventory.Database, secondary string) (sql.NullTime, string, error) {
+func lastRestore(ctx context.Context, s *session, inv *inventory.Inventory, secondary string) (sql.NullTime, string, error) {
+	db := inv.Database
 	if db.OffsiteDSNEnv == "" {
 		return restoreRecord(ctx, s, db.Name, secondary, false)
 	}
 	var sec *session
-	t, err := newTarget(db.OffsiteDSNEnv, db)
+	t, err := newTarget(db.OffsiteDSNEnv, db, wantedTLS(inv, false))
 	if err == nil {
 		sec, err = open(ctx, t)
 	}

@@ -24,7 +24,7 @@ type session struct {
 
 // open connects and logs in within the connect timeout.
 func open(ctx context.Context, t *target) (*session, error) {
-	d := &dialer{host: t.cfg.Host}
+	d := &dialer{host: t.cfg.Host, tls: t.tls}
 	c := mssql.NewConnectorConfig(t.cfg)
 	c.Dialer = d
 	db := sql.OpenDB(c)

@@ -119,7 +119,7 @@ func decodeSettings(rows []settingRow, names inventory.SettingNames) (*facts.Set
 // never contain the DSN or its password.
 func ReadSettings(ctx context.Context, inv *inventory.Inventory) (facts.Settings, error) {
 	db := inv.Database
-	t, err := newTarget(db.DSNEnv, db)
+	t, err := newTarget(db.DSNEnv, db, wantedTLS(inv, true))
 	if err != nil {
 		return facts.Settings{}, fmt.Errorf("read addresses: %w", err)
 	}

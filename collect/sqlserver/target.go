@@ -22,11 +22,13 @@ type target struct {
 	connectTimeout time.Duration
 	queryTimeout   time.Duration
 	scrub          scrubber
+	// tls is the connection's encryption (tls.go).
+	tls *tlsState
 }
 
 // newTarget reads the DSN from the environment variable env and prepares
-// the driver's configuration with tmsdrift's time bounds.
-func newTarget(env string, db inventory.Database) (*target, error) {
+// the driver's configuration with tmsdrift's time bounds and encryption.
+func newTarget(env string, db inventory.Database, want tlsWanted) (*target, error) {
 	if env == "" {
 		return nil, errors.New("database.dsn_env is not set: live access needs the name of the environment variable holding the DSN")
 	}
@@ -55,6 +57,9 @@ func newTarget(env string, db inventory.Database) (*target, error) {
 	cfg.DisableRetry = true
 	if cfg.AppName == "" {
 		cfg.AppName = "tmsdrift"
+	}
+	if t.tls, err = configureTLS(&cfg, env, want); err != nil {
+		return nil, t.scrub.error(err)
 	}
 	t.cfg = cfg
 	return t, nil

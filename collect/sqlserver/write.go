@@ -92,7 +92,7 @@ func WriteAddresses(ctx context.Context, inv *inventory.Inventory, writes []Addr
 	if strings.TrimSpace(update) == "" {
 		update = DefaultSettingsUpdate
 	}
-	t, err := newTarget(db.DSNEnv, db)
+	t, err := newTarget(db.DSNEnv, db, wantedTLS(inv, true))
 	if err != nil {
 		return fmt.Errorf("write addresses: %w", err)
 	}
