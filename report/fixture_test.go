@@ -110,3 +110,40 @@ func erroredReport() *Report {
 		{Rule: "db.backup-recent", Status: checks.Error, Severity: h, Message: "db.json: missing \"last_full_backup\" key"},
 	})
 }
+
+// previousMixedReport is the night before mixedReport: the upgrade on
+// tms02 had not happened yet, tms03's clock was off, the database could not
+// be read for db.online, and the backup was already stale.
+func previousMixedReport() *Report {
+	before := fixtureStart.Add(-24 * time.Hour)
+	var results []checks.Result
+	for _, res := range mixedReport().Results {
+		switch {
+		case res.Rule == "machinekey.match" && res.Node == "tms02",
+			res.Rule == "addresses.match",
+			res.Rule == "services.standby-inactive" && res.Node == "tms02":
+			res.Status, res.Observed, res.Message = checks.Pass, res.Expected, ""
+		case res.Rule == "time.synced" && res.Node == "tms03":
+			res.Status, res.Observed = checks.Fail, "synced to dc01.acme.local, offset 5100 ms"
+		case res.Rule == "db.online":
+			res.Status, res.Message = checks.Error, "login failed for tmsaudit"
+		}
+		results = append(results, res)
+	}
+	return New("acme-tms", "manual-cutover", before, before.Add(time.Second), results)
+}
+
+// mixedChanges is what changed from previousMixedReport to mixedReport,
+// with one first-seen date filled in from an older run as history does.
+func mixedChanges() *Changes {
+	ch := Compare(previousMixedReport(), mixedReport())
+	for i, c := range ch.StillFailing {
+		if c.Rule == "db.backup-recent" {
+			ch.StillFailing[i].FirstSeen = time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+		}
+	}
+	return &ch
+}
+
+// mixedNotes are what the nightly service adds above the results.
+var mixedNotes = []string{"Upgrade detected on tms02: TMS 15.13.1 → 15.14.0.", "Run `tmsdrift post-upgrade -i 'inventories/acme tms.yaml' --apply` to restore the machineKey and the addresses."}

@@ -32,6 +32,13 @@ type Options struct {
 	// Inventory is the inventory path the run used, quoted back in the
 	// `tmsdrift fix -i <inventory>` hint; empty omits the hint.
 	Inventory string
+	// Changes, when set, is what changed since the previous run (Compare);
+	// the HTML format shows it. Nil omits the section.
+	Changes *Changes
+	// Notes are sentences the caller puts above the results ("upgrade
+	// detected on tms02"), text marked `like this` shown as code; the HTML
+	// format shows them.
+	Notes []string
 }
 
 // failOn is FailOn with the default filled in.
@@ -49,6 +56,7 @@ var formats = map[string]func(Options) Writer{
 	"json":     func(o Options) Writer { return NewJSON(o) },
 	"junit":    func(o Options) Writer { return NewJUnit(o) },
 	"markdown": func(o Options) Writer { return NewMarkdown(o) },
+	"html":     func(o Options) Writer { return NewHTML(o) },
 }
 
 // Formats returns the format names, sorted, for --help and error messages.

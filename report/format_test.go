@@ -12,7 +12,7 @@ import (
 func TestFormatsAreSortedAndEachBuilds(t *testing.T) {
 	names := Formats()
 	assert.True(t, sort.StringsAreSorted(names), "Formats() must be sorted for --help: %v", names)
-	assert.ElementsMatch(t, []string{"json", "junit", "markdown", "table"}, names)
+	assert.ElementsMatch(t, []string{"html", "json", "junit", "markdown", "table"}, names)
 	for _, name := range names {
 		w, err := NewWriter(name, Options{})
 		require.NoError(t, err, name)

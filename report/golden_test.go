@@ -25,6 +25,7 @@ var goldenCases = []struct {
 	{"mixed-verbose", mixedReport, Options{Verbose: true}, []string{"table"}}, // only the table has a verbose mode
 	{"allpass", allPassReport, Options{Inventory: "branch.yaml"}, nil},
 	{"errored", erroredReport, Options{}, nil},
+	{"mixed-changes", mixedReport, Options{Inventory: "inventories/acme tms.yaml", Changes: mixedChanges(), Notes: mixedNotes}, []string{"html"}},
 }
 
 // TestGolden compares every format's output for every shared input with

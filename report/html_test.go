@@ -1,0 +1,118 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+)
+
+func renderHTML(t *testing.T, opts Options, r *Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, NewHTML(opts).Write(&b, r))
+	return b.String()
+}
+
+func TestHTMLClean(t *testing.T) {
+	key := strings.Repeat("0A1B2C3D", 8) // 64 hex digits: a validationKey
+	cases := map[string]struct{ in, want string }{
+		"plain text stays":                {"tms01 offset 2400 ms", "tms01 offset 2400 ms"},
+		"line breaks normalised":          {"a\r\nb\rc\nd", "a\nb\nc\nd"},
+		"tab kept":                        {"a\tb", "a\tb"},
+		"C0, DEL and C1 dropped":          {"bell\a esc\x1b[31m del\x7f c1\u0085\u009b", "bell esc[31m del c1"},
+		"bidi overrides dropped":          {"file\u202Egnp.exe and \u2066x\u2069", "filegnp.exe and x"},
+		"invalid UTF-8 replaced":          {"Gr\xf6\xdfe", "Gr\uFFFDe"},
+		"non-ASCII kept":                  {"Bestätigung.htm", "Bestätigung.htm"},
+		"markup is left to html/template": {"<b>&", "<b>&"},
+		"key material fingerprinted":      {"validationKey=" + key, "validationKey=[hex value hidden, sha256:"},
+		"fingerprints stay":               {"sha256:4f1c9a2e7b3d", "sha256:4f1c9a2e7b3d"},
+	}
+	for name, c := range cases {
+		got := htmlClean(c.in)
+		if strings.HasSuffix(c.want, "sha256:") {
+			assert.True(t, strings.HasPrefix(got, c.want), "%s: %q", name, got)
+			assert.NotContains(t, got, key, name)
+			continue
+		}
+		assert.Equal(t, c.want, got, name)
+	}
+}
+
+// TestHTMLEscapes checks the page source without a browser (the Chromium
+// test checks the DOM): markup from outside arrives as entities, in text,
+// attributes and the title alike.
+func TestHTMLEscapes(t *testing.T) {
+	page := renderHTML(t, Options{}, hostileReport())
+	assert.NotContains(t, page, "<script")
+	assert.NotContains(t, page, "<img")
+	assert.Contains(t, page, "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;")
+	assert.Contains(t, page, "&lt;img src=x onerror=&#34;document.title=&#39;pwned-img&#39;&#34;&gt;")
+	assert.NotContains(t, page, "\x1b")
+}
+
+// TestHTMLSelfContained: nothing the page would fetch, no style block an
+// e-mail client would drop, no script.
+func TestHTMLSelfContained(t *testing.T) {
+	page := renderHTML(t, Options{Changes: mixedChanges(), Notes: mixedNotes}, mixedReport())
+	for _, forbidden := range []string{"http://", "https://", "src=", "<link", "<style", "@import", "url(", "<script"} {
+		assert.NotContains(t, page, forbidden)
+	}
+	assert.True(t, strings.HasPrefix(page, "<!DOCTYPE html>\n"))
+	assert.Contains(t, page, `<meta charset="utf-8">`)
+}
+
+func TestHTMLChangesSection(t *testing.T) {
+	r := mixedReport()
+	none := renderHTML(t, Options{}, r)
+	assert.NotContains(t, none, `id="changes"`, "no Changes: no section")
+
+	first := Compare(nil, r)
+	page := renderHTML(t, Options{Changes: &first}, r)
+	assert.Contains(t, page, `id="changes"`)
+	assert.Contains(t, page, "This is the first run: there is no earlier report to compare with (first run: 7 failing, 2 errors).")
+
+	ch := mixedChanges()
+	page = renderHTML(t, Options{Changes: ch}, r)
+	assert.Contains(t, page, "&#43;3 failing, -1 resolved, -1 error", "html/template writes + as an entity")
+	assert.Contains(t, page, "2026-11-20", "the first-seen date history filled in")
+	assert.Equal(t, 3, strings.Count(page, "new since the previous run"), "each new failure is marked in its detail")
+}
+
+// TestHTMLMatrixManyNodes: past the limit, only nodes with something to
+// look at get a column, and the page says how many were left out.
+func TestHTMLMatrixManyNodes(t *testing.T) {
+	var results []checks.Result
+	for i := range 300 {
+		node := fmt.Sprintf("tms%03d", i)
+		status := checks.Pass
+		if i == 17 || i == 250 {
+			status = checks.Fail
+		}
+		results = append(results, checks.Result{Rule: "db.latency", Node: node, Status: status, Severity: checks.High})
+	}
+	page := renderHTML(t, Options{}, New("fleet", "nlb", fixtureStart, fixtureEnd, results))
+	assert.Contains(t, page, ">tms017</th>")
+	assert.Contains(t, page, ">tms250</th>")
+	assert.NotContains(t, page, ">tms018</th>")
+	assert.Contains(t, page, "298 more nodes on which every result passed are not shown.")
+}
+
+func TestHTMLNoResults(t *testing.T) {
+	page := renderHTML(t, Options{}, New("empty", "single", fixtureStart, fixtureEnd, nil))
+	assert.Contains(t, page, "No results: no rule of the catalogue applies to this deployment.")
+	assert.Contains(t, page, "✓ No drift")
+}
+
+func TestHTMLVerdicts(t *testing.T) {
+	medium := New("d", "single", fixtureStart, fixtureEnd, []checks.Result{
+		{Rule: "data.synced", Node: "tms02", Status: checks.Fail, Severity: checks.Medium}})
+	assert.Contains(t, renderHTML(t, Options{FailOn: checks.High}, medium), "~ Failures below --fail-on high")
+	assert.Contains(t, renderHTML(t, Options{}, medium), "✗ Drift found")
+	assert.Contains(t, renderHTML(t, Options{}, erroredReport()), "? Not everything could be checked")
+}
