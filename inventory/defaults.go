@@ -58,6 +58,7 @@ func (inv *Inventory) ApplyDefaults() {
 	if len(inv.DataSync.Dirs) == 0 {
 		inv.DataSync.Dirs = slices.Clone(DefaultDataDirs)
 	}
+	inv.Notify.applyDefaults()
 }
 
 // windowsJoin appends a relative Windows path to a folder.

@@ -32,6 +32,7 @@ func Schema() ([]byte, error) {
 		return nil, err
 	}
 	addConditions(s)
+	addNotifyConditions(s)
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // keep <machineKey> readable
@@ -60,6 +61,9 @@ func describe(s *jsonschema.Schema, path string) error {
 	for p := s.Properties.Oldest(); p != nil; p = p.Next() {
 		at := childPath(path, p.Key)
 		d, ok := schemaDescriptions[at]
+		if !ok {
+			d, ok = notifySchemaDescriptions[at]
+		}
 		if !ok {
 			return fmt.Errorf("inventory schema: no description for %s", at)
 		}
