@@ -295,3 +295,13 @@ var notifySchemaDescriptions = map[string]string{
 	"notify.webhook.secret_env":      "Name of the environment variable holding the signing secret: each POST then carries X-Tmsdrift-Signature: sha256=<HMAC-SHA256 of the body, hex>.",
 	"notify.webhook.timeout_seconds": "Seconds each attempt may take. Default 10.",
 }
+
+// ResolvedNotify is the notify block ready for package notify: ca_file
+// resolved against the inventory's folder (as every path in the inventory
+// is), so the sender does not depend on the working directory.
+func (inv *Inventory) ResolvedNotify() Notify {
+	n := inv.Notify
+	n.Email.To = slices.Clone(n.Email.To)
+	n.Email.CAFile = inv.Resolve(n.Email.CAFile)
+	return n
+}

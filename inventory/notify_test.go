@@ -136,3 +136,14 @@ func TestSchemaNotify(t *testing.T) {
 		assert.Contains(t, err.Error(), tt.why, name)
 	}
 }
+
+func TestResolvedNotify(t *testing.T) {
+	file := filepath.Join("testdata", "notify", "good.yaml")
+	inv, err := Load(file, Options{})
+	require.NoError(t, err)
+	n := inv.ResolvedNotify()
+	assert.Equal(t, filepath.Join("testdata", "notify", "smtp-ca.pem"), n.Email.CAFile)
+	assert.Equal(t, "smtp-ca.pem", inv.Notify.Email.CAFile, "the inventory keeps what was written")
+	n.Email.To[0] = "changed@acme.local"
+	assert.Equal(t, "tms-admins@acme.local", inv.Notify.Email.To[0], "a copy")
+}
