@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
 
 	"github.com/tmsdrift/tmsdrift/checks"
 )
@@ -115,4 +116,46 @@ func TestHTMLVerdicts(t *testing.T) {
 	assert.Contains(t, renderHTML(t, Options{FailOn: checks.High}, medium), "~ Failures below --fail-on high")
 	assert.Contains(t, renderHTML(t, Options{}, medium), "✗ Drift found")
 	assert.Contains(t, renderHTML(t, Options{}, erroredReport()), "? Not everything could be checked")
+}
+
+// allowedElements are the only elements the page may contain, whatever
+// the results say.
+var allowedElements = map[string]bool{
+	"html": true, "head": true, "meta": true, "title": true, "body": true, "table": true, "tr": true,
+	"td": true, "th": true, "tbody": true, "h1": true, "h2": true, "p": true, "span": true, "a": true,
+	"br": true, "code": true, "strong": true,
+}
+
+// FuzzHTMLEscaping renders reports whose node names, messages and
+// observed values are arbitrary, and checks the page's structure with an
+// HTML5 parser: only the template's own elements, no event handler, no
+// link but to the page itself.
+func FuzzHTMLEscaping(f *testing.F) {
+	for _, res := range hostileReport().Results {
+		f.Add(res.Node, res.Message, res.Observed)
+	}
+	for _, res := range mixedReport().Results {
+		f.Add(res.Node, res.Message, res.Observed)
+	}
+	f.Add("</td></tr></table><script>alert(1)</script>", "<!--", "]]><svg onload=alert(1)>")
+	f.Add("a\"b'c", "javascript:alert(1)", "\u202e\x00\x1b[2J")
+	f.Fuzz(func(t *testing.T, node, message, observed string) {
+		r := New("fuzz", "nlb", fixtureStart, fixtureEnd, []checks.Result{
+			{Rule: "db.latency", Node: node, Status: checks.Fail, Severity: checks.High, Message: message, Observed: observed},
+			{Rule: "time.synced", Node: node, Status: checks.Error, Severity: checks.High, Message: observed},
+		})
+		ch := Compare(nil, r)
+		page := renderHTML(t, Options{Changes: &ch, Notes: []string{message}, Inventory: node}, r)
+		doc, err := html.Parse(strings.NewReader(page))
+		require.NoError(t, err)
+		for _, n := range find(doc, func(*html.Node) bool { return true }) {
+			require.True(t, allowedElements[n.Data], "element <%s> in the page", n.Data)
+			for _, a := range n.Attr {
+				require.False(t, strings.HasPrefix(strings.ToLower(a.Key), "on"), "attribute %s", a.Key)
+				if a.Key == "href" {
+					require.True(t, strings.HasPrefix(a.Val, "#"), "link %q", a.Val)
+				}
+			}
+		}
+	})
 }
