@@ -60,9 +60,15 @@ func Payload(msg Message, now time.Time) WebhookPayload {
 	for _, n := range msg.Notes {
 		notes = append(notes, clean(n))
 	}
+	ch := msg.Changes
+	for _, list := range []*[]report.Change{&ch.NewFailures, &ch.Resolved, &ch.StillFailing, &ch.NewErrors, &ch.ClearedErrors} {
+		if *list == nil {
+			*list = []report.Change{} // lists are [] in the JSON, never null
+		}
+	}
 	return WebhookPayload{
 		Schema: WebhookSchema, Deployment: msg.Deployment, Verdict: msg.Verdict, VerdictText: msg.Verdict.Text(),
-		Title: msg.Subject(), Summary: msg.Changes.Summary(), Counts: msg.Counts, Changes: msg.Changes,
+		Title: msg.Subject(), Summary: ch.Summary(), Counts: msg.Counts, Changes: ch,
 		ReportURL: msg.ReportURL, Notes: notes, SentAt: now.UTC().Format(time.RFC3339),
 	}
 }

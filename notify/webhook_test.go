@@ -278,5 +278,10 @@ func TestPayloadKeys(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"schema", "deployment", "verdict", "verdict_text", "title", "summary", "counts", "changes", "report_url", "notes", "sent_at"}, keys)
 	assert.Equal(t, []any{}, p["notes"])
+	changes, ok := p["changes"].(map[string]any)
+	require.True(t, ok)
+	for _, list := range []string{"new_failures", "resolved", "still_failing", "new_errors", "cleared_errors"} {
+		assert.Equal(t, []any{}, changes[list], list)
+	}
 	assert.Equal(t, "2026-11-25T02:00:00Z", p["sent_at"])
 }
