@@ -216,17 +216,18 @@ func keyedResults(results []checks.Result) []keyedResult {
 }
 
 // orderedKeyed returns keyed in the order of ordered (byAttention of the
-// same results), pairing repeated results in turn.
+// same results), pairing identical results in turn; linear, for reports
+// of thousands of nodes.
 func orderedKeyed(keyed []keyedResult, ordered []checks.Result) []keyedResult {
-	used := make([]bool, len(keyed))
+	pending := make(map[checks.Result][]int, len(keyed))
+	for i, kr := range keyed {
+		pending[kr.res] = append(pending[kr.res], i)
+	}
 	out := make([]keyedResult, 0, len(keyed))
 	for _, res := range ordered {
-		for i, kr := range keyed {
-			if !used[i] && kr.res == res {
-				used[i] = true
-				out = append(out, kr)
-				break
-			}
+		if q := pending[res]; len(q) > 0 {
+			out = append(out, keyed[q[0]])
+			pending[res] = q[1:]
 		}
 	}
 	return out

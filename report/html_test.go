@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -158,4 +159,36 @@ func FuzzHTMLEscaping(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkHTMLFleet renders the HTML report of 1,000 nodes × 10 rules
+// with a previous run to compare with: the nightly service does this
+// after every run.
+func BenchmarkHTMLFleet(b *testing.B) {
+	var olds, news []checks.Result
+	for n := range 1000 {
+		for _, rule := range []string{"domain.joined", "domain.same", "time.synced", "paths.identical", "machinekey.present",
+			"machinekey.match", "services.standby-inactive", "db.single-live", "db.latency", "data.synced"} {
+			status := checks.Pass
+			if n%97 == 0 {
+				status = checks.Fail
+			}
+			res := checks.Result{Rule: rule, Node: fmt.Sprintf("tms%04d", n), Status: status, Severity: checks.High}
+			olds = append(olds, res)
+			if n%101 == 0 {
+				res.Status = checks.Error
+			}
+			news = append(news, res)
+		}
+	}
+	old := New("fleet", "nlb", fixtureStart, fixtureEnd, olds)
+	latest := New("fleet", "nlb", fixtureStart.Add(24*time.Hour), fixtureEnd.Add(24*time.Hour), news)
+	b.ReportAllocs()
+	for b.Loop() {
+		ch := Compare(old, latest)
+		var buf bytes.Buffer
+		if err := NewHTML(Options{Changes: &ch}).Write(&buf, latest); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
