@@ -136,7 +136,7 @@ func sendWebhook(ctx context.Context, cfg inventory.NotifyWebhook, msg Message, 
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
-				res.Err = fmt.Errorf("webhook %s: gave up after %d attempts (%v); last: %v", res.Target, res.Attempts, ctx.Err(), last)
+				res.Err = gaveUp(ctx, res, last)
 				return res
 			case <-time.After(webhookBackoff[attempt-1]):
 			}
@@ -148,6 +148,10 @@ func sendWebhook(ctx context.Context, cfg inventory.NotifyWebhook, msg Message, 
 			return res
 		}
 		last = err
+		if ctx.Err() != nil {
+			res.Err = gaveUp(ctx, res, last)
+			return res
+		}
 		if !retry {
 			break
 		}
@@ -178,10 +182,10 @@ func postOnce(ctx context.Context, client *http.Client, target string, body, sec
 		}
 		var ne net.Error
 		switch {
+		case ctx.Err() != nil: // the caller's deadline or cancel, not ours
+			return false, ctx.Err()
 		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
 			return true, fmt.Errorf("no answer within %s (notify.webhook.timeout_seconds)", timeout)
-		case ctx.Err() != nil:
-			return false, ctx.Err()
 		}
 		return true, err
 	}
@@ -196,6 +200,11 @@ func postOnce(ctx context.Context, client *http.Client, target string, body, sec
 		return true, fmt.Errorf("HTTP %s", oneLine(resp.Status))
 	}
 	return false, fmt.Errorf("HTTP %s (not retried: the receiver refused the request)", oneLine(resp.Status))
+}
+
+// gaveUp is the error when the caller's context ends the retries.
+func gaveUp(ctx context.Context, res Result, last error) error {
+	return fmt.Errorf("webhook %s: gave up after %d attempt%s (%v); last: %v", res.Target, res.Attempts, plural(res.Attempts), ctx.Err(), last)
 }
 
 func plural(n int) string {

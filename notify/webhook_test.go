@@ -219,12 +219,25 @@ func TestWebhookContextCancelStopsRetries(t *testing.T) {
 	rc := &receiver{statuses: []int{503}}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	start := time.Now()
 	r := Send(ctx, inventory.Notify{Webhook: inventory.NotifyWebhook{URL: srv.URL}}, testMessage(t), nil)[0]
 	require.Error(t, r.Err)
 	assert.Equal(t, 1, r.Attempts)
-	assert.Contains(t, r.Err.Error(), "gave up after 1 attempts (context deadline exceeded); last: HTTP 503")
+	assert.Contains(t, r.Err.Error(), "gave up after 1 attempt (context deadline exceeded); last: HTTP 503")
+	assert.Less(t, time.Since(start), time.Minute, "the hour-long backoff was cut short")
+
+	// A context that ends during an attempt stops at once, and says so.
+	slow := &receiver{delay: 5 * time.Second}
+	srv2 := httptest.NewServer(slow)
+	defer srv2.Close()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	r = Send(ctx2, inventory.Notify{Webhook: inventory.NotifyWebhook{URL: srv2.URL}}, testMessage(t), nil)[0]
+	require.Error(t, r.Err)
+	assert.Equal(t, 1, r.Attempts)
+	assert.Contains(t, r.Err.Error(), "gave up after 1 attempt (context deadline exceeded); last: context deadline exceeded")
 }
 
 func TestWebhookConfigFromEnvironment(t *testing.T) {
