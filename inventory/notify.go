@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -168,7 +169,7 @@ func validateEmail(inv *Inventory, ps *problems, e NotifyEmail) {
 		ps.add(at+".insecure_plaintext", "cannot be combined with a password: it would cross the network in clear text; use STARTTLS (remove insecure_plaintext) or an unauthenticated relay")
 	}
 	if e.CAFile != "" {
-		caFile(ps, at+".ca_file", inv.Resolve(e.CAFile))
+		notifyCAFile(ps, at+".ca_file", inv.Resolve(e.CAFile))
 	}
 	switch {
 	case e.From == "":
@@ -199,16 +200,27 @@ func mailAddress(s string) bool {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// caFile reports a CA file that is not there.
-func caFile(ps *problems, at, path string) {
+// notifyCAFile reports an SMTP CA file that is missing or holds no PEM
+// certificate: the STARTTLS error it would cause at 2 a.m. names neither.
+func notifyCAFile(ps *problems, at, path string) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		ps.add(at, "missing file %s", path)
+		return
 	case err != nil:
 		ps.add(at, "cannot read %s: %s", path, ioReason(err))
-	case st.IsDir():
-		ps.add(at, "%s is a folder, not a PEM file", path)
+		return
+	case !st.Mode().IsRegular():
+		ps.add(at, "%s is not a regular file", path)
+		return
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err != nil:
+		ps.add(at, "cannot read %s: %s", path, ioReason(err))
+	case !x509.NewCertPool().AppendCertsFromPEM(data):
+		ps.add(at, "%s holds no PEM certificate (-----BEGIN CERTIFICATE-----): export the CA that issued the SMTP server's certificate as Base-64 (PEM)", path)
 	}
 }
 

@@ -73,6 +73,7 @@ func TestLoadBadNotify(t *testing.T) {
 		"bad-webhook-both":   {{9, 14, "notify.webhook.url_env", "set either url or url_env, not both"}},
 		"bad-webhook-scheme": {{8, 10, "notify.webhook.url", "must start with https://"}},
 		"bad-no-channel":     {{7, 3, "notify", "nothing to send: add notify.email or notify.webhook"}},
+		"bad-ca-not-pem":     {{9, 14, "notify.email.ca_file", "not-a-cert.pem holds no PEM certificate"}},
 		"bad-unknown-key": {
 			{10, 9, "notify.email.to", "expected a list, found text"},
 			{11, 5, "notify.email.starttls", "unknown key (allowed here: host, port, insecure_plaintext,"},
