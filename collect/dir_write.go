@@ -3,19 +3,17 @@ package collect
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/internal/jsonedit"
 )
 
@@ -202,52 +200,20 @@ func (d *Dir) resolveForWrite(winPath string) (dir, name string, err error) {
 	return cur, last, nil
 }
 
-// writeAtomic writes r to dir/name inside the root through a temporary file
-// in dir: synced, given the mode of the file it replaces, then renamed.
-func (d *Dir) writeAtomic(ctx context.Context, dir, name string, r io.Reader) (err error) {
+// writeAtomic writes r to dir/name inside the root with atomicfile.Replace:
+// a temporary file in dir, synced, given the mode of the file it replaces
+// (new files: newFileMode), then renamed. A link or a device is refused.
+func (d *Dir) writeAtomic(ctx context.Context, dir, name string, r io.Reader) error {
 	target := path.Join(dir, name)
-	mode := fs.FileMode(newFileMode)
-	existed := false
-	switch st, err := d.root.Lstat(target); {
-	case err == nil && st.Mode()&fs.ModeSymlink != 0:
-		return errors.New("is a symbolic link; not replaced")
-	case err == nil && !st.Mode().IsRegular():
-		return errors.New("is not a regular file")
-	case err == nil:
-		mode, existed = st.Mode().Perm(), true
-	case !errors.Is(err, fs.ErrNotExist):
+	_, statErr := d.root.Lstat(target)
+	err := atomicfile.Replace(d.root, target, newFileMode, func(w io.Writer) error {
+		_, err := io.Copy(w, ctxReader{ctx, r})
 		return err
-	}
-	tmp := path.Join(dir, "."+name+".tmsdrift-"+randomSuffix())
-	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			if rmErr := d.root.Remove(tmp); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
-				err = fmt.Errorf("%w (temporary file %s left behind: %v)", err, tmp, rmErr)
-			}
-		}
-	}()
-	if _, err = io.Copy(f, ctxReader{ctx, r}); err != nil {
-		return err
-	}
-	// The umask trims the mode given at creation; the original's is kept.
-	if err = f.Chmod(mode); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = d.root.Rename(tmp, target); err != nil {
-		return err
-	}
-	if !existed {
+	if errors.Is(statErr, fs.ErrNotExist) {
 		d.remember(dir, name)
 	}
 	return nil
@@ -285,11 +251,4 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-// randomSuffix names a temporary file so that two writers never share one.
-func randomSuffix() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b)
 }

@@ -126,7 +126,7 @@ func TestWriteFileRefusesFoldersSymlinksAndEscapes(t *testing.T) {
 	require.NoError(t, err)
 	defer d.Close()
 	ctx := context.Background()
-	assert.ErrorContains(t, d.WriteFile(ctx, `C:\TMS\web.config`, strings.NewReader("x")), "not a regular file")
+	assert.ErrorContains(t, d.WriteFile(ctx, `C:\TMS\web.config`, strings.NewReader("x")), "is a folder")
 	assert.ErrorContains(t, d.WriteFile(ctx, `C:\TMS\file\below`, strings.NewReader("x")), "not a folder")
 	assert.ErrorContains(t, d.WriteFile(ctx, `C:\TMS\link`, strings.NewReader("x")), "symbolic link")
 	assert.Error(t, d.WriteFile(ctx, `C:\TMS\..\..\x`, strings.NewReader("x")))

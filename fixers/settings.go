@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/internal/jsonedit"
 )
 
@@ -136,11 +136,8 @@ func (s *snapshotStore) Write(_ context.Context, op *SettingsOp) error {
 	if err != nil {
 		return err
 	}
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(s.path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	return writeFileAtomic(s.path, out, mode)
+	// A new file gets 0644; a replaced one keeps its mode.
+	return atomicfile.WriteFile(s.path, out, 0o644)
 }
 
 // checkSettings fails when the stored values of fields are not want's:
@@ -170,36 +167,8 @@ func describeSettings(op *SettingsOp) string {
 	return b.String()
 }
 
-// writeFileAtomic writes data to a temporary file beside path, syncs it,
-// gives it mode and renames it over path: readers see the old file or the
-// new one, never half of one.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmsdrift-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			// Best effort: the write has failed already, and a stray
-			// temporary file is named after the one it stood for.
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+// writeFileAtomic is atomicfile.WriteFile giving the file exactly mode:
+// run manifests and backups stay 0600 whatever was there.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	return atomicfile.WriteFile(path, data, mode, atomicfile.ExactMode())
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 )
 
 // cacheHeader is the first line of a cache file; another value means
@@ -250,7 +252,7 @@ func (c *Cache) Save() error {
 	}
 	data := encodeCache(c.seen)
 	c.mu.Unlock()
-	if err := writeAtomic(c.path, data); err != nil {
+	if err := atomicfile.WriteFile(c.path, data, 0o600); err != nil {
 		return fmt.Errorf("save hash cache: %w", err)
 	}
 	c.mu.Lock()
@@ -264,27 +266,4 @@ func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.seen)
-}
-
-// writeAtomic replaces path with data through a synced temporary file.
-func writeAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, os.Remove(tmp.Name()))
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return errors.Join(err, tmp.Close())
-	}
-	if err := tmp.Sync(); err != nil {
-		return errors.Join(err, tmp.Close())
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

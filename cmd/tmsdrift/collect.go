@@ -221,7 +221,22 @@ func localNode(inv *inventory.Inventory) *inventory.Node {
 // it in place of dir, so a reader (an audit of a share) never sees half a
 // snapshot. An existing dir is replaced only when it is empty or holds
 // marker (a previous snapshot): collect never deletes other folders.
+// A link to a folder stays a link: the folder it points at is replaced.
 func replaceDir(dir, marker string, write func(tmp string) error) error {
+	if st, err := os.Lstat(dir); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			dest, _ := os.Readlink(dir)
+			return fmt.Errorf("%s is a symbolic link to %q, which cannot be followed; not replaced", dir, dest)
+		}
+		dir = real
+	}
+	switch st, err := os.Stat(dir); {
+	case err == nil && !st.IsDir():
+		return fmt.Errorf("%s is not a folder; collect writes a snapshot folder", dir)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

@@ -17,6 +17,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/fixers"
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -283,5 +284,5 @@ func writeFixDocument(cmd *cobra.Command, format, output string, failOn checks.S
 		_, err := cmd.OutOrStdout().Write(buf.Bytes())
 		return err
 	}
-	return writeFileAtomic(output, buf.Bytes(), 0o644)
+	return atomicfile.WriteFile(output, buf.Bytes(), 0o644)
 }

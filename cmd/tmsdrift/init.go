@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
@@ -32,7 +33,7 @@ func newInitCmd() *cobra.Command {
 			if _, err := os.Stat(output); err == nil && !force {
 				return usage(fmt.Errorf("%s exists; use --force to overwrite it", output))
 			}
-			if err := writeFileAtomic(output, data, 0o644); err != nil {
+			if err := atomicfile.WriteFile(output, data, 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s; edit it, render the node snapshots, then run: tmsdrift validate -i %s\n", output, output)

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -26,7 +26,8 @@ func loadInventory(path string) (*inventory.Inventory, error) {
 	return inv, nil
 }
 
-// writeReport renders rep in format to stdout, or atomically to a file.
+// writeReport renders rep in format to stdout, or to the file -o names
+// (replaced atomically; a device, a FIFO or /dev/stdout written through).
 func writeReport(cmd *cobra.Command, format, output string, opts report.Options, rep *report.Report) error {
 	if output == "" {
 		if f, ok := cmd.OutOrStdout().(*os.File); ok {
@@ -45,36 +46,7 @@ func writeReport(cmd *cobra.Command, format, output string, opts report.Options,
 		_, err := cmd.OutOrStdout().Write(buf.Bytes())
 		return err
 	}
-	return writeFileAtomic(output, buf.Bytes(), 0o644)
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it
-// and renames it over path, so readers never see half a file.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(output, buf.Bytes(), 0o644)
 }
 
 func joinNames(names []string) string { return strings.Join(names, ", ") }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -85,7 +86,7 @@ func runSnapshotDB(cmd *cobra.Command, f snapshotDBFlags) error {
 	if err != nil {
 		return fmt.Errorf("encode db.json: %w", err)
 	}
-	if err := writeFileAtomic(f.output, append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(f.output, append(data, '\n'), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: recorded %s\n", f.output, db.From)

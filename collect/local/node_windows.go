@@ -19,6 +19,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/collect"
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/manifest"
 )
@@ -154,47 +155,19 @@ func (n *node) OpenFile(ctx context.Context, winPath string) (io.ReadCloser, err
 	return os.Open(winPath)
 }
 
-// WriteFile replaces winPath atomically: a temporary file in the same
-// folder, synced, renamed over the original (MoveFileEx replaces it). A
-// new file inherits the folder's permissions, as the original did unless
-// it had explicit ones.
+// WriteFile replaces winPath atomically (internal/atomicfile: a temporary
+// file in the same folder, synced, renamed over the original by
+// MoveFileEx), creating the folders it needs. A replaced file keeps its
+// mode; a new file inherits the folder's permissions, as the original did
+// unless it had explicit ones. A link or a device is never replaced.
 func (n *node) WriteFile(ctx context.Context, winPath string, r io.Reader) error {
-	dir := filepath.Dir(winPath)
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(winPath); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(winPath), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", winPath, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(winPath)+".tmsdrift-*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", winPath, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := io.Copy(tmp, r); err != nil {
-		return fmt.Errorf("write %s: %w", winPath, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", winPath, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", winPath, err)
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		return fmt.Errorf("write %s: %w", winPath, err)
-	}
-	if err := os.Rename(tmp.Name(), winPath); err != nil {
-		return fmt.Errorf("write %s: %w", winPath, err)
-	}
-	done = true
-	return nil
+	return atomicfile.Write(winPath, 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
 }
 
 // RemoveFile deletes a file; a missing one is not an error.

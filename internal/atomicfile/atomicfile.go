@@ -16,6 +16,9 @@
 //     through it; a link to nothing or to anything else is refused;
 //   - a folder or anything else: refused with a sentence that says so.
 //
+// A secret (a key file) is written with NotToTerminal: into a file or a
+// pipe, never onto a terminal.
+//
 // Temporary files are named by TempName and recognised by IsTemp, so a
 // write that was killed half-way leaves debris that the audit and the
 // fixers know to be tmsdrift's own.
@@ -31,6 +34,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/term"
 )
 
 // tempMark is what every temporary file name carries. Keep it in step
@@ -83,13 +88,35 @@ func TempOwner(name string) (string, bool) {
 type Option func(*options)
 
 type options struct {
-	exactMode bool
+	exactMode     bool
+	notToTerminal bool
 }
 
 // ExactMode gives a replaced file the permission bits passed to Write,
 // instead of keeping its own: a key file stays 0600 even where an older
 // file was readable by all.
 func ExactMode() Option { return func(o *options) { o.exactMode = true } }
+
+// NotToTerminal refuses, with ErrTerminal, a path that turns out to be a
+// terminal (/dev/stdout or /dev/tty of an interactive shell), before a byte
+// is written: for secrets, which may go into a file or a pipe but must not
+// be shown on a screen, in a scroll-back buffer or a session recording.
+func NotToTerminal() Option { return func(o *options) { o.notToTerminal = true } }
+
+// ErrTerminal is the error of a write that NotToTerminal refused.
+var ErrTerminal = errors.New("is a terminal; not written there")
+
+// Through reports whether a write to path goes through what is there (a
+// character device, a FIFO, one of the process's own descriptors) rather
+// than replacing a file: what is written then cannot be read back from
+// path. A path Write would refuse is an error.
+func Through(path string) (bool, error) {
+	_, through, err := resolve(path)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	return through != 0, nil
+}
 
 // WriteFile writes data to path as the package comment describes; perm is
 // the mode of a file it creates.
@@ -114,7 +141,7 @@ func Write(path string, perm fs.FileMode, fill func(io.Writer) error, opts ...Op
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if through != 0 {
-		if err := writeThrough(target, through, fill); err != nil {
+		if err := writeThrough(target, through, o.notToTerminal, fill); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 		return nil
@@ -208,11 +235,16 @@ func viaFD(path string) bool {
 	return false
 }
 
-// writeThrough opens path (no create) and writes what fill writes.
-func writeThrough(path string, flags int, fill func(io.Writer) error) error {
+// writeThrough opens path (no create) and writes what fill writes; with
+// notToTerminal, a terminal is refused before anything is written.
+func writeThrough(path string, flags int, notToTerminal bool, fill func(io.Writer) error) error {
 	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
 		return err
+	}
+	if notToTerminal && term.IsTerminal(int(f.Fd())) {
+		f.Close()
+		return ErrTerminal
 	}
 	if err := fill(f); err != nil {
 		f.Close()

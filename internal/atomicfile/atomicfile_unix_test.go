@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -77,4 +78,60 @@ func TestWriteThroughDescriptorToRegularFileAppends(t *testing.T) {
 	after, err := os.Stat(log)
 	require.NoError(t, err)
 	assert.True(t, os.SameFile(before, after), "the shell's file was written, not replaced")
+}
+
+// A secret may go into a pipe, never onto a screen: NotToTerminal refuses a
+// terminal before a byte reaches it, and lets a pipe through.
+func TestNotToTerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	require.NoError(t, err)
+	defer ptmx.Close()
+	defer tty.Close()
+	err = WriteFile(tty.Name(), []byte("secret"), 0o600, NotToTerminal())
+	require.ErrorIs(t, err, ErrTerminal)
+	assert.Contains(t, err.Error(), tty.Name())
+	through, err := Through(tty.Name())
+	require.NoError(t, err)
+	assert.True(t, through)
+	// Without the option the same device is written through; what the
+	// terminal shows is that, and nothing of the refused write before it.
+	require.NoError(t, WriteFile(tty.Name(), []byte("ok"), 0o600))
+	got := make([]byte, 0, 16)
+	buf := make([]byte, 16)
+	for len(got) < 2 {
+		n, err := ptmx.Read(buf)
+		require.NoError(t, err)
+		got = append(got, buf[:n]...)
+	}
+	assert.Equal(t, "ok", string(got), "no byte of the refused write reached the terminal")
+
+	if runtime.GOOS != "linux" {
+		return
+	}
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	done := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	require.NoError(t, WriteFile("/dev/fd/"+itoa(int(w.Fd())), []byte("secret"), 0o600, NotToTerminal()))
+	w.Close()
+	assert.Equal(t, "secret", <-done, "a pipe is not a terminal")
+}
+
+func TestThrough(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	for path, want := range map[string]bool{
+		os.DevNull:                    true,
+		file:                          false,
+		filepath.Join(dir, "not-yet"): false,
+	} {
+		got, err := Through(path)
+		require.NoError(t, err, path)
+		assert.Equal(t, want, got, path)
+	}
+	_, err := Through(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is a folder")
 }
