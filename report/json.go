@@ -1,10 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tmsdrift/tmsdrift/checks"
 )
@@ -70,14 +72,41 @@ func (j *JSON) Write(w io.Writer, r *Report) error {
 	for i, res := range r.Results {
 		out.Results[i] = toJSONResult(res)
 	}
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	// Messages quote XML (<machineKey>); \u003c would only hinder reading.
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("write json report: %w", err)
 	}
+	if _, err := w.Write(escapeControls(buf.Bytes())); err != nil {
+		return fmt.Errorf("write json report: %w", err)
+	}
 	return nil
+}
+
+// escapeControls spells, in encoded JSON, the characters Sanitize escapes
+// that encoding/json writes raw (DEL, the C1 controls, bidirectional
+// overrides) as \uXXXX: the decoded values are the same, and a report
+// printed on a terminal cannot act on it. Outside strings JSON holds only
+// ASCII punctuation, so every such character is inside a string.
+func escapeControls(b []byte) []byte {
+	if firstUnsafe(string(b)) < 0 {
+		return b
+	}
+	var out bytes.Buffer
+	out.Grow(len(b) + 16)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if unsafeRune(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.Write(b[:size])
+		}
+		b = b[size:]
+	}
+	return out.Bytes()
 }
 
 func toJSONResult(res checks.Result) jsonResult {

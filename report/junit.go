@@ -74,6 +74,7 @@ type junitSkipped struct {
 
 // Write renders r as JUnit XML.
 func (j *JUnit) Write(w io.Writer, r *Report) error {
+	r = sanitized(r) // nothing from outside reaches a reader unescaped
 	stamp := r.StartedAt.UTC().Format(time.RFC3339)
 	doc := junitTestsuites{
 		Name:      xmlSafe("tmsdrift " + title(r)),

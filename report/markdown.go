@@ -25,6 +25,7 @@ const markdownRowLimit = 200
 
 // Write renders r as Markdown.
 func (m *Markdown) Write(w io.Writer, r *Report) error {
+	r = sanitized(r) // nothing from outside reaches a reader unescaped
 	failOn := m.opts.failOn()
 	ordered := byAttention(r.Results)
 	var attention []checks.Result

@@ -162,7 +162,7 @@ func observedText(res checks.Result) string {
 
 // fixCommand is the command that previews the automatic fix of rule.
 func fixCommand(inventory, rule string) string {
-	return fmt.Sprintf("tmsdrift fix -i %s --only %s", shellQuote(inventory), rule)
+	return fmt.Sprintf("tmsdrift fix -i %s --only %s", shellQuote(Sanitize(inventory)), rule)
 }
 
 // explainCommand is the command that explains rule.

@@ -47,6 +47,7 @@ const listedNodes = 8
 
 // Write renders r for a terminal.
 func (t *Table) Write(w io.Writer, r *Report) error {
+	r = sanitized(r) // nothing from outside reaches a reader unescaped
 	p := palette{on: t.opts.Color}
 	ordered := byAttention(r.Results)
 	shown := ordered

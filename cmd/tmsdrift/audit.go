@@ -75,7 +75,7 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	}
 	if cache != nil {
 		if err := cache.Save(); err != nil {
-			fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning: hash cache not saved:", err)
+			warn(cmd, "tmsdrift: warning: hash cache not saved:", err)
 		}
 	}
 	rep := report.New(inv.Deployment, string(inv.Model), started, time.Now(), checks.Evaluate(d))
@@ -92,9 +92,9 @@ func newHasher(cmd *cobra.Command, cacheFile string) (*manifest.Hasher, *manifes
 	if cacheFile == "" {
 		return manifest.NewHasher(manifest.HasherOptions{}), nil
 	}
-	c, warn := manifest.LoadCache(cacheFile)
-	if warn != nil {
-		fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", warn)
+	c, problem := manifest.LoadCache(cacheFile)
+	if problem != nil {
+		warn(cmd, "tmsdrift: warning:", problem)
 	}
 	return manifest.NewHasher(manifest.HasherOptions{Cache: c}), c
 }

@@ -130,7 +130,7 @@ func runCollect(cmd *cobra.Command, f collectFlags) error {
 	}
 	problems := collectProblems(d, rec)
 	for _, p := range problems {
-		fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: could not read", p)
+		warn(cmd, "tmsdrift: could not read", p)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "recorded %d nodes and the database in %s (%s); audit it with: tmsdrift audit -i %s\n",
 		len(inv.Nodes), f.output, time.Since(started).Round(time.Millisecond), filepath.Join(f.output, "inventory.yaml"))
@@ -198,7 +198,7 @@ func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	for _, p := range r.Problems {
-		fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: could not read", p)
+		warn(cmd, "tmsdrift: could not read", p)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "recorded this machine (%s) in %s\n", spec.Name, f.output)
 	if len(r.Problems) > 0 {

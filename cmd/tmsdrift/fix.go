@@ -159,7 +159,7 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 		doc.Verdicts = fixers.Verify(plan, after)
 		rep = report.New(inv.Deployment, string(inv.Model), again, time.Now(), after)
 		if applyErr != nil {
-			fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", applyErr)
+			warn(cmd, "tmsdrift: warning:", applyErr)
 		}
 	}
 	if err := writeFixDocument(cmd, f.format, f.output, failOn, f.inventory, doc, rep); err != nil {
@@ -201,7 +201,7 @@ func lockDeployment(cmd *cobra.Command, runs string, wait time.Duration, command
 	}
 	return func() {
 		if err := lock.Release(); err != nil {
-			fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", err)
+			warn(cmd, "tmsdrift: warning:", err)
 		}
 	}, nil
 }
@@ -267,6 +267,11 @@ func writeFixDocument(cmd *cobra.Command, format, output string, failOn checks.S
 		if err := fixers.WriteText(&buf, doc); err != nil {
 			return err
 		}
+		// A plan quotes node files (diffs of web.config): nothing from
+		// outside reaches a terminal unescaped.
+		safe := report.Sanitize(buf.String())
+		buf.Reset()
+		buf.WriteString(safe)
 		if doc.Applied {
 			buf.WriteString("\n")
 			opts := report.Options{FailOn: failOn, Inventory: inventoryPath}

@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ex.code
 	default:
 		// Flag and argument errors from cobra, and bad input.
-		fmt.Fprintln(stderr, "tmsdrift:", err)
+		printError(stderr, err)
 		return report.ExitUsage
 	}
 }
@@ -52,13 +52,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // printError writes err for a person. Inventory problems are printed as
 // they are, one `file:line:col: field: message` per line, so editors and
 // CI logs can jump to each; other errors get the program's name in front.
+// Messages quote what they could not read, so they are Sanitized first.
 func printError(w io.Writer, err error) {
+	msg := report.Sanitize(err.Error())
 	var inv *inventory.Error
 	if errors.As(err, &inv) {
-		fmt.Fprintln(w, err)
+		fmt.Fprintln(w, msg)
 		return
 	}
-	fmt.Fprintln(w, "tmsdrift:", err)
+	fmt.Fprintln(w, "tmsdrift:", msg)
 }
 
 // exitError carries a specific exit code up to run; err (if any) is

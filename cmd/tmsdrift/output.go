@@ -49,6 +49,12 @@ func writeReport(cmd *cobra.Command, format, output string, opts report.Options,
 	return atomicfile.WriteFile(output, buf.Bytes(), 0o644)
 }
 
+// warn prints a line to stderr, Sanitized: warnings quote what was read
+// from nodes and files.
+func warn(cmd *cobra.Command, a ...any) {
+	fmt.Fprint(cmd.ErrOrStderr(), report.Sanitize(fmt.Sprintln(a...)))
+}
+
 func joinNames(names []string) string { return strings.Join(names, ", ") }
 
 func contains(list []string, s string) bool {

@@ -79,7 +79,7 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 		return usage(err)
 	}
 	if err != nil {
-		fmt.Fprintln(cmd.ErrOrStderr(), "tmsdrift: warning:", err)
+		warn(cmd, "tmsdrift: warning:", err)
 	}
 	doc := &fixers.Document{Command: "rollback", Deployment: inv.Deployment, Model: string(inv.Model),
 		Applied: true, RollbackOf: out.RollbackOf, Plan: plan, Outcome: out}
@@ -92,7 +92,11 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
+	text := buf.Bytes()
+	if f.format != "json" {
+		text = []byte(report.Sanitize(buf.String()))
+	}
+	if _, err := cmd.OutOrStdout().Write(text); err != nil {
 		return err
 	}
 	if !out.Complete() {

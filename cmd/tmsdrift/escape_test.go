@@ -1,0 +1,68 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// Issue 8, item 9: a node's facts.json carrying terminal escapes in its
+// domain reached the table and the Markdown raw: a node could clear or
+// retitle the administrator's terminal. Every human format shows the
+// characters as escapes; JSON keeps the value (encoded as JSON does).
+func TestAuditNeutralisesTerminalEscapes(t *testing.T) {
+	dir, inv := labCopy(t, "manual-cutover")
+	factsFile := filepath.Join(dir, "nodes", "tms02", "facts.json")
+	raw, err := os.ReadFile(factsFile)
+	require.NoError(t, err)
+	hostile := `\u001b[2J\u001b]0;pwned\u0007\u009b31m\u202egnp.exe`
+	edited := strings.Replace(string(raw), `"domain": "ACME.LOCAL"`, `"domain": "`+hostile+`"`, 1)
+	require.NotEqual(t, string(raw), edited)
+	require.NoError(t, os.WriteFile(factsFile, []byte(edited), 0o644))
+
+	shown := `\x1b[2J\x1b]0;pwned\x07` // the table may wrap the rest
+	for _, format := range []string{"table", "markdown", "junit"} {
+		t.Run(format, func(t *testing.T) {
+			code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--format", format)
+			assert.Equal(t, report.ExitFail, code, stderr)
+			assertNoControls(t, stdout)
+			want := shown
+			if format == "markdown" {
+				want = `\\x1b\[2J\\x1b\]0;pwned\\x07\\u009b31m\\u202egnp.exe` // escaped for Markdown too
+			}
+			if format == "junit" {
+				want = `\x1b[2J\x1b]0;pwned\x07\u009b31m\u202egnp.exe`
+			}
+			assert.Contains(t, stdout, want, "the escapes are shown, not obeyed")
+		})
+	}
+	code, stdout, _ := tmsdrift(t, "audit", "-i", inv, "--format", "json")
+	assert.Equal(t, report.ExitFail, code)
+	assert.Contains(t, stdout, `\u001b[2J\u001b]0;pwned\u0007`, "JSON keeps the value, encoded")
+	assertNoControls(t, stdout)
+}
+
+// assertNoControls fails on any character a terminal would act on.
+func assertNoControls(t *testing.T, s string) {
+	t.Helper()
+	for i, r := range s {
+		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e {
+			assert.Failf(t, "control character in the output", "%U at byte %d: %q", r, i, s[max(0, i-40):min(len(s), i+40)])
+			return
+		}
+	}
+}
+
+// Error messages quote what they could not read; they are escaped too.
+func TestErrorMessagesNeutraliseTerminalEscapes(t *testing.T) {
+	code, _, stderr := tmsdrift(t, "audit", "-i", "inv\x1b]0;pwned\a.yaml")
+	assert.Equal(t, report.ExitUsage, code)
+	assertNoControls(t, stderr)
+	assert.Contains(t, stderr, `inv\x1b]0;pwned\x07.yaml`)
+}
