@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/tmsdrift/tmsdrift/inventory"
@@ -196,17 +197,41 @@ var catalogue = []*Rule{
 	},
 }
 
-// Catalogue returns every rule, in report order.
-func Catalogue() []*Rule { return catalogue }
+// Catalogue returns every rule, in report order. The rules are copies:
+// a caller that changes one (a test, a filter) cannot change what the
+// engine evaluates or what another caller sees.
+func Catalogue() []*Rule {
+	out := make([]*Rule, len(catalogue))
+	for i, r := range catalogue {
+		out[i] = r.clone()
+	}
+	return out
+}
 
-// Lookup returns the rule with id, or nil.
+// Lookup returns a copy of the rule with id, or nil.
 func Lookup(id string) *Rule {
 	for _, r := range catalogue {
 		if r.ID == id {
-			return r
+			return r.clone()
 		}
 	}
 	return nil
+}
+
+// clone copies a rule, its model list included.
+func (r *Rule) clone() *Rule {
+	c := *r
+	c.Models = slices.Clone(r.Models)
+	return &c
+}
+
+// UpgradeRules are the rules a TMS upgrade breaks on the node it runs on,
+// which "tmsdrift post-upgrade" repairs: the installer erases the
+// <machineKey> from web.config and writes the node's own address into the
+// database (guide: "Set web validation key on web servers", "Set primary
+// TMS address"). A new slice each call.
+func UpgradeRules() []string {
+	return []string{"machinekey.present", "machinekey.match", "addresses.match", "addresses.public-dns"}
 }
 
 // IDs returns every rule ID, sorted.

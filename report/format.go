@@ -39,6 +39,9 @@ type Options struct {
 	// detected on tms02"), text marked `like this` shown as code; the HTML
 	// format shows them.
 	Notes []string
+	// Width is how many columns the table and the text around it may
+	// fill (see Width); 0 means DefaultWidth.
+	Width int
 }
 
 // failOn is FailOn with the default filled in.

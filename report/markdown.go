@@ -90,6 +90,7 @@ func (m *Markdown) writeNextSteps(b *bytes.Buffer, ordered []checks.Result) {
 		return
 	}
 	b.WriteString("\n### What to do next\n")
+	all, fixable := suggestFixAll(m.opts.Inventory, steps)
 	for i, s := range steps {
 		fmt.Fprintf(b, "\n%d. **%s** (`%s`, %s) %s\n", i+1, mdProse(s.Title), mdCode(s.Rule), mdCell(string(s.Severity)), where(s.Nodes, mdCell))
 		if s.Remediation != "" {
@@ -97,9 +98,12 @@ func (m *Markdown) writeNextSteps(b *bytes.Buffer, ordered []checks.Result) {
 		}
 		hints := []string{"Details: `" + explainCommand(s.Rule) + "`"}
 		if s.Fixable && m.opts.Inventory != "" {
-			hints = append([]string{"Fix: `" + mdCode(fixCommand(m.opts.Inventory, s.Rule)) + "`"}, hints...)
+			hints = append([]string{"Fix: `" + mdCode(fixCommand(m.opts.Inventory, s.Rule, all.Upgrade)) + "`"}, hints...)
 		}
 		fmt.Fprintf(b, "\n   %s\n", strings.Join(hints, " · "))
+	}
+	if fixable {
+		fmt.Fprintf(b, "\n**%s:** plan `%s` · apply `%s`. %s\n", all.Heading, mdCode(all.Plan), mdCode(all.Apply), mdProse(all.Note))
 	}
 	if len(errs) > 0 {
 		code := func(s string) string { return "`" + mdCode(s) + "`" }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -160,9 +161,64 @@ func observedText(res checks.Result) string {
 	return strings.Join(parts, "\n")
 }
 
-// fixCommand is the command that previews the automatic fix of rule.
-func fixCommand(inventory, rule string) string {
+// fixCommand is the command that previews the automatic fix of rule: the
+// post-upgrade plan when upgrade (every fixable failure is what a TMS
+// upgrade breaks), else fix --only.
+func fixCommand(inventory, rule string, upgrade bool) string {
+	if upgrade {
+		return fmt.Sprintf("tmsdrift post-upgrade -i %s --dry-run", shellQuote(Sanitize(inventory)))
+	}
 	return fmt.Sprintf("tmsdrift fix -i %s --only %s", shellQuote(Sanitize(inventory)), rule)
+}
+
+// fixAll is what "What to do next" ends with when failing rules have a
+// fixer: the command that shows the plan for all of them, and the one that
+// applies it.
+type fixAll struct {
+	Heading string
+	Plan    string
+	Apply   string
+	Note    string
+	// Upgrade is true when every fixable failure is one a TMS upgrade
+	// causes: post-upgrade repairs them in one step.
+	Upgrade bool
+}
+
+// suggestFixAll gathers the fixable steps into one fixAll; false when
+// there is none or the inventory is not known.
+func suggestFixAll(inventory string, steps []step) (fixAll, bool) {
+	var rules []string
+	for _, s := range steps {
+		if s.Fixable {
+			rules = append(rules, s.Rule)
+		}
+	}
+	if len(rules) == 0 || inventory == "" {
+		return fixAll{}, false
+	}
+	inv := shellQuote(Sanitize(inventory))
+	upgrade := true
+	for _, r := range rules {
+		if !slices.Contains(checks.UpgradeRules(), r) {
+			upgrade = false
+		}
+	}
+	if upgrade {
+		return fixAll{
+			Heading: "After a TMS upgrade",
+			Plan:    "tmsdrift post-upgrade -i " + inv + " --dry-run",
+			Apply:   "tmsdrift post-upgrade -i " + inv,
+			Note:    "post-upgrade puts the approved machineKey back into web.config and the inventory's addresses into the database, then audits again.",
+			Upgrade: true,
+		}, true
+	}
+	only := "tmsdrift fix -i " + inv + " --only " + strings.Join(rules, " --only ")
+	return fixAll{
+		Heading: "Fix what has a fixer",
+		Plan:    only,
+		Apply:   only + " --apply",
+		Note:    "The plan changes nothing; --apply makes the changes, backs up what it touches and audits again (tmsdrift rollback puts them back).",
+	}, true
 }
 
 // explainCommand is the command that explains rule.

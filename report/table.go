@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-runewidth"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/tmsdrift/tmsdrift/checks"
 )
@@ -23,23 +21,13 @@ type Table struct{ opts Options }
 // NewTable returns the terminal format with opts.
 func NewTable(opts Options) *Table { return &Table{opts: opts} }
 
-// Column content widths (without the cell padding), chosen so that a
-// table with every column at its cap is 120 columns wide: the short
-// columns never wrap, the free-text ones do.
-var tableColumns = []struct {
-	header string
-	width  int
-}{
-	{"Status", 6},
-	{"Severity", 8},
-	{"Rule", 25},
-	{"Node", 12},
-	{"Expected", 23},
-	{"Observed / message", 27},
-}
+// tableHeaders are the columns of the results table.
+var tableHeaders = []string{"Status", "Severity", "Rule", "Node", "Expected", "Observed / message"}
 
-// proseWidth is where the text below the table wraps.
-const proseWidth = 100
+// compactBelow is the width under which the results table stacks the
+// severity under the status and the node under the rule: six columns in
+// fewer than 100 leave the values a dozen characters each.
+const compactBelow = 100
 
 // listedNodes is how many node names a step or error line spells out
 // before it says "and N more": a rule failing on 600 nodes is one line.
@@ -71,15 +59,23 @@ func (t *Table) Write(w io.Writer, r *Report) error {
 		}
 		b.WriteString(p.paint(msg, color.FgGreen) + "\n")
 	default:
-		if err := renderTable(&b, shown, p); err != nil {
+		if err := renderTable(&b, shown, p, t.opts.width()); err != nil {
 			return fmt.Errorf("render table: %w", err)
 		}
 	}
 
 	failOn := t.opts.failOn()
-	fmt.Fprintf(&b, "\n%s %s — %s\n", p.heading(title(r)+":"), counts(r.Summary), exitNote(r, failOn))
+	width := t.opts.proseWidth()
+	b.WriteString("\n")
+	head, rest := title(r)+":", counts(r.Summary)+" — "+exitNote(r, failOn)
+	if lines := wrapText(head+" "+rest, width); len(lines) == 1 {
+		b.WriteString(p.heading(head) + " " + rest + "\n")
+	} else {
+		writeWrapped(&b, "", head, width, p.heading)
+		writeWrapped(&b, "", rest, width, nil)
+	}
 	if hidden := len(ordered) - len(shown); hidden > 0 && len(shown) > 0 {
-		b.WriteString(p.faint(fmt.Sprintf("%s not shown; --verbose lists them.", plural(hidden, "passing result", "passing results"))) + "\n")
+		writeWrapped(&b, "", fmt.Sprintf("%s not shown; --verbose lists them.", plural(hidden, "passing result", "passing results")), width, p.faint)
 	}
 
 	t.writeNextSteps(&b, ordered, p)
@@ -90,83 +86,138 @@ func (t *Table) Write(w io.Writer, r *Report) error {
 	return nil
 }
 
-// renderTable draws the boxed table of results.
-func renderTable(w io.Writer, results []checks.Result, p palette) error {
-	widths := tw.NewMapper[int, int]()
-	headers := make([]any, len(tableColumns))
-	for i, c := range tableColumns {
-		widths.Set(i, c.width+2) // tablewriter's caps include the padding
-		headers[i] = c.header
+// renderTable draws the boxed table of results, width columns wide; below
+// compactBelow, in four columns.
+func renderTable(w io.Writer, results []checks.Result, p palette, width int) error {
+	b := box{headers: tableHeaders, betweenRows: true, keep: []bool{true, true, true, true, false, false}}
+	compact := width < compactBelow
+	if compact {
+		b.headers = []string{"Status", "Rule / node", "Expected", "Observed / message"}
+		b.keep = []bool{true, true, false, false}
 	}
-	table := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Symbols:  tw.NewSymbols(tw.StyleLight),
-			Settings: tw.Settings{Separators: tw.Separators{BetweenRows: tw.On}},
-		})),
-		tablewriter.WithConfig(tablewriter.Config{
-			Header: tw.CellConfig{
-				Formatting: tw.CellFormatting{AutoFormat: tw.Off},
-				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
-			},
-			Row: tw.CellConfig{
-				Formatting:   tw.CellFormatting{AutoWrap: tw.WrapNormal},
-				Alignment:    tw.CellAlignment{Global: tw.AlignLeft},
-				ColMaxWidths: tw.CellWidth{PerColumn: widths},
-			},
-		}))
-	table.Header(headers...)
 	for _, res := range results {
-		cells := []string{
-			"", // status, painted after its width is known
-			string(res.Severity),
-			res.Rule,
-			nodeLabel(res.Node),
-			strings.TrimSpace(res.Expected),
-			observedText(res),
+		row := []string{string(res.Status), string(res.Severity), res.Rule, nodeLabel(res.Node),
+			cellText(res.Expected), cellText(observedText(res))}
+		if compact {
+			row = []string{row[0] + "\n" + row[1], row[2] + "\n" + row[3], row[4], row[5]}
 		}
-		for i := range cells {
-			cells[i] = breakLongWords(cells[i], tableColumns[i].width)
-		}
-		cells[0] = p.status(res.Status)
-		if err := table.Append(cells); err != nil {
-			return fmt.Errorf("add row %s/%s: %w", res.Rule, nodeLabel(res.Node), err)
-		}
+		b.rows = append(b.rows, row)
 	}
-	return table.Render()
+	b.paint = func(col int, cell string) string {
+		if col != 0 {
+			return cell
+		}
+		status, rest, _ := strings.Cut(cell, "\n")
+		if rest != "" {
+			return p.status(checks.Status(status)) + "\n" + rest
+		}
+		return p.status(checks.Status(status))
+	}
+	return b.draw(w, width)
+}
+
+// cellText is a value as a table cell shows it: trimmed, tabs as spaces.
+func cellText(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\t", " ")
 }
 
 // writeNextSteps writes "What to do next": each failing rule once, with
-// its nodes, remediation and the commands that help; then one paragraph
-// on what could not be checked.
+// its nodes, remediation and the commands that help; the commands that fix
+// all of it; then one paragraph on what could not be checked. Every line
+// fits the width; a command too long for it is continued with " \" so
+// that it still runs when pasted.
 func (t *Table) writeNextSteps(b *bytes.Buffer, ordered []checks.Result, p palette) {
 	steps := nextSteps(ordered)
 	errs := ofStatus(ordered, checks.Error)
 	if len(steps) == 0 && len(errs) == 0 {
 		return
 	}
+	width := t.opts.proseWidth()
+	all, fixable := suggestFixAll(t.opts.Inventory, steps)
 	fmt.Fprintf(b, "\n%s\n", p.heading("What to do next"))
 	const indent = "     "
 	for i, s := range steps {
-		fmt.Fprintf(b, "\n  %d. %s  %s\n", i+1, p.heading(s.Title), p.faint("["+string(s.Severity)+"]"))
-		fmt.Fprintf(b, "%s%s failed %s\n", indent, s.Rule, where(s.Nodes, nil))
-		writeWrapped(b, indent, s.Remediation)
-		if s.Fixable && t.opts.Inventory != "" {
-			fmt.Fprintf(b, "%s%s%s\n", indent, p.faint("Fix:      "), fixCommand(t.opts.Inventory, s.Rule))
+		heading := fmt.Sprintf("%d. %s  %s", i+1, s.Title, "["+string(s.Severity)+"]")
+		if runewidth.StringWidth(heading)+2 <= width {
+			fmt.Fprintf(b, "\n  %d. %s  %s\n", i+1, p.heading(s.Title), p.faint("["+string(s.Severity)+"]"))
+		} else {
+			b.WriteString("\n")
+			writeWrapped(b, "  ", heading, width, nil)
 		}
-		fmt.Fprintf(b, "%s%s%s\n", indent, p.faint("Details:  "), explainCommand(s.Rule))
+		writeWrapped(b, indent, fmt.Sprintf("%s failed %s", s.Rule, where(s.Nodes, nil)), width, nil)
+		writeWrapped(b, indent, s.Remediation, width, nil)
+		switch {
+		case s.Fixable && all.Upgrade:
+			fmt.Fprintf(b, "%s%s%s\n", indent, p.faint("Fix:      "), "tmsdrift post-upgrade, below")
+		case s.Fixable && t.opts.Inventory != "":
+			writeCommand(b, indent, p.faint("Fix:      "), fixCommand(t.opts.Inventory, s.Rule, false), width)
+		}
+		writeCommand(b, indent, p.faint("Details:  "), explainCommand(s.Rule), width)
+	}
+	if fixable {
+		fmt.Fprintf(b, "\n  %s\n", p.heading(all.Heading))
+		writeCommand(b, indent, p.faint("Plan:     "), all.Plan, width)
+		writeCommand(b, indent, p.faint("Apply:    "), all.Apply, width)
+		writeWrapped(b, indent, all.Note, width, nil)
 	}
 	if len(errs) > 0 {
 		fmt.Fprintf(b, "\n  %s\n", p.paint(fmt.Sprintf("Could not check (%s)", plural(len(errs), "error", "errors")), color.FgMagenta, color.Bold))
-		writeWrapped(b, indent, errorList(errs, nil))
-		writeWrapped(b, indent, errorAdvice)
+		writeWrapped(b, indent, errorList(errs, nil), width, nil)
+		writeWrapped(b, indent, errorAdvice, width, nil)
 	}
 }
 
-// writeWrapped writes text wrapped at proseWidth, each line indented.
-func writeWrapped(b *bytes.Buffer, indent, text string) {
-	for _, line := range wrap(text, proseWidth-len(indent)) {
+// writeWrapped writes text wrapped to width (indent included), each line
+// indented and, when paint is not nil, painted. Colour codes in text do
+// not count towards the width.
+func writeWrapped(b *bytes.Buffer, indent, text string, width int, paint func(string) string) {
+	avail := width - runewidth.StringWidth(indent)
+	for _, line := range wrapText(text, avail+escapeWidth(text)) {
+		if paint != nil {
+			line = paint(line)
+		}
 		b.WriteString(indent + line + "\n")
 	}
+}
+
+// writeCommand writes label and a command line. When it does not fit the
+// width the command is broken at spaces and continued with " \" on
+// further lines, indented, so that it still runs when pasted into a shell.
+func writeCommand(b *bytes.Buffer, indent, label, command string, width int) {
+	lead := indent + label
+	leadWidth := runewidth.StringWidth(ansiCodes.ReplaceAllString(lead, ""))
+	if leadWidth+runewidth.StringWidth(command) <= width {
+		b.WriteString(lead + command + "\n")
+		return
+	}
+	more := indent + "  "
+	line, prefix, avail := "", lead, width-leadWidth
+	for _, word := range strings.Fields(command) {
+		switch {
+		case line == "":
+			line = word
+		case runewidth.StringWidth(line)+1+runewidth.StringWidth(word)+2 <= avail:
+			line += " " + word
+		default:
+			b.WriteString(prefix + line + " \\\n")
+			line, prefix, avail = word, more, width-len(more)
+		}
+	}
+	b.WriteString(prefix + line + "\n")
+}
+
+// ansiCodes matches the SGR codes palette adds, so that widths leave
+// them out.
+var ansiCodes = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// escapeWidth is how many columns the colour codes in s would count for
+// if they were text.
+func escapeWidth(s string) int {
+	w := 0
+	for _, m := range ansiCodes.FindAllString(s, -1) {
+		w += runewidth.StringWidth(m)
+	}
+	return w
 }
 
 // errorAdvice says why errors matter and what to do about them.
@@ -235,56 +286,4 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// wrap breaks prose into lines of at most width display columns, at
-// spaces; a word longer than width gets a line of its own.
-func wrap(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		switch {
-		case line == "":
-			line = word
-		case runewidth.StringWidth(line)+1+runewidth.StringWidth(word) <= width:
-			line += " " + word
-		default:
-			lines = append(lines, line)
-			line = word
-		}
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
-}
-
-// breakLongWords splits every word of s wider than width into pieces of
-// at most width columns, so tablewriter's word wrap (which never breaks a
-// word) keeps the column at its cap. Fingerprints and long node names are
-// the usual culprits.
-func breakLongWords(s string, width int) string {
-	lines := strings.Split(s, "\n")
-	for i, line := range lines {
-		words := strings.Split(line, " ")
-		for j, word := range words {
-			if runewidth.StringWidth(word) <= width {
-				continue
-			}
-			var pieces []string
-			piece, pw := "", 0
-			for _, r := range word {
-				rw := runewidth.RuneWidth(r)
-				if pw+rw > width && piece != "" {
-					pieces = append(pieces, piece)
-					piece, pw = "", 0
-				}
-				piece += string(r)
-				pw += rw
-			}
-			words[j] = strings.Join(append(pieces, piece), "\n")
-		}
-		lines[i] = strings.Join(words, " ")
-	}
-	return strings.Join(lines, "\n")
 }

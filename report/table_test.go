@@ -152,19 +152,6 @@ func TestTableColoursOnlyWhenAsked(t *testing.T) {
 	assert.Equal(t, plain, ansi.ReplaceAllString(coloured, ""))
 }
 
-func TestTableFitsIn120Columns(t *testing.T) {
-	r := mixedReport()
-	r.Results = append(r.Results, checks.Result{
-		Rule: "machinekey.match", Node: "tms-very-long-node-name-04.acme.local", Status: checks.Fail, Severity: checks.Critical,
-		Expected: strings.Repeat("0123456789abcdef", 6), Observed: "Ünïcödé " + strings.Repeat("x", 90),
-	})
-	for _, verbose := range []bool{false, true} {
-		for _, line := range strings.Split(renderTableText(t, r, Options{Verbose: verbose, Inventory: "acme.yaml"}), "\n") {
-			assert.LessOrEqual(t, runewidth.StringWidth(line), 120, "too wide: %q", line)
-		}
-	}
-}
-
 func TestTableNextSteps(t *testing.T) {
 	out := renderTableText(t, mixedReport(), Options{Inventory: "inventories/acme tms.yaml"})
 	_, steps, found := strings.Cut(out, "What to do next")
@@ -213,27 +200,78 @@ func TestNodeListIsCut(t *testing.T) {
 
 func TestWrapKeepsWordsAndWidth(t *testing.T) {
 	text := "Point the Windows Time service at the domain hierarchy or a reliable NTP source (`w32tm /config /syncfromflags:domhier /update`)"
-	lines := wrap(text, 30)
+	lines := wrapText(text, 30)
 	for _, l := range lines {
-		if !strings.Contains(l, " ") { // a single word may exceed the width
-			continue
-		}
 		assert.LessOrEqual(t, runewidth.StringWidth(l), 30, l)
 	}
-	assert.Equal(t, strings.Fields(text), strings.Fields(strings.Join(lines, " ")))
+	assert.Equal(t, strings.Fields(text), strings.Fields(strings.Join(lines, " ")), "words are kept whole")
+	assert.Equal(t, []string{"two", "", "paragraphs"}, wrapText("two\n\nparagraphs", 30))
 }
 
-func TestBreakLongWords(t *testing.T) {
+func TestWrapBreaksLongWordsAtPunctuationFirst(t *testing.T) {
+	// Rule ids and host names break after '.' or '-', not mid-word.
+	assert.Equal(t, []string{"services.", "standby-", "inactive"}, wrapText("services.standby-inactive", 12))
+	assert.Equal(t, []string{"tms-very-long-", "node-name-04.", "acme.local"}, wrapText("tms-very-long-node-name-04.acme.local", 14))
+	// Only a word with no such place is cut.
 	word := "sha256:" + strings.Repeat("ab", 20)
-	out := breakLongWords("key "+word+" ok", 10)
-	for _, piece := range strings.Split(out, "\n") {
-		for _, w := range strings.Fields(piece) {
-			assert.LessOrEqual(t, runewidth.StringWidth(w), 10, w)
+	lines := wrapText("key "+word+" ok", 10)
+	for _, l := range lines {
+		assert.LessOrEqual(t, runewidth.StringWidth(l), 10, l)
+	}
+	assert.Equal(t, "key", lines[0])
+	assert.Equal(t, "sha256:", lines[1], "broken after the colon")
+	assert.Equal(t, "key "+word+" ok", strings.Replace(strings.Join(lines, ""), "key", "key ", 1)[:len("key "+word)]+" ok")
+	assert.Equal(t, []string{"Größe"}, wrapText("Größe", 5), "a word that fits is left alone")
+	assert.Equal(t, []string{"漢字漢", "字"}, wrapText("漢字漢字", 6), "wide runes count double")
+}
+
+func TestFitColumnsKeepsWordsWhole(t *testing.T) {
+	cols := [][]string{{"Status", "fail"}, {"Rule", "services.standby-inactive"}, {"Text", strings.Repeat("word ", 40)}}
+	w := fitColumns(cols, 80, []bool{true, true})
+	assert.Equal(t, 80, sum(w)+3*len(w)+1, "the table fills the width: %v", w)
+	assert.Equal(t, 6, w[0], "a short column keeps its natural width")
+	assert.Equal(t, 25, w[1], "a rule id stays whole while it can")
+	w = fitColumns(cols, 40, []bool{true, true})
+	assert.LessOrEqual(t, sum(w)+3*len(w)+1, 40, "%v", w)
+	assert.GreaterOrEqual(t, w[1], len("standby-"), "then it breaks after punctuation, not mid-word: %v", w)
+}
+
+// Issue 8, item 11: the table ignored the terminal's width. At every
+// width from 60 to 160 no line of the report is wider, with long node
+// names and values and the hints included.
+func TestTableFitsTheWidth(t *testing.T) {
+	r := mixedReport()
+	r.Results = append(r.Results, checks.Result{
+		Rule: "machinekey.match", Node: "tms-very-long-node-name-04.acme.local", Status: checks.Fail, Severity: checks.Critical,
+		Expected: strings.Repeat("0123456789abcdef", 6), Observed: "Ünïcödé " + strings.Repeat("x", 90),
+	})
+	for _, width := range []int{60, 80, 100, 120, 160} {
+		for _, verbose := range []bool{false, true} {
+			out := renderTableText(t, r, Options{Verbose: verbose, Inventory: "inventories/acme.yaml", Width: width, Color: true})
+			for _, line := range strings.Split(ansi.ReplaceAllString(out, ""), "\n") {
+				assert.LessOrEqual(t, runewidth.StringWidth(line), width, "wider than %d: %q", width, line)
+			}
 		}
 	}
-	assert.Equal(t, "key "+word+" ok", strings.ReplaceAll(out, "\n", ""))
-	assert.Equal(t, "Größe", breakLongWords("Größe", 5), "a word that fits is left alone")
-	assert.Equal(t, "漢字漢\n字", breakLongWords("漢字漢字", 6), "wide runes count double")
+	// At 80 columns the long node name stands whole (the values wrap
+	// instead); at 60 it breaks at its dots and dashes, not inside a word.
+	out := renderTableText(t, r, Options{Width: 80})
+	assert.Contains(t, out, "│ tms-very-long-node-name-04.acme.local │")
+	out, _, _ = strings.Cut(renderTableText(t, r, Options{Width: 60}), "\n\n")
+	assert.NotContains(t, out, "tms-very-long-node-name-04.acme.local")
+	for _, part := range []string{"│ tms-very-long-node- ", "│ name-04.acme.local "} {
+		assert.Contains(t, out, part, "node name broken at punctuation")
+	}
+}
+
+func TestPickWidth(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	term := func(w int) func() (int, bool) { return func() (int, bool) { return w, w > 0 } }
+	assert.Equal(t, 132, pickWidth(term(132), env("80")), "the terminal's own size first")
+	assert.Equal(t, 80, pickWidth(term(0), env("80")), "then COLUMNS")
+	assert.Equal(t, DefaultWidth, pickWidth(term(0), env("")), "then 100")
+	assert.Equal(t, DefaultWidth, pickWidth(term(0), env("wide")))
+	assert.Equal(t, DefaultWidth, pickWidth(term(0), env("-3")))
 }
 
 func TestShellQuote(t *testing.T) {

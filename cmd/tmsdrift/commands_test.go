@@ -86,7 +86,7 @@ func TestRulesAndExplain(t *testing.T) {
 		assert.Contains(t, stdout, id)
 	}
 	_, stdout, _ = tmsdrift(t, "rules", "--model", "single", "--format", "json")
-	var docs []ruleDoc
+	var docs []report.RuleDoc
 	require.NoError(t, json.Unmarshal([]byte(stdout), &docs))
 	for _, d := range docs {
 		assert.Truef(t, checks.Lookup(d.ID).AppliesTo(inventory.Single), "%s listed for single", d.ID)

@@ -274,12 +274,8 @@ func writeFixDocument(cmd *cobra.Command, format, output string, failOn checks.S
 		buf.WriteString(safe)
 		if doc.Applied {
 			buf.WriteString("\n")
-			opts := report.Options{FailOn: failOn, Inventory: inventoryPath}
-			if output == "" {
-				if f, ok := cmd.OutOrStdout().(*os.File); ok {
-					opts.Color = report.ColorWanted(f)
-				}
-			}
+			opts := humanOptions(cmd, output)
+			opts.FailOn, opts.Inventory = failOn, inventoryPath
 			if err := report.NewTable(opts).Write(&buf, rep); err != nil {
 				return err
 			}

@@ -26,14 +26,26 @@ func loadInventory(path string) (*inventory.Inventory, error) {
 	return inv, nil
 }
 
+// humanOptions fills in what the human formats take from where they are
+// going: colour and the terminal's width when output (the -o file, "" for
+// stdout) is the command's stdout and a terminal, else COLUMNS or the
+// default width.
+func humanOptions(cmd *cobra.Command, output string) report.Options {
+	var opts report.Options
+	var f *os.File
+	if output == "" {
+		f, _ = cmd.OutOrStdout().(*os.File)
+		opts.Color = report.ColorWanted(f)
+	}
+	opts.Width = report.Width(f)
+	return opts
+}
+
 // writeReport renders rep in format to stdout, or to the file -o names
 // (replaced atomically; a device, a FIFO or /dev/stdout written through).
 func writeReport(cmd *cobra.Command, format, output string, opts report.Options, rep *report.Report) error {
-	if output == "" {
-		if f, ok := cmd.OutOrStdout().(*os.File); ok {
-			opts.Color = report.ColorWanted(f)
-		}
-	}
+	human := humanOptions(cmd, output)
+	opts.Color, opts.Width = human.Color, human.Width
 	w, err := report.NewWriter(format, opts)
 	if err != nil {
 		return usage(err)

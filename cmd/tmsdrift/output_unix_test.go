@@ -269,3 +269,23 @@ func TestCollectOutputLinks(t *testing.T) {
 	assert.Contains(t, err.Error(), "is not a folder")
 	assertOnlyFiles(t, parent, "snap-2026", "latest", "dangling", "file")
 }
+
+// On a real terminal its own size decides, before COLUMNS.
+func TestAuditFitsTheTerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	require.NoError(t, err)
+	defer ptmx.Close()
+	require.NoError(t, pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: 72}))
+	cmd := tmsdriftProcess(t, "audit", "-i", lab("post-upgrade"))
+	cmd.Env = append(cmd.Env, "COLUMNS=200", "NO_COLOR=1")
+	cmd.Stdout, cmd.Stderr = tty, tty
+	require.NoError(t, cmd.Start())
+	tty.Close()
+	var screen bytes.Buffer
+	_, _ = io.Copy(&screen, ptmx) // ends with EIO when the program exits
+	assertExit(t, report.ExitFail, cmd.Wait(), screen.String())
+	out := strings.ReplaceAll(screen.String(), "\r\n", "\n")
+	assert.Contains(t, out, "machinekey.present")
+	assertFits(t, out, 72, []string{"audit on a 72-column terminal"})
+	assert.Equal(t, 72, maxWidth(strings.SplitN(out, "\n", 2)[0]), "the table fills the terminal")
+}

@@ -2,12 +2,9 @@ package main
 
 import (
 	"github.com/spf13/cobra"
-)
 
-// postUpgradeRules are what a TMS upgrade breaks on the node it runs on:
-// the installer erases the <machineKey> from web.config and writes the
-// node's own address into the database.
-var postUpgradeRules = []string{"machinekey.present", "machinekey.match", "addresses.match", "addresses.public-dns"}
+	"github.com/tmsdrift/tmsdrift/checks"
+)
 
 func newPostUpgradeCmd() *cobra.Command {
 	var f fixFlags
@@ -29,7 +26,7 @@ of audit, from the audit after the restore. See docs/fixing.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.apply = !dryRun
-			f.only = postUpgradeRules
+			f.only = checks.UpgradeRules()
 			return runFix(cmd, "post-upgrade", f)
 		},
 	}
