@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/tmsdrift/tmsdrift/internal/winpath"
 	"github.com/tmsdrift/tmsdrift/manifest"
 )
 
@@ -155,27 +156,15 @@ func pickName(names []string, name string) (string, bool) {
 	return fold, fold != ""
 }
 
-// splitWindowsPath splits `C:\a\b` into ["C", "a", "b"]. Only drive paths
-// are accepted: that is how the snapshot layout mirrors a node's disks.
+// splitWindowsPath splits `C:\a\b` into ["C", "a", "b"] (winpath.Split):
+// the snapshot layout mirrors a node's drives.
 func splitWindowsPath(p string) ([]string, error) {
-	p = strings.ReplaceAll(strings.TrimSpace(p), "/", `\`)
-	if len(p) < 2 || p[1] != ':' || !isLetter(p[0]) {
-		return nil, fmt.Errorf("%q is not a drive path like C:\\...", p)
+	drive, names, err := winpath.Split(p)
+	if err != nil {
+		return nil, err
 	}
-	comps := []string{strings.ToUpper(p[:1])}
-	for _, c := range strings.Split(p[2:], `\`) {
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			return nil, fmt.Errorf("%q: .. is not allowed", p)
-		}
-		comps = append(comps, c)
-	}
-	return comps, nil
+	return append([]string{drive}, names...), nil
 }
-
-func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 
 // readLimited reads a whole file of bounded size inside the root.
 func readLimited(root *os.Root, name string) ([]byte, error) {

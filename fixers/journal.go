@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/internal/winpath"
 )
 
 // The run folder: every --apply (and every rollback) writes one, so that
@@ -346,18 +347,12 @@ func (j *Journal) openBackup(rel string) (io.ReadCloser, error) {
 // the snapshot layout, so a person can find and restore it by hand.
 // Characters a local file name cannot hold become "_".
 func backupPath(node, winPath string) (string, error) {
-	p := strings.ReplaceAll(winPath, "/", `\`)
-	if len(p) < 3 || p[1] != ':' || p[2] != '\\' {
-		return "", fmt.Errorf("back up %q: not a drive path like C:\\...", winPath)
+	drive, names, err := winpath.Split(winPath)
+	if err != nil {
+		return "", fmt.Errorf("back up: %w", err)
 	}
-	parts := []string{"backup", safeName(node), strings.ToUpper(p[:1])}
-	for _, c := range strings.Split(p[3:], `\`) {
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			return "", fmt.Errorf("back up %q: .. is not allowed", winPath)
-		}
+	parts := []string{"backup", safeName(node), drive}
+	for _, c := range names {
 		parts = append(parts, safeName(c))
 	}
 	if len(parts) < 4 {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/collect"
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/internal/winpath"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/manifest"
 )
@@ -190,21 +191,11 @@ func WriteNode(dir string, n *Node) error {
 // fsPath maps `C:\Program Files\x` to fs/C/Program Files/x (the snapshot
 // layout); only drive paths without `..` are accepted.
 func fsPath(winPath string) (string, error) {
-	p := strings.ReplaceAll(winPath, "/", `\`)
-	if len(p) < 3 || p[1] != ':' || p[2] != '\\' {
-		return "", errors.New("not a drive path")
+	drive, names, err := winpath.Split(winPath)
+	if err != nil {
+		return "", err
 	}
-	comps := []string{"fs", strings.ToUpper(p[:1])}
-	for _, c := range strings.Split(p[3:], `\`) {
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			return "", errors.New(".. in path")
-		}
-		comps = append(comps, c)
-	}
-	return filepath.Join(comps...), nil
+	return filepath.Join(append([]string{"fs", drive}, names...)...), nil
 }
 
 // Write writes the snapshot deployment of d into dir: inventory.yaml
