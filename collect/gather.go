@@ -26,8 +26,8 @@ type Options struct {
 	// Hasher hashes customer data files for every node through one bounded
 	// pool; nil means a default Hasher without a cache.
 	Hasher *manifest.Hasher
-	// Open opens a node's Source; nil means the built-in transports.
-	Open func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (Source, error)
+	// Open opens a node's Source (transports.Open); required.
+	Open Opener
 	// LiveDB reads the database facts from the live server when the
 	// inventory names database.dsn_env; nil means live access is not
 	// wired in (every database rule is then `error`).
@@ -48,7 +48,7 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 		opts.Hasher = manifest.NewHasher(manifest.HasherOptions{})
 	}
 	if opts.Open == nil {
-		opts.Open = OpenSource
+		return nil, fmt.Errorf("gather: %w", ErrNoOpener)
 	}
 	d := &facts.Deployment{Inventory: inv, Nodes: make([]*facts.Node, len(inv.Nodes)), Now: opts.Now}
 
@@ -75,15 +75,6 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 	}
 	d.ApprovedKey, d.ApprovedKeyFrom, d.ApprovedKeyErr = approvedKey(inv, d)
 	return d, nil
-}
-
-// OpenSource opens the built-in transport a node's inventory entry names.
-func OpenSource(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (Source, error) {
-	switch n.Transport.Kind {
-	case "dir":
-		return OpenDir(inv.Resolve(n.Transport.Path))
-	}
-	return nil, fmt.Errorf("transport %q is not available in this build", n.Transport.Kind)
 }
 
 // gatherNode reads one node; every part records its own error.

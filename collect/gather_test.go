@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -22,7 +23,7 @@ func loadLab(t *testing.T, name string) *inventory.Inventory {
 }
 
 func TestGatherReadsEveryPart(t *testing.T) {
-	d, err := Gather(context.Background(), loadLab(t, "manual-cutover"), Options{})
+	d, err := Gather(context.Background(), loadLab(t, "manual-cutover"), Options{Open: openDir})
 	require.NoError(t, err)
 	require.Len(t, d.Nodes, 3)
 	for _, n := range d.Nodes {
@@ -49,7 +50,7 @@ func TestUnreachableNodeIsAnErrorNotACrash(t *testing.T) {
 			if n.Name == "tms02" {
 				return nil, down
 			}
-			return OpenSource(ctx, inv, n)
+			return openDir(ctx, inv, n)
 		},
 	})
 	require.NoError(t, err)
@@ -70,7 +71,7 @@ func TestUnreachableNodeIsAnErrorNotACrash(t *testing.T) {
 func TestLiveTransportsAreErrorsUntilAvailable(t *testing.T) {
 	inv := loadLab(t, "manual-cutover")
 	inv.Nodes[1].Transport = inventory.Transport{Kind: "winrm", Host: "tms02.acme.local"}
-	d, err := Gather(context.Background(), inv, Options{})
+	d, err := Gather(context.Background(), inv, Options{Open: openDir})
 	require.NoError(t, err)
 	assert.ErrorContains(t, d.NodeByName("tms02").FactsErr, `transport "winrm"`)
 }
@@ -78,7 +79,7 @@ func TestLiveTransportsAreErrorsUntilAvailable(t *testing.T) {
 func TestMissingDBSnapshotIsAnError(t *testing.T) {
 	inv := loadLab(t, "manual-cutover")
 	inv.Database.Snapshot = "no-such-db.json"
-	d, err := Gather(context.Background(), inv, Options{})
+	d, err := Gather(context.Background(), inv, Options{Open: openDir})
 	require.NoError(t, err)
 	require.Error(t, d.DB.Err)
 	assert.Contains(t, d.DB.Err.Error(), "no-such-db.json")
@@ -88,6 +89,25 @@ func TestMissingDBSnapshotIsAnError(t *testing.T) {
 func TestGatherStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Gather(ctx, loadLab(t, "manual-cutover"), Options{})
+	_, err := Gather(ctx, loadLab(t, "manual-cutover"), Options{Open: openDir})
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// openDir is the dir transport as an Opener (transports.Open cannot be
+// imported here: it imports this package).
+func openDir(_ context.Context, inv *inventory.Inventory, n *inventory.Node) (Source, error) {
+	if n.Transport.Kind != "dir" {
+		return nil, fmt.Errorf("transport %q: the test opener reads only dir", n.Transport.Kind)
+	}
+	return OpenDir(inv.Resolve(n.Transport.Path))
+}
+
+// Issue 8: Gather without an Opener fell back to the dir transport, which
+// reads a snapshot folder where a WinRM or SSH node was meant. Now it
+// fails, loudly, before reading anything.
+func TestGatherWithoutOpenerFails(t *testing.T) {
+	d, err := Gather(context.Background(), loadLab(t, "manual-cutover"), Options{})
+	require.ErrorIs(t, err, ErrNoOpener)
+	assert.Nil(t, d)
+	assert.Contains(t, err.Error(), "transports.Open")
 }

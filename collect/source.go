@@ -7,8 +7,10 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"io"
 
+	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/manifest"
 )
 
@@ -28,6 +30,18 @@ type Source interface {
 	// Close releases what the source holds open.
 	Close() error
 }
+
+// Opener opens one node of an inventory: its Source, which is also a
+// Target when the transport can change the node. This is the one opener
+// type; the command line passes transports.Open to collect, the recorder
+// and the fixers alike. Nothing falls back to a default opener: a caller
+// that passes none gets ErrNoOpener, never a quiet dir transport that
+// would read a snapshot folder in place of a WinRM or SSH node.
+type Opener func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (Source, error)
+
+// ErrNoOpener is the error of a call that was given no Opener: a
+// mistake in the program, said loudly.
+var ErrNoOpener = errors.New("no transport opener was given (pass transports.Open)")
 
 // Target is a Source that can also change the node: what fixers write
 // through. The dir transport changes the snapshot folder (facts.json for

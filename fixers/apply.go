@@ -24,7 +24,7 @@ import (
 // run folder that records everything.
 type Env struct {
 	Inventory *inventory.Inventory
-	Open      Opener
+	Open      collect.Opener
 	Settings  SettingsStore
 	Journal   *Journal
 	// Force applies a change even when its object is no longer what the
@@ -99,6 +99,9 @@ func (o *Outcome) Complete() bool {
 // returns an error only when the run folder cannot be finished; the
 // Outcome says what happened to each node either way.
 func Apply(ctx context.Context, plan *Plan, env Env) (*Outcome, error) {
+	if env.Open == nil {
+		return nil, fmt.Errorf("apply: %w", collect.ErrNoOpener)
+	}
 	a := &applier{env: env, targets: map[string]collect.Target{}}
 	defer a.close()
 	out := &Outcome{Run: env.Journal.ID(), RunDir: env.Journal.Dir()}

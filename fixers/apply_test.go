@@ -16,6 +16,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
@@ -42,11 +43,11 @@ func twoBrokenNodes(t *testing.T) (dir, inv string) {
 // faultyOpen opens nodes with the dir transport; node's WriteFile calls
 // numbered in failOn (1-based, counted over the run) fail half-way through
 // the content, as a dropped connection would.
-func faultyOpen(node string, failOn ...int) Opener {
+func faultyOpen(node string, failOn ...int) collect.Opener {
 	var mu sync.Mutex
 	calls := 0
 	return func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
-		src, err := collect.OpenSource(ctx, inv, n)
+		src, err := transports.Open(ctx, inv, n)
 		if err != nil || !strings.EqualFold(n.Name, node) {
 			return src, err
 		}
@@ -142,7 +143,7 @@ func TestWriteErrorOnTheSecondNodeLeavesItAsItWas(t *testing.T) {
 
 	// The run's manifest says the same, and a rollback of the run puts
 	// back what was applied: everything as it was.
-	_, _, err := Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: "last", Inventory: after.inv, Settings: store(after.inv)})
+	_, _, err := Rollback(testContext(t), RollbackRequest{Open: transports.Open, RunsDir: runs, Run: "last", Inventory: after.inv, Settings: store(after.inv)})
 	require.NoError(t, err)
 	assertSameTree(t, orig, readTree(t, dir))
 }
@@ -165,7 +166,7 @@ func TestFailureWhilePuttingBackIsReportedAsPartial(t *testing.T) {
 
 	// The backups are in the run folder: a rollback finishes the job.
 	after := audit(t, inv)
-	rb, _, err := Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: "last", Inventory: after.inv, Settings: store(after.inv)})
+	rb, _, err := Rollback(testContext(t), RollbackRequest{Open: transports.Open, RunsDir: runs, Run: "last", Inventory: after.inv, Settings: store(after.inv)})
 	require.NoError(t, err)
 	assert.True(t, rb.Complete())
 	assertSameTree(t, orig, readTree(t, dir))

@@ -12,11 +12,6 @@ import (
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
-// Opener opens a node's transport, as collect.Options.Open does; the
-// command line passes the same function to both, so every transport that
-// can gather can fix if it implements collect.Target.
-type Opener func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error)
-
 // Options narrow and equip a plan.
 type Options struct {
 	// Only limits the fix to these rule IDs (empty: every fixable rule).
@@ -28,8 +23,10 @@ type Options struct {
 	// Prune lets data.synced delete files a node has that the master has
 	// not; without it such files are kept and the rule stays failing.
 	Prune bool
-	// Open opens node transports (nil: collect.OpenSource).
-	Open Opener
+	// Open opens node transports (transports.Open); required: the same
+	// opener as the gathering, so every transport that can gather can fix
+	// if it implements collect.Target.
+	Open collect.Opener
 	// Settings is where the address settings are written; nil when the
 	// database cannot be changed from here: addresses fixes are then
 	// skipped and say so.
@@ -92,6 +89,9 @@ func (in *input) target(ctx context.Context, node string) (collect.Target, error
 // changed), nor `waived` ones. Failing rules without a fixer go to
 // Plan.Manual with their remediation. Build changes nothing.
 func Build(ctx context.Context, d *facts.Deployment, results []checks.Result, opts Options) (*Plan, error) {
+	if opts.Open == nil {
+		return nil, fmt.Errorf("plan: %w", collect.ErrNoOpener)
+	}
 	in := &input{d: d, opts: opts, targets: map[string]collect.Target{}}
 	defer func() {
 		for _, t := range in.targets {
@@ -192,9 +192,9 @@ func failingNodes(failing []checks.Result) []string {
 }
 
 // openTarget opens a node's transport for changing it.
-func openTarget(ctx context.Context, open Opener, inv *inventory.Inventory, n *inventory.Node) (collect.Target, error) {
+func openTarget(ctx context.Context, open collect.Opener, inv *inventory.Inventory, n *inventory.Node) (collect.Target, error) {
 	if open == nil {
-		open = collect.OpenSource
+		return nil, fmt.Errorf("node %s: %w", n.Name, collect.ErrNoOpener)
 	}
 	src, err := open(ctx, inv, n)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/fixtures"
 	"github.com/tmsdrift/tmsdrift/inventory"
@@ -103,7 +104,7 @@ func audit(t *testing.T, invPath string) audited {
 	t.Helper()
 	inv, err := inventory.Load(invPath, inventory.Options{KnownRules: checks.IDs()})
 	require.NoError(t, err)
-	d, err := collect.Gather(testContext(t), inv, collect.Options{})
+	d, err := collect.Gather(testContext(t), inv, collect.Options{Open: transports.Open})
 	require.NoError(t, err)
 	return audited{inv: inv, d: d, results: checks.Evaluate(d)}
 }
@@ -130,14 +131,20 @@ func plan(t *testing.T, a audited, opts Options) *Plan {
 	if opts.Settings == nil {
 		opts.Settings = store(a.inv)
 	}
+	if opts.Open == nil {
+		opts.Open = transports.Open
+	}
 	p, err := Build(testContext(t), a.d, a.results, opts)
 	require.NoError(t, err)
 	return p
 }
 
 // apply applies p with a run folder under runs (created when empty).
-func apply(t *testing.T, a audited, p *Plan, runs string, open Opener) *Outcome {
+func apply(t *testing.T, a audited, p *Plan, runs string, open collect.Opener) *Outcome {
 	t.Helper()
+	if open == nil {
+		open = transports.Open
+	}
 	if runs == "" {
 		runs = t.TempDir()
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/collect"
 	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/fixtures"
 	"github.com/tmsdrift/tmsdrift/fixtures/tdsserver"
 	"github.com/tmsdrift/tmsdrift/inventory"
@@ -44,7 +45,7 @@ func auditLive(t *testing.T, invPath string) audited {
 	t.Helper()
 	inv, err := inventory.Load(invPath, inventory.Options{KnownRules: checks.IDs()})
 	require.NoError(t, err)
-	d, err := collect.Gather(testContext(t), inv, collect.Options{LiveDB: sqlserver.Gather})
+	d, err := collect.Gather(testContext(t), inv, collect.Options{Open: transports.Open, LiveDB: sqlserver.Gather})
 	require.NoError(t, err)
 	return audited{inv: inv, d: d, results: checks.Evaluate(d)}
 }
@@ -66,7 +67,7 @@ func applyLive(t *testing.T, a audited, p *Plan, runs string) *Outcome {
 	j, err := NewJournal(runs, RunManifest{Command: "fix", Deployment: a.inv.Deployment})
 	require.NoError(t, err)
 	t.Cleanup(func() { j.Close() })
-	out, err := Apply(testContext(t), p, Env{Inventory: a.inv, Settings: NewLiveStore(a.inv), Journal: j})
+	out, err := Apply(testContext(t), p, Env{Inventory: a.inv, Open: transports.Open, Settings: NewLiveStore(a.inv), Journal: j})
 	require.NoError(t, err)
 	return out
 }
@@ -120,7 +121,7 @@ func TestAddressesFixerOnTheLiveDatabase(t *testing.T) {
 	assert.Equal(t, checks.Pass, status(after.results, "addresses.match", ""))
 
 	// And rolled back, the database holds its old value again.
-	rb, _, err := Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: live})
+	rb, _, err := Rollback(testContext(t), RollbackRequest{Open: transports.Open, RunsDir: runs, Run: "last", Inventory: a.inv, Settings: live})
 	require.NoError(t, err)
 	assert.True(t, rb.Complete())
 	assert.Equal(t, "10.10.0.12", ipv4(t, s))

@@ -33,7 +33,7 @@ type RollbackRequest struct {
 	Force         bool
 	Inventory     *inventory.Inventory
 	InventoryPath string
-	Open          Opener
+	Open          collect.Opener
 	Settings      SettingsStore
 }
 
@@ -95,6 +95,9 @@ func ResolveRun(runsDir, run string) (string, error) {
 // run folder, so it can be rolled back in turn; when it completes, the
 // original run is marked as rolled back.
 func Rollback(ctx context.Context, req RollbackRequest) (*Outcome, *Plan, error) {
+	if req.Open == nil {
+		return nil, nil, fmt.Errorf("rollback: %w", collect.ErrNoOpener)
+	}
 	id, err := ResolveRun(req.RunsDir, req.Run)
 	if err != nil {
 		return nil, nil, err

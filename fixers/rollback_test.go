@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 )
 
 // Fixing then rolling back gives back every file byte for byte, the
@@ -29,7 +30,7 @@ func TestFixThenRollbackRestoresEverything(t *testing.T) {
 			require.True(t, out.Complete(), "%+v", out.Nodes)
 			assert.NotEqual(t, orig, readTree(t, dir), "the fix changed something")
 
-			rb, back, err := Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)})
+			rb, back, err := Rollback(testContext(t), RollbackRequest{Open: transports.Open, RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)})
 			require.NoError(t, err)
 			assert.True(t, rb.Complete())
 			assert.Equal(t, out.Run, rb.RollbackOf)
@@ -39,7 +40,7 @@ func TestFixThenRollbackRestoresEverything(t *testing.T) {
 			// The run is marked; "last" does not roll it back twice.
 			_, err = ResolveRun(runs, "last")
 			assert.ErrorContains(t, err, "rolled back already")
-			_, _, err = Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: out.Run, Inventory: a.inv, Settings: store(a.inv)})
+			_, _, err = Rollback(testContext(t), RollbackRequest{Open: transports.Open, RunsDir: runs, Run: out.Run, Inventory: a.inv, Settings: store(a.inv)})
 			assert.ErrorContains(t, err, "rolled back already")
 		})
 	}
@@ -60,7 +61,7 @@ func TestRollbackRefusesWhatChangedSinceTheRunUnlessForced(t *testing.T) {
 	require.NoError(t, os.WriteFile(wc, edited, 0o644))
 	fixed := readTree(t, dir)
 
-	req := RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)}
+	req := RollbackRequest{Open: transports.Open, RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)}
 	_, _, err := Rollback(testContext(t), req)
 	var refused *RefusedError
 	require.True(t, errors.As(err, &refused), "%v", err)
@@ -93,7 +94,7 @@ func TestRollbackRefusesWhatChangedSinceTheRunUnlessForced(t *testing.T) {
 
 	// And the rollback itself can be rolled back: the fix is back, edit
 	// included.
-	_, _, err = Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: rb.Run, Inventory: a.inv, Settings: store(a.inv)})
+	_, _, err = Rollback(testContext(t), RollbackRequest{Open: transports.Open, RunsDir: runs, Run: rb.Run, Inventory: a.inv, Settings: store(a.inv)})
 	require.NoError(t, err)
 	assertSameTree(t, fixed, readTree(t, dir))
 }
@@ -109,7 +110,7 @@ func TestRollbackSkipsWhatIsAlreadyBack(t *testing.T) {
 	// Someone put tms02's facts back by hand.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "nodes/tms02/facts.json"), []byte(orig["nodes/tms02/facts.json"]), 0o644))
 
-	_, back, err := Rollback(testContext(t), RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)})
+	_, back, err := Rollback(testContext(t), RollbackRequest{Open: transports.Open, RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)})
 	require.NoError(t, err)
 	for _, c := range back.Changes {
 		assert.NotEqual(t, "tms02", c.Node, "nothing to put back on tms02")
@@ -166,7 +167,7 @@ func TestRollbackForcesDatabaseValues(t *testing.T) {
 	require.NotEqual(t, string(fixed), later)
 	require.NoError(t, os.WriteFile(dbJSON, []byte(later), 0o644))
 
-	req := RollbackRequest{RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)}
+	req := RollbackRequest{Open: transports.Open, RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)}
 	_, _, err := Rollback(testContext(t), req)
 	var refused *RefusedError
 	require.True(t, errors.As(err, &refused), "%v", err)

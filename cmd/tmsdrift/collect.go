@@ -315,7 +315,7 @@ func newProgress(w io.Writer, total int) *progress {
 }
 
 // wrap counts a node done when its source is closed (or fails to open).
-func (p *progress) wrap(open record.OpenFunc) record.OpenFunc {
+func (p *progress) wrap(open collect.Opener) collect.Opener {
 	return func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
 		src, err := open(ctx, inv, n)
 		if err != nil {

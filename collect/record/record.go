@@ -32,9 +32,6 @@ import (
 	"github.com/tmsdrift/tmsdrift/manifest"
 )
 
-// OpenFunc opens a node's Source (collect.Options.Open).
-type OpenFunc func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error)
-
 // Node is what was read from one node.
 type Node struct {
 	Facts    []byte            // facts.json as returned, or nil
@@ -47,14 +44,14 @@ type Node struct {
 
 // Recorder keeps what the Sources it opens return.
 type Recorder struct {
-	open OpenFunc
+	open collect.Opener
 
 	mu    sync.Mutex
 	nodes map[string]*Node
 }
 
 // NewRecorder wraps open.
-func NewRecorder(open OpenFunc) *Recorder {
+func NewRecorder(open collect.Opener) *Recorder {
 	return &Recorder{open: open, nodes: map[string]*Node{}}
 }
 

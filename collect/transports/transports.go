@@ -21,11 +21,12 @@ import (
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
-// Opener opens one node of an inventory.
-type Opener func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Target, error)
+// targetOpener opens one kind of transport; Open hands out its Target as
+// a collect.Opener.
+type targetOpener func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Target, error)
 
 // openers is the registry, one entry per inventory transport kind.
-var openers = map[string]Opener{
+var openers = map[string]targetOpener{
 	"dir":   openDir,
 	"local": openLocal,
 	"winrm": openWinRM,
@@ -42,7 +43,10 @@ func Kinds() []string {
 	return kinds
 }
 
-// Open opens n for reading: the signature of collect.Options.Open.
+// Open opens n: the collect.Opener the command line passes everywhere.
+var _ collect.Opener = Open
+
+// Open opens n for reading, and (as a collect.Target) for changing it.
 func Open(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
 	return OpenTarget(ctx, inv, n)
 }
