@@ -132,12 +132,61 @@ func runCollect(cmd *cobra.Command, f collectFlags) error {
 	for _, p := range problems {
 		warn(cmd, "tmsdrift: could not read", p)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "recorded %d nodes and the database in %s (%s); audit it with: tmsdrift audit -i %s\n",
-		len(inv.Nodes), f.output, time.Since(started).Round(time.Millisecond), filepath.Join(f.output, "inventory.yaml"))
+	fmt.Fprint(cmd.OutOrStdout(), report.Sanitize(collectSummary(inv, d, rec, f.output, time.Since(started))))
 	if len(problems) > 0 {
 		return withCode(report.ExitErrored)
 	}
 	return nil
+}
+
+// collectSummary says what the snapshot holds: every node and the
+// database recorded completely, in part, or not at all, so that a run
+// that read nothing never reads as a success.
+func collectSummary(inv *inventory.Inventory, d *facts.Deployment, rec *record.Recorder, dir string, took time.Duration) string {
+	var complete, partial, missing []string
+	for _, n := range inv.Nodes {
+		r := rec.Node(n.Name)
+		switch {
+		case r == nil || r.Facts == nil:
+			missing = append(missing, n.Name)
+		case len(r.Problems) > 0:
+			partial = append(partial, n.Name)
+		default:
+			complete = append(complete, n.Name)
+		}
+	}
+	audit := "tmsdrift audit -i " + shellWord(filepath.Join(dir, "inventory.yaml"))
+	took = took.Round(time.Millisecond)
+	if len(partial) == 0 && len(missing) == 0 && d.DB.Err == nil {
+		return fmt.Sprintf("recorded %s and the database in %s (%s); audit it with: %s\n",
+			countNodes(len(complete)), dir, took, audit)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "recorded in %s (%s), not everything:\n", dir, took)
+	if len(complete) > 0 {
+		fmt.Fprintf(&b, "  complete:     %s\n", joinNames(complete))
+	}
+	if len(partial) > 0 {
+		fmt.Fprintf(&b, "  in part:      %s (NOTES.txt in each node folder says what is missing)\n", joinNames(partial))
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "  not recorded: %s\n", joinNames(missing))
+	}
+	if d.DB.Err == nil {
+		b.WriteString("  database:     recorded\n")
+	} else {
+		b.WriteString("  database:     not recorded (DATABASE-NOTES.txt says why)\n")
+	}
+	fmt.Fprintf(&b, "What was not recorded audits to error, never to pass: %s\n", audit)
+	return b.String()
+}
+
+// countNodes is "1 node" or "n nodes".
+func countNodes(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
 }
 
 // collectProblems lists what could not be read, node by node.
@@ -200,7 +249,11 @@ func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
 	for _, p := range r.Problems {
 		warn(cmd, "tmsdrift: could not read", p)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "recorded this machine (%s) in %s\n", spec.Name, f.output)
+	if len(r.Problems) == 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "recorded this machine (%s) in %s\n", spec.Name, f.output)
+	} else {
+		fmt.Fprintf(cmd.OutOrStdout(), "recorded this machine (%s) in %s in part: NOTES.txt there says what is missing, and it audits to error\n", spec.Name, f.output)
+	}
 	if len(r.Problems) > 0 {
 		return withCode(report.ExitErrored)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/collect/psscript"
+	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -62,7 +64,7 @@ func TestCollectReplacesOnlyASnapshot(t *testing.T) {
 	for range 2 {
 		code, out, errOut := runCmd("collect", "-i", ll.Inventory, "-o", dir)
 		require.Equalf(t, report.ExitOK, code, "%s%s", out, errOut)
-		assert.Contains(t, out, "recorded 1 nodes")
+		assert.Contains(t, out, "recorded 1 node and the database")
 	}
 	entries, err := os.ReadDir(parent)
 	require.NoError(t, err)
@@ -96,4 +98,34 @@ func TestProgressLine(t *testing.T) {
 	quiet.tick(false)
 	quiet.finish()
 	assert.Empty(t, b.String())
+}
+
+// Issue 8: collect said "recorded 2 nodes and the database" when it had
+// read nothing. The summary names what was recorded completely, in part,
+// and not at all, and the database's fate.
+func TestCollectSaysWhatWasNotRecorded(t *testing.T) {
+	setCredentials(t)
+	ll := serveLab(t, labNamed(t, "manual-cutover").Inventory, "ssh", func(inv *inventory.Inventory) {
+		inv.Nodes[2].Transport.Port = closedPort(t)
+		inv.Database.Snapshot = "no-such-db.json"
+	})
+	dir := filepath.Join(t.TempDir(), "snap")
+	code, out, errOut := runCmd("collect", "-i", ll.Inventory, "-o", dir)
+	assert.Equal(t, report.ExitErrored, code, errOut)
+	assert.NotContains(t, out, "recorded 3 nodes")
+	assert.Contains(t, out, "not everything")
+	assert.Contains(t, out, "complete:     tms01, tms02")
+	assert.Contains(t, out, "not recorded: tms03")
+	assert.Contains(t, out, "database:     not recorded")
+	assert.Contains(t, errOut, "could not read tms03: facts.json: collector: connect")
+}
+
+// closedPort is a local TCP port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
 }
