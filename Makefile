@@ -4,13 +4,16 @@ BIN       := bin/tmsdrift
 DEMO_LAB  ?= fixtures/labs/post-upgrade
 PKGS      := ./...
 FUZZTIME  ?= 10s
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
 .PHONY: all build test lint vet fmt-check demo bench fuzz clean test-windows build-windows
 
 all: build
 
+## build: the binary; --version says $(VERSION) (git describe, when this is a
+## clone with tags or commits) and the commit Go stamps (-buildvcs).
 build:
-	$(GO) build -o $(BIN) ./cmd/tmsdrift
+	$(GO) build -buildvcs=auto -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/tmsdrift
 
 ## test: what CI runs — formatting, vet, every test (race detector when cgo works).
 test: lint

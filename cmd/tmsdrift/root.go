@@ -6,9 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time (-ldflags "-X main.version=...").
-var version = "dev"
-
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tmsdrift",
@@ -21,10 +18,11 @@ database, inactive standbys, one live database, synced customer files.
 Start with:  tmsdrift init --model manual-cutover > inventory.yaml
 Then:        tmsdrift audit -i inventory.yaml
 Fix:         tmsdrift fix -i inventory.yaml (a plan; --apply to change)`,
-		Version:       version,
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("tmsdrift {{.Version}}\n")
 	root.AddCommand(
 		newAuditCmd(),
 		newValidateCmd(),
