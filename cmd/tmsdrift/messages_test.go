@@ -1,0 +1,38 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// Issue 8: messages showed Go type names ("expected []facts.Service").
+// Through audit, a facts.json with the wrong kind of value says so in JSON's
+// words.
+func TestFactsTypeErrorsSpeakJSON(t *testing.T) {
+	dir, inv := labCopy(t, "manual-cutover")
+	file := filepath.Join(dir, "nodes", "tms02", "facts.json")
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	doc["services"] = map[string]any{"name": "TMSSchedulerService"}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, out, 0o644))
+
+	t.Setenv("COLUMNS", "400") // the table does not wrap the message
+	for _, format := range []string{"table", "json", "markdown"} {
+		code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--format", format)
+		assert.Equal(t, report.ExitErrored, code, stderr)
+		assert.Contains(t, stdout, "services: expected a list, got JSON object")
+		assert.NotContains(t, stdout, "facts.Service")
+		assert.NotContains(t, stdout, "[]")
+	}
+}
