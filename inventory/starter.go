@@ -5,6 +5,8 @@ import (
 	_ "embed"
 	"fmt"
 	"text/template"
+
+	"github.com/tmsdrift/tmsdrift/internal/shellword"
 )
 
 //go:embed starter/inventory.yaml.tmpl
@@ -87,7 +89,12 @@ var starters = map[Model]starter{
 // "tmsdrift init --model MODEL" writes: every key with an explanation,
 // example values, dir transports under nodes/<name> and an offline
 // database snapshot db.json, so it loads as soon as those folders exist.
-func Starter(model Model) ([]byte, error) {
+func Starter(model Model) ([]byte, error) { return StarterFor(model, "inventory.yaml") }
+
+// StarterFor is Starter for an inventory that will be saved as file (the
+// path init -o names), so that its comments give the commands to run with
+// that file.
+func StarterFor(model Model, file string) ([]byte, error) {
 	s, ok := starters[model]
 	if !ok {
 		return nil, fmt.Errorf("starter inventory: unknown model %q (known: %s)", model, joinModels(Models))
@@ -98,8 +105,9 @@ func Starter(model Model) ([]byte, error) {
 		Roles          string
 		Multi, Offsite bool
 		First, Last    string
+		File           string
 	}{s, model, joinRoles(model.AllowedRoles()), model.MultiServer(), model == Offsite,
-		s.Nodes[0].Name, s.Nodes[len(s.Nodes)-1].Name}
+		s.Nodes[0].Name, s.Nodes[len(s.Nodes)-1].Name, shellword.Quote(file)}
 	var b bytes.Buffer
 	if err := starterTemplate.Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("starter inventory for %s: %w", model, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/internal/shellword"
 )
 
 // deploymentLabel stands for the node of a deployment-wide result in the
@@ -166,9 +167,9 @@ func observedText(res checks.Result) string {
 // upgrade breaks), else fix --only.
 func fixCommand(inventory, rule string, upgrade bool) string {
 	if upgrade {
-		return fmt.Sprintf("tmsdrift post-upgrade -i %s --dry-run", shellQuote(Sanitize(inventory)))
+		return fmt.Sprintf("tmsdrift post-upgrade -i %s --dry-run", shellword.Quote(Sanitize(inventory)))
 	}
-	return fmt.Sprintf("tmsdrift fix -i %s --only %s", shellQuote(Sanitize(inventory)), rule)
+	return fmt.Sprintf("tmsdrift fix -i %s --only %s", shellword.Quote(Sanitize(inventory)), rule)
 }
 
 // fixAll is what "What to do next" ends with when failing rules have a
@@ -196,7 +197,7 @@ func suggestFixAll(inventory string, steps []step) (fixAll, bool) {
 	if len(rules) == 0 || inventory == "" {
 		return fixAll{}, false
 	}
-	inv := shellQuote(Sanitize(inventory))
+	inv := shellword.Quote(Sanitize(inventory))
 	upgrade := true
 	for _, r := range rules {
 		if !slices.Contains(checks.UpgradeRules(), r) {
@@ -223,19 +224,3 @@ func suggestFixAll(inventory string, steps []step) (fixAll, bool) {
 
 // explainCommand is the command that explains rule.
 func explainCommand(rule string) string { return "tmsdrift explain " + rule }
-
-// shellQuote quotes s for a POSIX shell when it holds anything but the
-// characters of ordinary paths, so a copied hint runs as printed.
-func shellQuote(s string) string {
-	safe := s != ""
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=+@%,", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}

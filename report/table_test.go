@@ -273,10 +273,3 @@ func TestPickWidth(t *testing.T) {
 	assert.Equal(t, DefaultWidth, pickWidth(term(0), env("wide")))
 	assert.Equal(t, DefaultWidth, pickWidth(term(0), env("-3")))
 }
-
-func TestShellQuote(t *testing.T) {
-	assert.Equal(t, "inventories/acme.yaml", shellQuote("inventories/acme.yaml"))
-	assert.Equal(t, "'acme tms.yaml'", shellQuote("acme tms.yaml"))
-	assert.Equal(t, `'it'\''s.yaml'`, shellQuote("it's.yaml"))
-	assert.Equal(t, "'$(rm -rf).yaml'", shellQuote("$(rm -rf).yaml"))
-}

@@ -24,6 +24,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
 	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/internal/shellword"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -155,7 +156,7 @@ func collectSummary(inv *inventory.Inventory, d *facts.Deployment, rec *record.R
 			complete = append(complete, n.Name)
 		}
 	}
-	audit := "tmsdrift audit -i " + shellWord(filepath.Join(dir, "inventory.yaml"))
+	audit := "tmsdrift audit -i " + shellword.Quote(filepath.Join(dir, "inventory.yaml"))
 	took = took.Round(time.Millisecond)
 	if len(partial) == 0 && len(missing) == 0 && d.DB.Err == nil {
 		return fmt.Sprintf("recorded %s and the database in %s (%s); audit it with: %s\n",

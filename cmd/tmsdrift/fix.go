@@ -18,6 +18,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/fixers"
 	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
+	"github.com/tmsdrift/tmsdrift/internal/shellword"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -226,27 +227,19 @@ func holder(command string) fixers.Holder {
 // applyHint is the command line that applies what was planned.
 func applyHint(command string, f fixFlags) string {
 	if command == "post-upgrade" {
-		return "tmsdrift post-upgrade -i " + shellWord(f.inventory)
+		return "tmsdrift post-upgrade -i " + shellword.Quote(f.inventory)
 	}
-	args := []string{"tmsdrift fix -i", shellWord(f.inventory)}
+	args := []string{"tmsdrift fix -i", shellword.Quote(f.inventory)}
 	for _, r := range f.only {
 		args = append(args, "--only", r)
 	}
 	for _, n := range f.nodes {
-		args = append(args, "--node", shellWord(n))
+		args = append(args, "--node", shellword.Quote(n))
 	}
 	if f.prune {
 		args = append(args, "--prune")
 	}
 	return strings.Join(append(args, "--apply"), " ")
-}
-
-// shellWord quotes s for a POSIX shell when it needs it.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // writeFixDocument prints the fix document and the audit it rests on: as

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 
@@ -22,7 +23,8 @@ func newInitCmd() *cobra.Command {
 			if !m.Known() {
 				return usage(fmt.Errorf("--model: unknown model %q (want one of %s)", model, modelNames()))
 			}
-			data, err := inventory.Starter(m)
+			// The comments name the file the starter is written to.
+			data, err := inventory.StarterFor(m, cmp.Or(output, "inventory.yaml"))
 			if err != nil {
 				return err
 			}

@@ -36,3 +36,21 @@ func TestFactsTypeErrorsSpeakJSON(t *testing.T) {
 		assert.NotContains(t, stdout, "[]")
 	}
 }
+
+// Issue 8: the starter inventory's comments said "-i inventory.yaml" even
+// when -o named another file.
+func TestInitCommentsNameTheOutputFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "site a", "prod.yaml")
+	require.NoError(t, os.Mkdir(filepath.Dir(out), 0o755))
+	code, _, stderr := tmsdrift(t, "init", "--model", "nlb", "-o", out)
+	require.Equal(t, 0, code, stderr)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "#   tmsdrift validate -i '"+out+"'\n")
+	assert.Contains(t, string(data), "#   tmsdrift audit -i '"+out+"'\n")
+	assert.NotContains(t, string(data), "-i inventory.yaml")
+
+	_, stdout, _ := tmsdrift(t, "init", "--model", "nlb")
+	assert.Contains(t, stdout, "#   tmsdrift audit -i inventory.yaml\n", "to stdout: the name --help suggests")
+}
