@@ -132,7 +132,7 @@ func (t *Table) writeNextSteps(b *bytes.Buffer, ordered []checks.Result, p palet
 	if len(steps) == 0 && len(errs) == 0 {
 		return
 	}
-	width := t.opts.proseWidth()
+	width, cmdWidth := t.opts.proseWidth(), t.opts.width()
 	all, fixable := suggestFixAll(t.opts.Inventory, steps)
 	fmt.Fprintf(b, "\n%s\n", p.heading("What to do next"))
 	const indent = "     "
@@ -150,14 +150,14 @@ func (t *Table) writeNextSteps(b *bytes.Buffer, ordered []checks.Result, p palet
 		case s.Fixable && all.Upgrade:
 			fmt.Fprintf(b, "%s%s%s\n", indent, p.faint("Fix:      "), "tmsdrift post-upgrade, below")
 		case s.Fixable && t.opts.Inventory != "":
-			writeCommand(b, indent, p.faint("Fix:      "), fixCommand(t.opts.Inventory, s.Rule, false), width)
+			writeCommand(b, indent, p.faint("Fix:      "), fixCommand(t.opts.Inventory, s.Rule, false), cmdWidth)
 		}
-		writeCommand(b, indent, p.faint("Details:  "), explainCommand(s.Rule), width)
+		writeCommand(b, indent, p.faint("Details:  "), explainCommand(s.Rule), cmdWidth)
 	}
 	if fixable {
 		fmt.Fprintf(b, "\n  %s\n", p.heading(all.Heading))
-		writeCommand(b, indent, p.faint("Plan:     "), all.Plan, width)
-		writeCommand(b, indent, p.faint("Apply:    "), all.Apply, width)
+		writeCommand(b, indent, p.faint("Plan:     "), all.Plan, cmdWidth)
+		writeCommand(b, indent, p.faint("Apply:    "), all.Apply, cmdWidth)
 		writeWrapped(b, indent, all.Note, width, nil)
 	}
 	if len(errs) > 0 {
@@ -192,7 +192,7 @@ func writeCommand(b *bytes.Buffer, indent, label, command string, width int) {
 	}
 	more := indent + "  "
 	line, prefix, avail := "", lead, width-leadWidth
-	for _, word := range strings.Fields(command) {
+	for _, word := range commandWords(command) {
 		switch {
 		case line == "":
 			line = word
@@ -204,6 +204,22 @@ func writeCommand(b *bytes.Buffer, indent, label, command string, width int) {
 		}
 	}
 	b.WriteString(prefix + line + "\n")
+}
+
+// commandWords splits a command line at spaces, keeping each flag with
+// its value ("--only data.synced"), so that a line break never parts them.
+func commandWords(command string) []string {
+	fields := strings.Fields(command)
+	var words []string
+	for i := 0; i < len(fields); i++ {
+		w := fields[i]
+		if strings.HasPrefix(w, "-") && i+1 < len(fields) && !strings.HasPrefix(fields[i+1], "-") {
+			w += " " + fields[i+1]
+			i++
+		}
+		words = append(words, w)
+	}
+	return words
 }
 
 // ansiCodes matches the SGR codes palette adds, so that widths leave

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net"
 	"net/url"
@@ -220,42 +221,54 @@ func TestLiveLatencyIsMeasured(t *testing.T) {
 		{12 * time.Millisecond, checks.Fail, report.ExitFail},
 	} {
 		t.Run(tc.injected.String(), func(t *testing.T) {
+			// On a loaded machine one run can measure high (and then fail
+			// the rule and exit 1): the verdict, the exit code and the
+			// median are all checked inside the retry, never outside it.
 			for attempt := 1; ; attempt++ {
-				median := dbAuditLatency(t, lab, tc.injected, tc.status, tc.code)
-				off := math.Abs(median - float64(tc.injected.Microseconds())/1000)
-				if off <= 1 {
+				m := dbAuditLatency(t, lab, tc.injected)
+				off := math.Abs(m.median - float64(tc.injected.Microseconds())/1000)
+				if off <= 1 && m.status == tc.status && m.code == tc.code {
 					return
 				}
+				problem := fmt.Sprintf("median %.3f ms (%.3f ms off the injected %s), status %s (want %s), exit %d (want %d)",
+					m.median, off, tc.injected, m.status, tc.status, m.code, tc.code)
 				if attempt == 3 {
-					t.Errorf("measured median %.3f ms is %.3f ms off the injected %s (three times)", median, off, tc.injected)
+					t.Errorf("three times: %s; stderr: %s", problem, m.stderr)
 					return
 				}
-				t.Logf("measured median %.3f ms is %.3f ms off the injected %s; measuring again", median, off, tc.injected)
+				t.Logf("%s; measuring again", problem)
 			}
 		})
 	}
 }
 
+// latencyRun is what one live audit said about db.latency.
+type latencyRun struct {
+	median float64
+	status checks.Status
+	code   int
+	stderr string
+}
+
 // dbAuditLatency audits lab live with every round trip delayed by injected
-// and returns the median of the auditor's own samples.
-func dbAuditLatency(t *testing.T, lab fixtures.Lab, injected time.Duration, status checks.Status, code int) float64 {
+// and returns the deployment's db.latency result: the median of the
+// auditor's own samples, its status, and the exit code.
+func dbAuditLatency(t *testing.T, lab fixtures.Lab, injected time.Duration) latencyRun {
 	t.Helper()
 	dbServeLab(t, lab, tdsserver.Faults{Latency: injected})
-	got, out, errOut := dbRun(t, "audit", "-i", lab.LiveInventory, "--format", "json")
-	require.Equal(t, code, got, errOut)
+	code, out, errOut := dbRun(t, "audit", "-i", lab.LiveInventory, "--format", "json")
 	for _, r := range dbReport(t, out).Results {
 		if r.Rule != "db.latency" || r.Node != "" {
 			continue
 		}
-		assert.Equal(t, status, r.Status, r.Observed)
 		m := dbMedianRE.FindStringSubmatch(r.Observed)
 		require.NotNilf(t, m, "observed %q", r.Observed)
 		v, err := strconv.ParseFloat(m[1], 64)
 		require.NoError(t, err)
-		return v
+		return latencyRun{median: v, status: r.Status, code: code, stderr: errOut}
 	}
 	t.Fatal("no deployment result for db.latency")
-	return 0
+	return latencyRun{}
 }
 
 // TestLiveDatabaseUnreachable: a database that is down, refuses the login,

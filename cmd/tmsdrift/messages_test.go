@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -53,4 +56,40 @@ func TestInitCommentsNameTheOutputFile(t *testing.T) {
 
 	_, stdout, _ := tmsdrift(t, "init", "--model", "nlb")
 	assert.Contains(t, stdout, "#   tmsdrift audit -i inventory.yaml\n", "to stdout: the name --help suggests")
+}
+
+// Issue 8: `explain` without an argument said "accepts 1 arg(s)"; it
+// lists the rules.
+func TestExplainWithoutRuleListsTheRules(t *testing.T) {
+	code, stdout, stderr := tmsdrift(t, "explain")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stderr, "arg(s)")
+	for _, r := range checks.Catalogue() {
+		assert.Regexp(t, `(?m)^  `+regexp.QuoteMeta(r.ID)+` +`+regexp.QuoteMeta(strings.Fields(r.Title)[0]), stdout)
+	}
+	code, _, stderr = tmsdrift(t, "explain", "a", "b")
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, stderr, "at most 1 arg")
+}
+
+// Issue 8: after a post-upgrade lab's audit the next steps suggested three
+// `fix --only` commands and no --apply. What an upgrade breaks is fixed by
+// post-upgrade, and that is what is suggested; other fixable failures get
+// the plan and the --apply command.
+func TestNextStepsSuggestWhatFixesIt(t *testing.T) {
+	t.Setenv("COLUMNS", "200") // commands on one line each
+	inv := lab("post-upgrade")
+	_, stdout, _ := tmsdrift(t, "audit", "-i", inv)
+	assert.Contains(t, stdout, "After a TMS upgrade")
+	assert.Contains(t, stdout, "Plan:     tmsdrift post-upgrade -i "+inv+" --dry-run\n")
+	assert.Contains(t, stdout, "Apply:    tmsdrift post-upgrade -i "+inv+"\n")
+	assert.NotContains(t, stdout, "tmsdrift fix -i")
+	_, md, _ := tmsdrift(t, "audit", "-i", inv, "--format", "markdown")
+	assert.Contains(t, md, "apply `tmsdrift post-upgrade -i "+inv+"`")
+
+	inv = lab("data-drift")
+	_, stdout, _ = tmsdrift(t, "audit", "-i", inv)
+	assert.Contains(t, stdout, "Plan:     tmsdrift fix -i "+inv+" --only data.synced\n")
+	assert.Contains(t, stdout, "Apply:    tmsdrift fix -i "+inv+" --only data.synced --apply\n")
+	assert.NotContains(t, stdout, "post-upgrade -i")
 }
