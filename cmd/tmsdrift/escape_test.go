@@ -1,13 +1,11 @@
 package main
 
 import (
-	"os"
+	"bytes"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -18,13 +16,10 @@ import (
 // characters as escapes; JSON keeps the value (encoded as JSON does).
 func TestAuditNeutralisesTerminalEscapes(t *testing.T) {
 	dir, inv := labCopy(t, "manual-cutover")
-	factsFile := filepath.Join(dir, "nodes", "tms02", "facts.json")
-	raw, err := os.ReadFile(factsFile)
-	require.NoError(t, err)
 	hostile := `\u001b[2J\u001b]0;pwned\u0007\u009b31m\u202egnp.exe`
-	edited := strings.Replace(string(raw), `"domain": "ACME.LOCAL"`, `"domain": "`+hostile+`"`, 1)
-	require.NotEqual(t, string(raw), edited)
-	require.NoError(t, os.WriteFile(factsFile, []byte(edited), 0o644))
+	rewrite(t, filepath.Join(dir, "nodes", "tms02", "facts.json"), func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"domain": "ACME.LOCAL"`), []byte(`"domain": "`+hostile+`"`), 1)
+	})
 
 	shown := `\x1b[2J\x1b]0;pwned\x07` // the table may wrap the rest
 	for _, format := range []string{"table", "markdown", "junit"} {

@@ -20,15 +20,14 @@ import (
 // words.
 func TestFactsTypeErrorsSpeakJSON(t *testing.T) {
 	dir, inv := labCopy(t, "manual-cutover")
-	file := filepath.Join(dir, "nodes", "tms02", "facts.json")
-	raw, err := os.ReadFile(file)
-	require.NoError(t, err)
-	var doc map[string]any
-	require.NoError(t, json.Unmarshal(raw, &doc))
-	doc["services"] = map[string]any{"name": "TMSSchedulerService"}
-	out, err := json.MarshalIndent(doc, "", "  ")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(file, out, 0o644))
+	rewrite(t, filepath.Join(dir, "nodes", "tms02", "facts.json"), func(b []byte) []byte {
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(b, &doc))
+		doc["services"] = map[string]any{"name": "TMSSchedulerService"}
+		out, err := json.MarshalIndent(doc, "", "  ")
+		require.NoError(t, err)
+		return out
+	})
 
 	t.Setenv("COLUMNS", "400") // the table does not wrap the message
 	for _, format := range []string{"table", "json", "markdown"} {

@@ -1,10 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,24 +20,15 @@ import (
 // Now it is an error that says why.
 func TestDriveRelativePathIsAnError(t *testing.T) {
 	dir, inv := labCopy(t, "manual-cutover")
-	factsFile := filepath.Join(dir, "nodes", "tms02", "facts.json")
-	raw, err := os.ReadFile(factsFile)
-	require.NoError(t, err)
-	edited := strings.Replace(string(raw), `"web_root": "C:\\PROGRAM FILES`, `"web_root": "C:PROGRAM FILES`, 1)
-	require.NotEqual(t, string(raw), edited)
-	require.NoError(t, os.WriteFile(factsFile, []byte(edited), 0o644))
+	rewrite(t, filepath.Join(dir, "nodes", "tms02", "facts.json"), func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"web_root": "C:\\PROGRAM FILES`), []byte(`"web_root": "C:PROGRAM FILES`), 1)
+	})
 
 	code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--format", "json")
 	assert.Equal(t, report.ExitFail, code, stderr) // paths.identical fails too
 	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
-	found := false
-	for _, r := range rep.Results {
-		if r.Rule == "machinekey.present" && r.Node == "tms02" {
-			found = true
-			assert.Equal(t, checks.Error, r.Status)
-			assert.Contains(t, r.Observed+r.Message, `relative to the current folder of drive C:`)
-		}
-	}
-	assert.True(t, found, "machinekey.present on tms02")
+	r := findResult(t, rep, "machinekey.present", "tms02")
+	assert.Equal(t, checks.Error, r.Status)
+	assert.Contains(t, r.Observed+r.Message, `relative to the current folder of drive C:`)
 }
