@@ -10,6 +10,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/fixtures"
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
@@ -20,7 +21,7 @@ func auditLab(t *testing.T, lab fixtures.Lab, at time.Time) *Report {
 	t.Helper()
 	inv, err := inventory.Load(lab.Inventory, inventory.Options{KnownRules: checks.IDs()})
 	require.NoError(t, err)
-	d, err := collect.Gather(context.Background(), inv, collect.Options{Now: at})
+	d, err := collect.Gather(context.Background(), inv, collect.Options{Now: at, Open: transports.Open})
 	require.NoError(t, err)
 	return New(inv.Deployment, string(inv.Model), at, at.Add(time.Second), checks.Evaluate(d))
 }

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/tmsdrift/tmsdrift/checks"
@@ -251,7 +250,7 @@ func (h *HTML) item(res checks.Result, anchor string, isNew bool) htmlItem {
 		it.Title, it.Remediation = rule.Title, rule.Remediation
 		it.Source = rule.Source
 		if res.Status == checks.Fail && (rule.Fixable || res.Fixable) && h.opts.Inventory != "" {
-			it.Fix = htmlClean(fixCommand(h.opts.Inventory, res.Rule))
+			it.Fix = htmlClean(fixCommand(h.opts.Inventory, res.Rule, false))
 		}
 	}
 	return it
@@ -418,28 +417,13 @@ func firstLine(s string) string {
 var hexRun = regexp.MustCompile(`[0-9A-Fa-f]{32,}`)
 
 // htmlClean makes outside text fit for the page before html/template
-// escapes it: invalid UTF-8 becomes U+FFFD, control characters (C0 but
-// tab and line feed, DEL, C1) and the bidirectional overrides that can
-// make text read differently from what it is are dropped, CR LF becomes
-// LF, and a run of 32 or more hex digits (key material: checks report
-// machineKeys as fingerprints, this is defence in depth for an e-mail)
-// is replaced by its own short SHA-256 fingerprint.
+// escapes it: Sanitize shows control characters, bidirectional overrides
+// and bytes that are not UTF-8 as visible escapes (as every human format
+// does), and a run of 32 or more hex digits (key material: checks report
+// machineKeys as fingerprints, this is defence in depth for an e-mail) is
+// replaced by its own short SHA-256 fingerprint.
 func htmlClean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\r':
-			return '\n'
-		case unicode.IsControl(r):
-			return -1
-		case r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069', r == '\u200E', r == '\u200F':
-			return -1
-		}
-		return r
-	}, s)
+	s = Sanitize(s)
 	return hexRun.ReplaceAllStringFunc(s, func(h string) string {
 		sum := sha256.Sum256([]byte(strings.ToUpper(h)))
 		return "[hex value hidden, sha256:" + hex.EncodeToString(sum[:6]) + "]"
