@@ -90,7 +90,7 @@ func testDeployment(model inventory.Model, roles ...inventory.Role) *facts.Deplo
 				Services: testServices(spec.Role.Active()),
 				DBRTTMS:  []float64{0.8, 0.9, 1.2},
 			},
-			WebConfig: &facts.WebConfig{Path: inv.Paths.WebRoot + `\web.config`, Key: &key},
+			WebConfig: &facts.WebConfig{Path: inv.Paths.WebRoot + `\web.config`, Key: &key, Raw: testWebConfig(key)},
 			Data:      testFiles(),
 		})
 		if spec.Role == inventory.OffsiteStandby {
@@ -111,4 +111,10 @@ func testDeployment(model inventory.Model, roles ...inventory.Role) *facts.Deplo
 		ObservedAt: &observed,
 	}}
 	return d
+}
+
+// testWebConfig is a web.config carrying k, as gathering would have read
+// it.
+func testWebConfig(k machinekey.Key) []byte {
+	return []byte("<configuration>\r\n  <system.web>\r\n    " + machinekey.Element(k) + "\r\n  </system.web>\r\n</configuration>\r\n")
 }

@@ -1,7 +1,12 @@
 package checks
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/machinekey"
 )
 
 // machineKey rules: every web server carries an explicit, fixed machineKey
@@ -15,9 +20,26 @@ func evalMachineKeyPresent(d *facts.Deployment) []Result {
 			return errored(want, "web.config unavailable: %v", n.WebConfigErr), true
 		}
 		k := n.WebConfig.Key
-		switch {
-		case k == nil:
+		if k == nil {
 			return failed(want, "no <machineKey>", "web.config has no <machineKey> under <system.web> (a TMS upgrade removes it)"), true
+		}
+		// A second key for the application stops ASP.NET from loading
+		// web.config at all, whatever the first one says.
+		dups, err := machinekey.Duplicates(n.WebConfig.Raw)
+		if err != nil {
+			return errored(want, "web.config unreadable: %v", err), true
+		}
+		if len(dups) > 0 {
+			lines := []string{strconv.Itoa(dups[0].FirstLine)}
+			where := make([]string, len(dups))
+			for i, d := range dups {
+				lines = append(lines, strconv.Itoa(d.Line))
+				where[i] = d.String()
+			}
+			return failed(want, fmt.Sprintf("%d <machineKey> elements (lines %s)", len(dups)+1, strings.Join(lines, ", ")),
+				"web.config "+strings.Join(where, "; ")+": IIS refuses a section defined twice, so the TMS web application does not start"), true
+		}
+		switch {
 		case !k.Fixed():
 			return failed(want, k.String(), "the machineKey is auto-generated, so each server signs differently"), true
 		}

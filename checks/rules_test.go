@@ -11,6 +11,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/machinekey"
 	"github.com/tmsdrift/tmsdrift/manifest"
 )
 
@@ -190,6 +191,10 @@ func TestMachineKeyRules(t *testing.T) {
 		{"unreadable web.config errors both rules", func(d *facts.Deployment) {
 			d.Nodes[0].WebConfig, d.Nodes[0].WebConfigErr = nil, errors.New("not well-formed XML: line 4")
 		}, []string{"machinekey.present tms01 error", "machinekey.match tms01 error"}},
+		{"a second key in <system.web> fails present, naming the lines", func(d *facts.Deployment) {
+			wc := d.Nodes[1].WebConfig
+			wc.Raw = []byte(strings.Replace(string(wc.Raw), "  </system.web>", "    "+machinekey.Element(testKey)+"\r\n  </system.web>", 1))
+		}, []string{"machinekey.present tms02 fail"}},
 		{"approved key unavailable errors match only", func(d *facts.Deployment) {
 			d.ApprovedKey, d.ApprovedKeyErr = nil, errors.New("open keys/machinekey.xml: no such file")
 		}, []string{"machinekey.match tms01 error", "machinekey.match tms02 error"}},
@@ -363,4 +368,26 @@ func TestWaivers(t *testing.T) {
 			assert.Equal(t, Fail, r.Status)
 		}
 	}
+}
+
+// Two keys for the application: IIS refuses the file, so present fails,
+// naming where both are; match still judges the effective (first) one.
+func TestMachineKeyDuplicateNamesTheLines(t *testing.T) {
+	d := testDeployment(inventory.ManualCutover, manual...)
+	wc := d.Nodes[1].WebConfig
+	wc.Raw = []byte(strings.Replace(string(wc.Raw), "  </system.web>", "    <machineKey validationKey=\"AutoGenerate\" decryptionKey=\"AutoGenerate\" />\r\n  </system.web>", 1))
+	var got *Result
+	for _, r := range Evaluate(d) {
+		if r.Rule == "machinekey.present" && r.Node == "tms02" {
+			got = &r
+		}
+		if r.Rule == "machinekey.match" && r.Node == "tms02" {
+			assert.Equal(t, Pass, r.Status, "the effective key is the approved one")
+		}
+	}
+	require.NotNil(t, got)
+	assert.Equal(t, Fail, got.Status)
+	assert.Equal(t, "2 <machineKey> elements (lines 3, 4)", got.Observed)
+	assert.Contains(t, got.Message, "line 4: a second <machineKey> for the application (the first is on line 3)")
+	assert.Contains(t, got.Message, "IIS refuses")
 }

@@ -23,6 +23,10 @@ func TestMachineKeyUTF16(t *testing.T) {
 	fixCase(t, "machinekey-utf16", Options{}, checks.Pass)
 }
 
+func TestMachineKeyDuplicate(t *testing.T) {
+	fixCase(t, "machinekey-duplicate", Options{Only: []string{"machinekey.present"}}, checks.Pass)
+}
+
 func TestAddressesMatch(t *testing.T) {
 	fixCase(t, "addresses-match", Options{Only: []string{"addresses.match"}}, checks.Pass)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/machinekey"
@@ -52,10 +53,20 @@ func planMachineKey(_ context.Context, in *input, failing []checks.Result) ([]Ch
 		if bytes.Equal(out, wc.Raw) {
 			continue
 		}
-		summary := "add the approved <machineKey> (" + d.ApprovedKey.String() + ") to web.config"
-		if wc.Key != nil {
-			summary = "replace the <machineKey> (" + wc.Key.String() + ") in web.config with the approved one (" + d.ApprovedKey.String() + ")"
+		var what []string
+		switch {
+		case wc.Key == nil:
+			what = append(what, "add the approved <machineKey> ("+d.ApprovedKey.String()+") to web.config")
+		case !wc.Key.Equal(*d.ApprovedKey):
+			what = append(what, "replace the <machineKey> ("+wc.Key.String()+") in web.config with the approved one ("+d.ApprovedKey.String()+")")
 		}
+		// Splice has parsed the file: Duplicates reads it the same way.
+		if dups, err := machinekey.Duplicates(wc.Raw); err == nil {
+			for _, dup := range dups {
+				what = append(what, fmt.Sprintf("remove the second <machineKey> on line %d (IIS refuses a section defined twice)", dup.Line))
+			}
+		}
+		summary := strings.Join(what, "; ")
 		changes = append(changes, Change{
 			Rules:   rules,
 			Node:    node,

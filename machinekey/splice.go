@@ -23,7 +23,9 @@ import (
 // When the file has an effective <machineKey> (see FromWebConfig), only the
 // values of its validationKey, decryptionKey, validation and decryption
 // attributes change, each keeping its quote character; an attribute k sets
-// that the element lacks is appended. Otherwise a <machineKey> element is
+// that the element lacks is appended, and every other <machineKey> of the
+// application (see Duplicate) is removed with its line, so exactly one is
+// left. Otherwise a <machineKey> element is
 // added as the last child of /configuration/system.web, indented like that
 // element's first child and on its own line when the children are on theirs;
 // a self-closing <system.web/> is opened to hold it, and a file without
@@ -70,6 +72,9 @@ func Splice(raw []byte, k Key) ([]byte, error) {
 	case got == nil || !got.Fixed() || !got.Equal(k):
 		return nil, errors.New("splice machineKey: the result does not carry the key")
 	}
+	if dups, err := Duplicates(out); err != nil || len(dups) > 0 {
+		return nil, errors.New("splice machineKey: the result does not carry exactly one key for the application")
+	}
 	return out, nil
 }
 
@@ -91,7 +96,20 @@ func spliceText(text []byte, doc *document, spans map[*etree.Element]span, k Key
 		if err != nil {
 			return nil, err
 		}
-		return setAttributes(text, s, k)
+		edits, err := attributeEdits(text, s, k)
+		if err != nil {
+			return nil, err
+		}
+		// A second key for the application stops IIS from loading the
+		// file (see Duplicate): the effective one gets k, the others go.
+		for _, dup := range extraMachineKeys(doc.tree, mk) {
+			ds, err := spanOf(dup)
+			if err != nil {
+				return nil, err
+			}
+			edits = append(edits, removal(text, ds))
+		}
+		return applyEdits(text, edits), nil
 	}
 	root := doc.tree.Root()
 	element := Element(k)
@@ -111,8 +129,30 @@ func spliceText(text []byte, doc *document, spans map[*etree.Element]span, k Key
 	}), nil
 }
 
-// setAttributes rewrites the key attributes of the start tag at s.
-func setAttributes(text []byte, s span, k Key) ([]byte, error) {
+// edit replaces text[from:to] with with.
+type edit struct {
+	from, to int
+	with     string
+}
+
+// applyEdits makes edits, which do not overlap, to text.
+func applyEdits(text []byte, edits []edit) []byte {
+	sort.Slice(edits, func(i, j int) bool { return edits[i].from < edits[j].from })
+	var b bytes.Buffer
+	b.Grow(len(text) + 256)
+	last := 0
+	for _, e := range edits {
+		b.Write(text[last:e.from])
+		b.WriteString(e.with)
+		last = e.to
+	}
+	b.Write(text[last:])
+	return b.Bytes()
+}
+
+// attributeEdits are the edits that give the start tag at s the key
+// attributes of k.
+func attributeEdits(text []byte, s span, k Key) ([]edit, error) {
 	tag := text[s.start:s.startTagEnd]
 	attrs, insertAt, err := scanStartTag(tag)
 	if err != nil {
@@ -124,10 +164,6 @@ func setAttributes(text []byte, s span, k Key) ([]byte, error) {
 		{attrDecryptionKey, k.DecryptionKey, n.DecryptionKey},
 		{attrValidation, k.Validation, n.Validation},
 		{attrDecryption, k.Decryption, n.Decryption},
-	}
-	type edit struct {
-		from, to int
-		with     string
 	}
 	var edits []edit
 	var appended strings.Builder
@@ -142,28 +178,40 @@ func setAttributes(text []byte, s span, k Key) ([]byte, error) {
 				v = w.normalized
 			}
 			if escapeAttr(v, a.quote) != string(tag[a.valueStart:a.valueEnd]) {
-				edits = append(edits, edit{a.valueStart, a.valueEnd, escapeAttr(v, a.quote)})
+				edits = append(edits, edit{s.start + a.valueStart, s.start + a.valueEnd, escapeAttr(v, a.quote)})
 			}
 		case w.value != "":
 			appended.WriteString(" " + w.name + `="` + escapeAttr(w.value, '"') + `"`)
 		}
 	}
 	if appended.Len() > 0 {
-		edits = append(edits, edit{insertAt, insertAt, appended.String()})
+		edits = append(edits, edit{s.start + insertAt, s.start + insertAt, appended.String()})
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].from < edits[j].from })
-	var b bytes.Buffer
-	b.Grow(len(text) + 256)
-	b.Write(text[:s.start])
-	last := 0
-	for _, e := range edits {
-		b.Write(tag[last:e.from])
-		b.WriteString(e.with)
-		last = e.to
+	return edits, nil
+}
+
+// removal is the edit that deletes the element at s: its whole line, line
+// end included, when nothing else is on that line; otherwise the element
+// alone.
+func removal(text []byte, s span) edit {
+	from, to := s.start, s.end
+	for from > 0 && (text[from-1] == ' ' || text[from-1] == '\t') {
+		from--
 	}
-	b.Write(tag[last:])
-	b.Write(text[s.startTagEnd:])
-	return b.Bytes(), nil
+	for to < len(text) && (text[to] == ' ' || text[to] == '\t') {
+		to++
+	}
+	aloneOnLine := (from == 0 || text[from-1] == '\n') && (to == len(text) || text[to] == '\r' || text[to] == '\n')
+	if !aloneOnLine {
+		return edit{s.start, s.end, ""}
+	}
+	if to < len(text) && text[to] == '\r' {
+		to++
+	}
+	if to < len(text) && text[to] == '\n' {
+		to++
+	}
+	return edit{from, to, ""}
 }
 
 // attrPos is where one attribute's value sits in a start tag.

@@ -2,6 +2,7 @@ package machinekey
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,19 +208,35 @@ func checkOnlyKeyChanged(t *testing.T, raw, out []byte) {
 		b, _, _, err = decodeText(out, "web.config")
 		require.NoError(t, err)
 	}
+	tree := doc.tree
+	mk, err := effectiveMachineKey(tree)
+	require.NoError(t, err)
+	if mk != nil {
+		// A second key for the application is removed with its line:
+		// compare what is left with the output.
+		if extras := extraMachineKeys(tree, mk); len(extras) > 0 {
+			var edits []edit
+			for _, el := range extras {
+				edits = append(edits, removal(a, spans[el]))
+			}
+			a = applyEdits(a, edits)
+			tree, spans = reparse(t, a)
+			mk, err = effectiveMachineKey(tree)
+			require.NoError(t, err)
+			assert.Empty(t, extraMachineKeys(tree, mk))
+		}
+	}
 	p := commonPrefix(a, b)
 	s := commonSuffix(a[p:], b[p:])
 	from, to := p, len(a)-s
 	if from == to {
 		return // a pure insertion
 	}
-	mk, err := effectiveMachineKey(doc.tree)
-	require.NoError(t, err)
 	var within []span
 	if mk != nil {
 		within = append(within, spans[mk])
 	}
-	for _, el := range []*etree.Element{firstChildNamed(doc.tree.Root(), elemSystemWeb), doc.tree.Root()} {
+	for _, el := range []*etree.Element{firstChildNamed(tree.Root(), elemSystemWeb), tree.Root()} {
 		if el != nil && spans[el].startTagEnd == spans[el].end {
 			within = append(within, spans[el]) // self-closing: opened
 		}
@@ -230,6 +247,29 @@ func checkOnlyKeyChanged(t *testing.T, raw, out []byte) {
 		}
 	}
 	t.Errorf("bytes %d..%d changed outside the machineKey start tag: %q", from, to, a[from:to])
+}
+
+// reparse reads UTF-8 text whatever its declaration says, with the
+// position of every element.
+func reparse(t *testing.T, text []byte) (*etree.Document, map[*etree.Element]span) {
+	t.Helper()
+	anyCharset := func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	base := 0
+	if bytes.HasPrefix(text, bomUTF8) {
+		base, text = len(bomUTF8), text[len(bomUTF8):]
+	}
+	list, err := checkWellFormed(text, "web.config", false, anyCharset)
+	require.NoError(t, err)
+	tree := etree.NewDocument()
+	tree.ReadSettings = etree.ReadSettings{CharsetReader: anyCharset}
+	require.NoError(t, tree.ReadFromBytes(text))
+	elements := descendantElements(&tree.Element)
+	require.Len(t, elements, len(list))
+	spans := map[*etree.Element]span{}
+	for i, el := range elements {
+		spans[el] = span{start: list[i].start + base, startTagEnd: list[i].startTagEnd + base, end: list[i].end + base}
+	}
+	return tree, spans
 }
 
 func commonPrefix(a, b []byte) int {
