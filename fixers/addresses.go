@@ -75,6 +75,16 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 			}
 		}
 	}
+	// Never spread an impossible address to every managed system.
+	var bad []string
+	for _, name := range ordered {
+		if err := checkAddressValue(name, getField(after, name)); err != nil {
+			bad = append(bad, fmt.Sprintf("addresses.%s: %v", name, err))
+		}
+	}
+	if len(bad) > 0 {
+		return skip("nothing is written to the database: the inventory's " + strings.Join(bad, "; ") + " (correct the inventory)")
+	}
 	op := &SettingsOp{Fields: ordered, Before: before, After: after}
 	detail, err := store.Describe(ctx, op)
 	if err != nil {

@@ -81,15 +81,26 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 			add(Replace, own.Rel, fileState(own), fileState(mf), &NodeFile{Node: masterSpec.Name, Path: masterInstall + `\` + mf.Rel})
 		}
 		var kept []string
+		notPruned := map[string][]string{} // data folder → files kept in it
 		for _, f := range delta.Extra {
-			if in.opts.Prune {
-				add(Delete, f.Rel, fileState(f), FileState{}, nil)
-			} else {
+			switch dir := emptyOnMaster(d.Inventory.DataSync.Dirs, master.Data, f.Rel); {
+			case !in.opts.Prune:
 				kept = append(kept, f.Rel)
+			case dir != "":
+				notPruned[dir] = append(notPruned[dir], f.Rel)
+			default:
+				add(Delete, f.Rel, fileState(f), FileState{}, nil)
 			}
 		}
 		if len(kept) > 0 {
 			skip(fmt.Sprintf("%s only on the node kept (delete with --prune): %s", plural(len(kept), "file"), strings.Join(kept, ", ")))
+		}
+		for _, dir := range d.Inventory.DataSync.Dirs {
+			if files := notPruned[dir]; len(files) > 0 {
+				skip(fmt.Sprintf("not pruned: the data master %s has no files in %s (the folder is missing, unreadable or empty there), so its %s on the node stay: "+
+					"restore the master's folder, or make another node data_sync.master, then fix again: %s",
+					masterSpec.Name, dir, plural(len(files), "file"), strings.Join(files, ", ")))
+			}
 		}
 		if failed {
 			// A node's data is fixed as a whole or not at all.
@@ -98,6 +109,26 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 		changes = append(changes, nodeChanges...)
 	}
 	return changes, skipped, nil
+}
+
+// emptyOnMaster returns the data folder (as data_sync.dirs spells it) that
+// holds rel when the master has no file at all in that folder, else "".
+// Pruning copies the master's absence of files: when the master's folder
+// is gone or unreadable, that absence is an accident, not a wish, and
+// pruning would delete every file of the node (issue 8, item 4).
+func emptyOnMaster(dirs []string, master *manifest.Manifest, rel string) string {
+	key := manifest.Key(rel)
+	for _, dir := range dirs {
+		prefix := manifest.Key(strings.Trim(dir, `\/`))
+		if prefix != "" && !strings.HasPrefix(key, prefix+`\`) {
+			continue
+		}
+		if manifest.Filter(master, []string{dir}).Len() == 0 {
+			return dir
+		}
+		return ""
+	}
+	return ""
 }
 
 // fileState is a manifest entry as a FileState.

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/machinekey"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// Issue 8's fixer items, where a user meets them: on the command line.
+
+// Item 4: with the master's Data folder gone, fix --prune used to delete
+// every customer file of both standbys.
+func TestFixPruneRefusesAMasterWithoutData(t *testing.T) {
+	dir, inv := labCopy(t, "post-upgrade")
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/Data")))
+	orig := files(t, dir)
+
+	code, stdout, stderr := tmsdrift(t, "fix", "-i", inv, "--only", "data.synced", "--prune")
+	assert.Equal(t, report.ExitFail, code, stderr)
+	assert.NotContains(t, stdout, "delete file")
+	assert.Contains(t, stdout, `tms02: not pruned: the data master tms01 has no files in wwwTMS\Data\Software (the folder is missing, unreadable or empty there)`)
+	assert.Contains(t, stdout, `data.synced tms03: not pruned`)
+
+	code, stdout, stderr = tmsdrift(t, "fix", "-i", inv, "--only", "data.synced", "--prune", "--apply")
+	assert.Equal(t, report.ExitFail, code, stdout+stderr)
+	assert.Equal(t, orig, files(t, dir), "not one file deleted")
+}
+
+// Item 7: two <machineKey> in one <system.web> fail machinekey.present
+// naming the line; fix leaves exactly one; rollback gives the file back.
+func TestDuplicateMachineKeyIsReportedAndFixed(t *testing.T) {
+	dir, inv := labCopy(t, "manual-cutover")
+	wc := filepath.Join(dir, "nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/web.config")
+	raw, err := os.ReadFile(wc)
+	require.NoError(t, err)
+	key, err := machinekey.FromWebConfig(raw)
+	require.NoError(t, err)
+	require.NotNil(t, key)
+	// A second, identical key below the first: what a careless fixer
+	// writes.
+	lines := strings.SplitAfter(string(raw), "\r\n")
+	at := -1
+	for i, l := range lines {
+		if strings.Contains(l, "<machineKey validationKey=") && !strings.Contains(l, "<!--") {
+			at = i
+		}
+	}
+	require.GreaterOrEqual(t, at, 0)
+	lines = append(lines[:at+1], append([]string{lines[at]}, lines[at+1:]...)...)
+	require.NoError(t, os.WriteFile(wc, []byte(strings.Join(lines, "")), 0o644))
+	broken := files(t, dir)
+	secrets := secretsOf(t, dir)
+
+	code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--format", "json")
+	assert.Equal(t, report.ExitFail, code, stderr)
+	assert.Contains(t, stdout, `"observed": "2 <machineKey> elements (lines `+itoa(at+1)+`, `+itoa(at+2)+`)"`)
+	assert.Contains(t, stdout, `line `+itoa(at+2)+`: a second <machineKey> for the application`)
+	assertNoSecrets(t, secrets, stdout)
+
+	code, stdout, stderr = tmsdrift(t, "fix", "-i", inv, "--apply")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Contains(t, stdout, "remove the second <machineKey> on line "+itoa(at+2))
+	assertNoSecrets(t, secrets, stdout, stderr)
+	assert.Equal(t, string(raw), files(t, dir)["nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/web.config"], "exactly the file with one key")
+
+	code, _, stderr = tmsdrift(t, "fix", "-i", inv, "--apply")
+	assert.Equal(t, report.ExitOK, code, stderr)
+	assert.Equal(t, string(raw), files(t, dir)["nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/web.config"], "a second fix writes no second key")
+
+	code, _, stderr = tmsdrift(t, "rollback", "-i", inv, "last")
+	require.Equal(t, report.ExitOK, code, stderr)
+	assert.Equal(t, broken, files(t, dir))
+}
+
+// Item 8, the fixer half: an impossible address is never written into the
+// database, whoever catches it first (the inventory's validation, or the
+// addresses fixer).
+func TestFixNeverWritesAnImpossibleAddress(t *testing.T) {
+	dir, inv := labCopy(t, "post-upgrade")
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	edited := strings.Replace(string(raw), "ipv4_local: 10.10.0.11", "ipv4_local: 999.10.0.300", 1)
+	require.NotEqual(t, string(raw), edited)
+	require.NoError(t, os.WriteFile(inv, []byte(edited), 0o644))
+	db := files(t, dir)["db.json"]
+
+	code, stdout, stderr := tmsdrift(t, "fix", "-i", inv, "--only", "addresses.match", "--apply")
+	assert.Contains(t, []int{report.ExitFail, report.ExitUsage}, code, stdout+stderr)
+	assert.Equal(t, db, files(t, dir)["db.json"], "db.json unchanged")
+	assert.NotContains(t, stdout, `-> "999.10.0.300"`)
+	assert.Contains(t, stdout+stderr, "999.10.0.300", "the message names the value")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,68 @@
+package fixers
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+)
+
+// With the master's Data folder gone, every file of the standbys looks
+// "extra": --prune must not copy that absence (issue 8, item 4).
+func TestPruneRefusesAMasterWithoutItsFolders(t *testing.T) {
+	inv := copyLab(t, "post-upgrade")
+	dir := filepath.Dir(inv)
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/Data")))
+	a := audit(t, inv)
+	require.Equal(t, checks.Fail, status(a.results, "data.synced", "tms02"))
+
+	p := plan(t, a, Options{Prune: true, Only: []string{"data.synced"}})
+	assert.Empty(t, p.Changes, "nothing is deleted")
+	var reasons []string
+	for _, s := range p.Skipped {
+		reasons = append(reasons, s.Node+": "+s.Reason)
+	}
+	for _, node := range []string{"tms02", "tms03"} {
+		for _, folder := range []string{`wwwTMS\Data\CompanyLogo`, `wwwTMS\Data\EmailTemplate`, `wwwTMS\Data\Software`, `wwwTMS\Data\Sound`} {
+			assert.Contains(t, reasons, node+": not pruned: the data master tms01 has no files in "+folder+
+				" (the folder is missing, unreadable or empty there), so its "+map[string]string{
+				`wwwTMS\Data\CompanyLogo`: "1 file", `wwwTMS\Data\EmailTemplate`: "2 files", `wwwTMS\Data\Software`: "2 files", `wwwTMS\Data\Sound`: "1 file"}[folder]+
+				" on the node stay: restore the master's folder, or make another node data_sync.master, then fix again: "+
+				map[string]string{
+					`wwwTMS\Data\CompanyLogo`:   `wwwTMS\Data\CompanyLogo\acme-logo.png`,
+					`wwwTMS\Data\EmailTemplate`: `wwwTMS\Data\EmailTemplate\BookingConfirmation.html, wwwTMS\Data\EmailTemplate\MeetingReminder.txt`,
+					`wwwTMS\Data\Software`:      `wwwTMS\Data\Software\README.txt, wwwTMS\Data\Software\s52020tc7_3_21.pkg`,
+					`wwwTMS\Data\Sound`:         `wwwTMS\Data\Sound\Ringtone-Acme.wav`,
+				}[folder])
+		}
+	}
+}
+
+// Per folder: a folder the master still has is pruned as usual, the one
+// it lost is not.
+func TestPruneSkipsOnlyTheFolderTheMasterLost(t *testing.T) {
+	inv := copyLab(t, "data-drift")
+	dir := filepath.Dir(inv)
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/Data/Sound")))
+	a := audit(t, inv)
+	p := plan(t, a, Options{Prune: true, Only: []string{"data.synced"}})
+	var deleted []string
+	for _, c := range p.Changes {
+		if c.Action == Delete {
+			deleted = append(deleted, c.Node+" "+c.Object)
+		}
+	}
+	assert.Equal(t, []string{`tms02 C:\Program Files\TANDBERG\TMS\wwwTMS\Data\Software\s52020tc7_3_20.pkg`}, deleted,
+		"the extra package goes; the sound files the master lost stay")
+	var sound int
+	for _, s := range p.Skipped {
+		if s.Rule == "data.synced" && assert.Contains(t, s.Reason, `wwwTMS\Data\Sound`) {
+			sound++
+		}
+	}
+	assert.Equal(t, 2, sound, "tms02 and tms03 keep their Sound folder")
+}
