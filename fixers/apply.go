@@ -125,9 +125,11 @@ type applier struct {
 	targets map[string]collect.Target
 }
 
+// close closes the transports opened so far; it may be called again.
 func (a *applier) close() {
-	for _, t := range a.targets {
+	for k, t := range a.targets {
 		t.Close()
+		delete(a.targets, k)
 	}
 }
 

@@ -49,6 +49,11 @@ func (e *LockedError) Error() string {
 // pollInterval is how often a waiting fixer tries the lock again.
 const pollInterval = 200 * time.Millisecond
 
+// lockWaiting, when set (tests only), is called each time AcquireLock
+// found the lock held and is about to wait for it: the test that releases
+// the lock knows then that the wait path runs.
+var lockWaiting func()
+
 // AcquireLock takes the lock in runsDir, waiting up to wait for another
 // holder to finish (0: fail at once with a LockedError).
 func AcquireLock(ctx context.Context, runsDir string, wait time.Duration, holder Holder) (*Lock, error) {
@@ -79,6 +84,9 @@ func AcquireLock(ctx context.Context, runsDir string, wait time.Duration, holder
 		}
 		if !time.Now().Before(deadline) {
 			return nil, &LockedError{Path: path, Holder: readHolder(path)}
+		}
+		if lockWaiting != nil {
+			lockWaiting()
 		}
 		select {
 		case <-ctx.Done():

@@ -34,6 +34,14 @@ func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
 	ctx := testContext(t)
 	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 1})
 	require.NoError(t, err)
+	waiting := make(chan struct{}, 1)
+	lockWaiting = func() {
+		select {
+		case waiting <- struct{}{}:
+		default:
+		}
+	}
+	t.Cleanup(func() { lockWaiting = nil })
 	got := make(chan error, 1)
 	go func() {
 		l, err := AcquireLock(ctx, runs, time.Minute, Holder{PID: 2})
@@ -42,10 +50,24 @@ func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
 		}
 		got <- err
 	}()
+	// The second fixer found the lock held and waits: only now is the
+	// lock released.
+	select {
+	case <-waiting:
+	case err := <-got:
+		t.Fatalf("the second fixer did not wait: %v", err)
+	case <-ctx.Done():
+		t.Fatal("the second fixer never tried the lock")
+	}
+	select {
+	case err := <-got:
+		t.Fatalf("the second fixer got past a held lock: %v", err)
+	default:
+	}
 	require.NoError(t, first.Release())
 	select {
 	case err := <-got:
-		assert.NoError(t, err)
+		assert.NoError(t, err, "the waiting fixer got the lock once it was released")
 	case <-ctx.Done():
 		t.Fatal("the waiting fixer never got the lock")
 	}

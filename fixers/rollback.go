@@ -61,6 +61,21 @@ func (e *RefusedError) Error() string {
 		e.Run, len(e.Conflicts), strings.Join(parts, "; "))
 }
 
+// ErrBadRun marks a rollback refused for what it was asked to roll back:
+// no such run, a run rolled back already, a run folder whose manifest
+// cannot be read. Nothing was looked at or changed; the command line calls
+// it bad input (errors.Is(err, ErrBadRun)).
+var ErrBadRun = errors.New("the run cannot be rolled back")
+
+// badRunError keeps an error's message and marks it ErrBadRun.
+type badRunError struct{ err error }
+
+func (e badRunError) Error() string        { return e.err.Error() }
+func (e badRunError) Unwrap() error        { return e.err }
+func (e badRunError) Is(target error) bool { return target == ErrBadRun }
+
+func badRun(err error) error { return badRunError{err} }
+
 // ResolveRun turns "last" into the newest fix or post-upgrade run under
 // runsDir; any other value must name an existing run. A run that was rolled
 // back already is refused: rolling back twice would be a surprise.
@@ -100,20 +115,21 @@ func Rollback(ctx context.Context, req RollbackRequest) (*Outcome, *Plan, error)
 	}
 	id, err := ResolveRun(req.RunsDir, req.Run)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, badRun(err)
 	}
 	orig, err := OpenJournal(req.RunsDir, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, badRun(err)
 	}
 	defer orig.Close()
 	plan, err := inversePlan(orig)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, badRun(err)
 	}
 
 	// Look at every object before changing any.
 	a := &applier{env: Env{Inventory: req.Inventory, Open: req.Open, Settings: req.Settings}, targets: map[string]collect.Target{}}
+	defer a.close()
 	var keep []Change
 	var conflicts []Conflict
 	for _, c := range plan.Changes {

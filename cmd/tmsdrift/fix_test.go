@@ -222,7 +222,7 @@ func TestRollbackRefusesAChangedFile(t *testing.T) {
 	edited := files(t, dir)
 
 	code, _, stderr := tmsdrift(t, "rollback", "-i", inv, "last")
-	assert.Equal(t, report.ExitUsage, code)
+	assert.Equal(t, report.ExitFail, code, "refused because something changed: 1")
 	assert.Contains(t, stderr, "changed since the run")
 	assert.Contains(t, stderr, "--force")
 	assert.Equal(t, edited, files(t, dir), "refused: nothing changed")

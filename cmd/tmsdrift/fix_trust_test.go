@@ -100,3 +100,28 @@ func TestFixNeverWritesAnImpossibleAddress(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Code review: rollback's exit codes say why nothing was put back: 2 for
+// what was asked, 1 for a refusal because something changed (tested in
+// TestRollbackRefusesAChangedFile), 3 when a node could not be read.
+func TestRollbackExitCodes(t *testing.T) {
+	dir, inv := labCopy(t, "post-upgrade")
+	code, _, stderr := tmsdrift(t, "fix", "-i", inv, "--apply")
+	require.Equal(t, report.ExitOK, code, stderr)
+
+	code, _, stderr = tmsdrift(t, "rollback", "-i", inv, "20260101T000000Z-000000")
+	assert.Equal(t, report.ExitUsage, code, "no such run: %s", stderr)
+	code, _, stderr = tmsdrift(t, "rollback", "-i", inv, "not-a-run")
+	assert.Equal(t, report.ExitUsage, code, stderr)
+
+	// tms02's web.config cannot be read any more (a folder stands in its
+	// place): the rollback cannot check it, changes nothing, exit 3.
+	wc := filepath.Join(dir, filepath.FromSlash(tms02WebConfig))
+	require.NoError(t, os.Rename(wc, wc+".moved"))
+	require.NoError(t, os.Mkdir(wc, 0o755))
+	before := files(t, dir)
+	code, stdout, stderr := tmsdrift(t, "rollback", "-i", inv, "last")
+	assert.Equal(t, report.ExitErrored, code, stdout+stderr)
+	assert.Contains(t, stderr, "tms02")
+	assert.Equal(t, before, files(t, dir), "nothing changed")
+}

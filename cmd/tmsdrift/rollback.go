@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,10 +37,12 @@ service), it refuses and changes nothing, unless --force. What --force
 overwrites is backed up in the rollback's own run folder, so a rollback can
 be rolled back too.
 
-Exit codes: 0 everything was put back; 1 something could not be put back
-(the report says what; the backups stay in the run folder); 2 bad input,
-an unknown or already rolled back run, a refusal, or another fix holds
-the lock (nothing changed). See docs/fixing.md.`,
+Exit codes: 0 everything was put back; 1 refused because something changed
+since the run (nothing changed; --force); 2 bad input, an unknown or
+already rolled back run, or another fix holds the lock (nothing changed);
+3 a node or the database could not be reached or written: what could not
+be put back is reported, the backups stay in the run folder. See
+docs/fixing.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRollback(cmd, f, args[0])
@@ -74,9 +77,7 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 	out, plan, err := fixers.Rollback(ctx, fixers.RollbackRequest{RunsDir: runs, Run: run, Force: f.force,
 		Inventory: inv, InventoryPath: f.inventory, Open: transports.Open, Settings: store})
 	if err != nil && out == nil {
-		// Nothing was changed: the run is unknown, or the rollback was
-		// refused.
-		return usage(err)
+		return rollbackRefused(err)
 	}
 	if err != nil {
 		warn(cmd, "tmsdrift: warning:", err)
@@ -100,7 +101,22 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 		return err
 	}
 	if !out.Complete() {
-		return withCode(report.ExitFail)
+		return withCode(report.ExitErrored)
 	}
 	return nil
+}
+
+// rollbackRefused is the exit of a rollback that changed nothing: 2 for
+// what was asked (no such run, rolled back already, an unreadable run
+// folder), 1 when objects changed since the run (--force), 3 when a node
+// or the database could not be reached or read to check.
+func rollbackRefused(err error) error {
+	var refused *fixers.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return &exitError{code: report.ExitFail, err: err}
+	case errors.Is(err, fixers.ErrBadRun):
+		return usage(err)
+	}
+	return &exitError{code: report.ExitErrored, err: err}
 }
