@@ -23,6 +23,9 @@ type Options struct {
 	// Prune lets data.synced delete files a node has that the master has
 	// not; without it such files are kept and the rule stays failing.
 	Prune bool
+	// Force plans service and address changes even when the facts say
+	// another node than the inventory's primary is live (NotLiveError).
+	Force bool
 	// Open opens node transports (transports.Open); required: the same
 	// opener as the gathering, so every transport that can gather can fix
 	// if it implements collect.Target.
@@ -86,7 +89,10 @@ func (in *input) target(ctx context.Context, node string) (collect.Target, error
 
 // Build plans the fix of the failing results of an audit of d. Results
 // that are `error` are never acted on (what could not be checked is not
-// changed), nor `waived` ones. Failing rules without a fixer go to
+// changed), nor `waived` ones. A plan that would start or stop services or
+// write the database's addresses while the facts say another node than the
+// inventory's primary is live is refused with a *NotLiveError, unless
+// opts.Force. Failing rules without a fixer go to
 // Plan.Manual with their remediation. Build changes nothing.
 func Build(ctx context.Context, d *facts.Deployment, results []checks.Result, opts Options) (*Plan, error) {
 	if opts.Open == nil {
@@ -135,6 +141,11 @@ func Build(ctx context.Context, d *facts.Deployment, results []checks.Result, op
 	sortChanges(d.Inventory, plan.Changes)
 	if err := checkConflicts(plan.Changes); err != nil {
 		return nil, err
+	}
+	if !opts.Force && touchesLive(plan.Changes) {
+		if err := checkLive(d); err != nil {
+			return nil, err
+		}
 	}
 	return plan, nil
 }

@@ -36,6 +36,7 @@ type fixFlags struct {
 	parallel  int
 	runs      string
 	wait      time.Duration
+	force     bool
 }
 
 // fixFormats are the formats fix, post-upgrade and rollback print.
@@ -56,10 +57,16 @@ in a run folder (.tmsdrift/runs/<run-id>/ beside the inventory, or --runs);
 then the deployment is audited again and the report says, per rule, whether
 it passes now or what is left. "tmsdrift rollback" puts a run back.
 
+Before it starts or stops a service or writes the database's addresses, it
+checks that the facts agree with the inventory about which node is live:
+when the inventory's primary runs none of its TMS services and another node
+does (a cutover the inventory does not know of), it refuses with exit 1 and
+names the live node; --force fixes anyway.
+
 Exit codes are those of audit, from the audit after the fix (--apply) or
-the one the plan comes from: 0 all pass, 1 a failure at or above --fail-on,
-2 bad input or another fix holds the lock (nothing changed), 3 something
-could not be checked. See docs/fixing.md.`,
+the one the plan comes from: 0 all pass, 1 a failure at or above --fail-on
+or a refusal (nothing changed), 2 bad input or another fix holds the lock
+(nothing changed), 3 something could not be checked. See docs/fixing.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runFix(cmd, "fix", f)
@@ -84,6 +91,7 @@ func addFixFlags(cmd *cobra.Command, f *fixFlags) {
 	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
 	fl.StringVar(&f.runs, "runs", "", "run folders go here (default: .tmsdrift/runs beside the inventory)")
 	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix to finish (default: fail at once)")
+	fl.BoolVar(&f.force, "force", false, "change services and addresses even when the facts say another node than the inventory's primary is live")
 	_ = cmd.MarkFlagRequired("inventory")
 }
 
@@ -134,8 +142,13 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 	}
 	store := settingsStore(inv)
 	plan, err := fixers.Build(ctx, d, results, fixers.Options{
-		Only: f.only, Nodes: f.nodes, Prune: f.prune, Open: transports.Open, Settings: store,
+		Only: f.only, Nodes: f.nodes, Prune: f.prune, Force: f.force, Open: transports.Open, Settings: store,
 	})
+	var notLive *fixers.NotLiveError
+	if errors.As(err, &notLive) {
+		// The facts contradict the inventory: a refusal, like a failure.
+		return &exitError{code: report.ExitFail, err: err}
+	}
 	if err != nil {
 		return err
 	}

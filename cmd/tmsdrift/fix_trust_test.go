@@ -125,3 +125,54 @@ func TestRollbackExitCodes(t *testing.T) {
 	assert.Contains(t, stderr, "tms02")
 	assert.Equal(t, before, files(t, dir), "nothing changed")
 }
+
+// Item 2: the administrator cut over to tms02 by hand and the inventory
+// still names tms01 primary. fix must not stop the server that serves and
+// start the retired one.
+func TestFixRefusesToUndoAManualCutover(t *testing.T) {
+	dir, inv := labCopy(t, "cutover-unrecorded")
+	orig := files(t, dir)
+	for _, args := range [][]string{
+		{"fix", "-i", inv},
+		{"fix", "-i", inv, "--apply"},
+		{"fix", "-i", inv, "--apply", "--only", "addresses.match"},
+		{"fix", "-i", inv, "--apply", "--node", "tms02"},
+		{"post-upgrade", "-i", inv},
+	} {
+		code, stdout, stderr := tmsdrift(t, args...)
+		assert.Equal(t, report.ExitFail, code, "%v: %s%s", args, stdout, stderr)
+		assert.Empty(t, stdout, args)
+		assert.Contains(t, stderr, "the facts disagree with the inventory about which node is live", args)
+		assert.Contains(t, stderr, "The inventory names tms01 primary, but tms01 runs none of its TMS services or W3SVC, tms02 runs them and the database's TMS server address (10.10.0.12) is tms02's.", args)
+		assert.Contains(t, stderr, "record that in the inventory", args)
+		assert.Contains(t, stderr, "tmsdrift promote tms02", args)
+		assert.Contains(t, stderr, "Nothing was changed", args)
+		assert.Equal(t, orig, files(t, dir), "%v changed something", args)
+	}
+	assert.Empty(t, runFolders(t, dir))
+
+	// Changes that do not touch who is live still go ahead.
+	code, stdout, stderr := tmsdrift(t, "fix", "-i", inv, "--only", "data.synced,machinekey.present")
+	assert.Equal(t, report.ExitFail, code, stderr)
+	assert.Contains(t, stdout, "Nothing tmsdrift can change", "nothing else to fix in this lab")
+
+	// Recorded in the inventory, the cutover is the truth: fix then has
+	// nothing to undo.
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	recorded := strings.NewReplacer(
+		"ipv4_local: 10.10.0.11", "ipv4_local: 10.10.0.12",
+		"name: tms01\n    role: primary", "name: tms01\n    role: standby",
+		"name: tms02\n    role: standby", "name: tms02\n    role: primary",
+		"master: tms01", "master: tms02",
+	).Replace(string(raw))
+	require.NoError(t, os.WriteFile(inv, []byte(recorded), 0o644))
+	code, stdout, stderr = tmsdrift(t, "audit", "-i", inv)
+	assert.Equal(t, report.ExitOK, code, stdout+stderr)
+
+	// --force does what the inventory says, knowingly.
+	require.NoError(t, os.WriteFile(inv, raw, 0o644))
+	code, stdout, stderr = tmsdrift(t, "fix", "-i", inv, "--apply", "--force")
+	assert.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Contains(t, files(t, dir)["db.json"], `"ipv4_local": "10.10.0.11"`)
+}
