@@ -49,8 +49,22 @@ func evalDataSynced(d *facts.Deployment) []Result {
 			}
 			parts = append(parts, fmt.Sprintf("%d %s: %s", len(g.files), g.what, listLimited(names, 10)))
 		}
+		msg := "customer files differ from the master's"
+		if len(delta.Debris) > 0 {
+			// A tmsdrift write killed half-way: no customer file, not
+			// an extra one either (atomicfile's temporary names).
+			names := make([]string, len(delta.Debris))
+			for i, f := range delta.Debris {
+				names[i] = f.Rel
+			}
+			parts = append(parts, fmt.Sprintf("%d left by an interrupted write: %s", len(names), listLimited(names, 10)))
+			msg = "an interrupted tmsdrift write left temporary files (tmsdrift fix deletes them)"
+			if len(parts) > 1 {
+				msg = "customer files differ from the master's, and " + msg
+			}
+		}
 		if len(parts) > 0 {
-			return failed(want, strings.Join(parts, "; "), "customer files differ from the master's"), true
+			return failed(want, strings.Join(parts, "; "), msg), true
 		}
 		return passed(want, fmt.Sprintf("%d files identical", len(n.Data.Files))), true
 	})

@@ -391,3 +391,27 @@ func TestMachineKeyDuplicateNamesTheLines(t *testing.T) {
 	assert.Contains(t, got.Message, "line 4: a second <machineKey> for the application (the first is on line 3)")
 	assert.Contains(t, got.Message, "IIS refuses")
 }
+
+// A temporary file of an interrupted tmsdrift write is no extra customer
+// file: data.synced says what it is (issue 8, item 3).
+func TestDataSyncedNamesDebris(t *testing.T) {
+	d := testDeployment(inventory.ManualCutover, inventory.Primary, inventory.Standby, inventory.Standby)
+	tmp := manifest.File{Rel: `wwwTMS\Data\Logo\.acme.png.tmsdrift-0123456789abcdef.tmp`, Size: 1, SHA256: "ee"}
+	d.Nodes[1].Data.Debris = map[string]manifest.File{lower(tmp.Rel): tmp}
+	d.Nodes[2].Data.Debris = map[string]manifest.File{lower(tmp.Rel): tmp}
+	delete(d.Nodes[2].Data.Files, lower(`wwwTMS\Data\Logo\acme.png`))
+
+	var got []Result
+	for _, r := range Evaluate(d) {
+		if r.Rule == "data.synced" {
+			got = append(got, r)
+		}
+	}
+	require.Len(t, got, 2)
+	assert.Equal(t, Fail, got[0].Status)
+	assert.Equal(t, `1 left by an interrupted write: `+tmp.Rel, got[0].Observed)
+	assert.NotContains(t, got[0].Observed, "extra")
+	assert.Equal(t, "an interrupted tmsdrift write left temporary files (tmsdrift fix deletes them)", got[0].Message)
+	assert.Equal(t, `1 missing: wwwTMS\Data\Logo\acme.png; 1 left by an interrupted write: `+tmp.Rel, got[1].Observed)
+	assert.Equal(t, "customer files differ from the master's, and an interrupted tmsdrift write left temporary files (tmsdrift fix deletes them)", got[1].Message)
+}

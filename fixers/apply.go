@@ -207,12 +207,21 @@ func (a *applier) node(ctx context.Context, node string, changes []Change) (out 
 
 	// 2. Apply; on a failure, put back what was applied.
 	for i := range changes {
+		made := false
 		err := a.do(ctx, t, &changes[i])
 		if err == nil {
+			// Journaled after each change, so that a run killed in the
+			// middle says what it made.
 			j.update(recs[i], func(r *Record) { r.Status = Applied })
-			continue
+			if err = j.save(); err == nil {
+				continue
+			}
+			// Made, but the journal does not say so: put it back with
+			// the others rather than leave a change nobody can find.
+			made = true
+			err = fmt.Errorf("made, but the run's journal could not record it: %w", err)
 		}
-		if i == 0 && changes[i].Kind == KindDatabase && errors.Is(err, errChanged) {
+		if i == 0 && !made && changes[i].Kind == KindDatabase && errors.Is(err, errChanged) {
 			// The settings store compares as it writes (the live
 			// database inside its transaction, db.json before the
 			// rename) and refused: nothing was written, so the database
@@ -220,14 +229,18 @@ func (a *applier) node(ctx context.Context, node string, changes []Change) (out 
 			// someone else just set.
 			return refuse(i, err)
 		}
-		j.update(recs[i], func(r *Record) { r.Status, r.Error = Failed, err.Error() })
+		if made {
+			j.update(recs[i], func(r *Record) { r.Error = err.Error() })
+		} else {
+			j.update(recs[i], func(r *Record) { r.Status, r.Error = Failed, err.Error() })
+		}
 		out.Status = Reverted
 		out.Error = fmt.Sprintf("%s: %v", changes[i].Object, err)
 		// Put back even when the run was interrupted: a half-fixed node is
 		// worse than a slow exit.
 		undoCtx := context.WithoutCancel(ctx)
 		undo := recs[:i]
-		if changes[i].Kind != KindFile {
+		if changes[i].Kind != KindFile || made {
 			// A file write is atomic (the transport promises it); a
 			// service or the database may have been changed half-way.
 			undo = recs[:i+1]
@@ -237,13 +250,13 @@ func (a *applier) node(ctx context.Context, node string, changes []Change) (out 
 				out.Status = Partial
 				j.update(recs[k], func(r *Record) { r.Status, r.Error = NotRestored, uerr.Error() })
 				out.Error += fmt.Sprintf("; %s not put back: %v", changes[k].Object, uerr)
-			} else if k < i {
+			} else if k < i || made {
 				j.update(recs[k], func(r *Record) { r.Status = Restored })
 			}
 		}
 		switch {
-		case out.Status == Reverted && i > 0:
-			out.Error += "; the node's earlier changes were put back: it is as it was"
+		case out.Status == Reverted && (i > 0 || made):
+			out.Error += "; the node's changes were put back: it is as it was"
 		case out.Status == Reverted:
 			out.Error += "; nothing was changed"
 		}

@@ -16,7 +16,8 @@ import (
 // data.synced (guide: "TMS Customer file synchronization"): files missing
 // on the node are created, different ones replaced. Files only the node has
 // are deleted only with Prune; otherwise they are kept and the plan says
-// so. Nothing is ever written on the master.
+// so. Temporary files an interrupted tmsdrift write left on the node are
+// deleted. Nothing is ever written on the master.
 func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change, []Skipped, error) {
 	d := in.d
 	masterSpec := d.Inventory.DataMaster()
@@ -55,10 +56,12 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 				Rules: []string{"data.synced"}, Node: node, Kind: KindFile, Object: nodePath, Action: action,
 				File: &FileOp{Path: nodePath, Before: before, After: after, From: from},
 			}
-			switch action {
-			case Delete:
+			switch {
+			case action == Delete && manifest.IsDebris(rel):
+				c.Summary = "delete " + rel + " (a temporary file left by an interrupted tmsdrift write)"
+			case action == Delete:
 				c.Summary = "delete " + rel + " (not on " + masterSpec.Name + ")"
-			case Create:
+			case action == Create:
 				c.Summary = "copy " + rel + " from " + masterSpec.Name
 			default:
 				c.Summary = "replace " + rel + " with " + masterSpec.Name + "'s"
@@ -79,6 +82,11 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 			// The node's own spelling of the file is the one replaced.
 			own := n.Data.Files[manifest.Key(mf.Rel)]
 			add(Replace, own.Rel, fileState(own), fileState(mf), &NodeFile{Node: masterSpec.Name, Path: masterInstall + `\` + mf.Rel})
+		}
+		// tmsdrift's own leftovers go whatever --prune says: they are
+		// nobody's files.
+		for _, f := range delta.Debris {
+			add(Delete, f.Rel, fileState(f), FileState{}, nil)
 		}
 		var kept []string
 		notPruned := map[string][]string{} // data folder → files kept in it

@@ -47,9 +47,24 @@ type RunManifest struct {
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	// RollbackOf names the run a rollback undid; RolledBackBy the rollback
 	// that undid this run.
-	RollbackOf   string   `json:"rollback_of,omitempty"`
-	RolledBackBy string   `json:"rolled_back_by,omitempty"`
-	Changes      []Record `json:"changes"`
+	RollbackOf   string `json:"rollback_of,omitempty"`
+	RolledBackBy string `json:"rolled_back_by,omitempty"`
+	// Resumes names the unfinished runs this run carries on (fix
+	// --resume); ResumedBy the run that carried on this one.
+	Resumes   []string `json:"resumes,omitempty"`
+	ResumedBy string   `json:"resumed_by,omitempty"`
+	Changes   []Record `json:"changes"`
+}
+
+// Finished reports whether the run got to its end. A run that did not was
+// killed, or its machine stopped, part of the way through: some changes
+// may be made, one may be half-made.
+func (m *RunManifest) Finished() bool { return m.FinishedAt != nil }
+
+// Open reports whether a run that never finished still waits for someone
+// to roll it back or carry it on.
+func (m *RunManifest) Open() bool {
+	return !m.Finished() && m.RolledBackBy == "" && m.ResumedBy == ""
 }
 
 // Record is one change of a run and what became of it.
@@ -280,6 +295,14 @@ func (j *Journal) finish(now time.Time) error {
 	return j.save()
 }
 
+// markResumed records that run by carries this unfinished run on.
+func (j *Journal) markResumed(by string) error {
+	j.mu.Lock()
+	j.m.ResumedBy = by
+	j.mu.Unlock()
+	return j.save()
+}
+
 // markRolledBack records that run rollback undid this run.
 func (j *Journal) markRolledBack(rollback string) error {
 	j.mu.Lock()
@@ -401,7 +424,7 @@ func ParseRunManifest(raw []byte) (*RunManifest, error) {
 	if !runIDPattern.MatchString(m.ID) {
 		return nil, fmt.Errorf("id: %q is not a run ID", m.ID)
 	}
-	for _, id := range []string{m.RollbackOf, m.RolledBackBy} {
+	for _, id := range append([]string{m.RollbackOf, m.RolledBackBy, m.ResumedBy}, m.Resumes...) {
 		if id != "" && !runIDPattern.MatchString(id) {
 			return nil, fmt.Errorf("%q is not a run ID", id)
 		}
@@ -488,7 +511,8 @@ var (
 	serviceStates     = []string{facts.StateRunning, facts.StateStopped, facts.StateStartPending, facts.StateStopPending, facts.StatePaused}
 )
 
-// ListRuns reads the manifests of every run under runsDir, newest first.
+// ListRuns reads the manifests of every run under runsDir, newest first
+// (by start time).
 // A folder whose manifest cannot be read is an error: rollback must not
 // silently pick an older run.
 func ListRuns(runsDir string) ([]RunManifest, error) {
@@ -504,6 +528,12 @@ func ListRuns(runsDir string) ([]RunManifest, error) {
 		if !e.IsDir() || !runIDPattern.MatchString(e.Name()) {
 			continue
 		}
+		if _, err := os.Lstat(filepath.Join(runsDir, e.Name(), "manifest.json")); errors.Is(err, fs.ErrNotExist) {
+			// Killed between creating its folder and writing its
+			// manifest, which comes before any change: it changed
+			// nothing, and there is nothing to roll back.
+			continue
+		}
 		j, err := OpenJournal(runsDir, e.Name())
 		if err != nil {
 			return nil, err
@@ -513,6 +543,88 @@ func ListRuns(runsDir string) ([]RunManifest, error) {
 			return nil, fmt.Errorf("run %s: %w", e.Name(), err)
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].ID > out[b].ID })
+	// Newest first by start time: IDs have whole seconds only, and two
+	// runs within one second must not come out in a random order
+	// (rollback last).
+	sort.Slice(out, func(a, b int) bool {
+		if !out[a].StartedAt.Equal(out[b].StartedAt) {
+			return out[a].StartedAt.After(out[b].StartedAt)
+		}
+		return out[a].ID > out[b].ID
+	})
 	return out, nil
+}
+
+// Unfinished returns the runs under runsDir that started and never
+// finished, and that nobody has rolled back or carried on since (Open),
+// newest first. Call it holding the deployment's lock: otherwise a run in
+// progress looks the same.
+func Unfinished(runsDir string) ([]RunManifest, error) {
+	runs, err := ListRuns(runsDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []RunManifest
+	for _, m := range runs {
+		if m.Open() {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// Progress says how far an unfinished run got, for people: how many
+// changes were made, which one was under way (made or not: rollback looks),
+// and what else the journal shows.
+func (m *RunManifest) Progress() string {
+	count := map[RecordStatus]int{}
+	var underway []string
+	for _, r := range m.Changes {
+		count[r.Status]++
+		if r.Status != Pending {
+			continue
+		}
+		u := strings.TrimPrefix(r.Node+" ", " ") + r.Object
+		if r.Kind == KindFile && !slices.Contains(r.Rules, "data.synced") {
+			// Rollback removes the temporary files of data files only
+			// (it lists their folder; see debrisOf).
+			_, name := splitWinPath(r.Object)
+			u += " (a temporary file ." + name + ".tmsdrift-<hex>.tmp may be left beside it: delete it by hand)"
+		}
+		underway = append(underway, u)
+	}
+	var parts []string
+	if n := count[Applied] + count[NotRestored]; n > 0 {
+		parts = append(parts, plural(n, "change")+" made")
+	}
+	if len(underway) > 0 {
+		parts = append(parts, "under way when it stopped (made or not): "+strings.Join(underway, ", "))
+	}
+	if n := count[Restored] + count[Failed]; n > 0 {
+		parts = append(parts, plural(n, "change")+" failed or put back")
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no change made")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// MarkResumed records in each of the unfinished runs ids that run by
+// carries them on, so that they are no longer reported as open. Their
+// backups stay: each can still be rolled back.
+func MarkResumed(runsDir string, ids []string, by string) error {
+	for _, id := range ids {
+		j, err := OpenJournal(runsDir, id)
+		if err != nil {
+			return err
+		}
+		err = j.markResumed(by)
+		if cerr := j.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("run %s: %w", id, cerr)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

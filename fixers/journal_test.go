@@ -163,3 +163,73 @@ func FuzzParseRunManifest(f *testing.F) {
 		assert.Equal(t, len(m.Changes), len(m2.Changes))
 	})
 }
+
+// Two runs in one second (IDs have whole seconds) are listed by their
+// start time, so that rollback last picks the newer.
+func TestListRunsNewestFirstWithinOneSecond(t *testing.T) {
+	runs := t.TempDir()
+	base := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := range 8 {
+		j, err := NewJournal(runs, RunManifest{Command: "fix", StartedAt: base.Add(time.Duration(i) * time.Millisecond)})
+		require.NoError(t, err)
+		ids = append(ids, j.ID())
+		require.NoError(t, j.Close())
+	}
+	listed, err := ListRuns(runs)
+	require.NoError(t, err)
+	require.Len(t, listed, 8)
+	for i, m := range listed {
+		assert.Equal(t, ids[7-i], m.ID)
+	}
+	last, err := ResolveRun(runs, "last")
+	require.NoError(t, err)
+	assert.Equal(t, ids[7], last)
+}
+
+// A run that never finished stays open until it is rolled back or carried
+// on; a run folder killed before its manifest was written changed nothing
+// and is passed over.
+func TestUnfinishedRuns(t *testing.T) {
+	runs := t.TempDir()
+	done, err := NewJournal(runs, RunManifest{Command: "fix"})
+	require.NoError(t, err)
+	require.NoError(t, done.finish(time.Now()))
+	killed, err := NewJournal(runs, RunManifest{Command: "fix"})
+	require.NoError(t, err)
+	yes := true
+	file := State{Exists: &yes, Size: 1, SHA256: strings.Repeat("a", 64)}
+	killed.add(Record{Node: "tms02", Kind: KindFile, Object: `C:\TMS\wwwTMS\Data\Logo\a.png`, Action: Replace, Rules: []string{"data.synced"}, Status: Applied, Before: file, After: file})
+	killed.add(Record{Node: "tms02", Kind: KindFile, Object: `C:\TMS\wwwTMS\web.config`, Action: Replace, Rules: []string{"machinekey.present"}, Status: Pending, Before: file, After: file})
+	killed.add(Record{Node: "tms03", Kind: KindService, Object: "W3SVC", Action: Set, Status: NotAttempted,
+		Before: State{StartType: "Automatic", State: "Running"}, After: State{StartType: "Manual", State: "Stopped"}})
+	require.NoError(t, killed.save())
+	require.NoError(t, os.Mkdir(filepath.Join(runs, "20261125T020000Z-000000"), 0o700), "a run killed before its manifest")
+
+	open, err := Unfinished(runs)
+	require.NoError(t, err)
+	require.Len(t, open, 1)
+	assert.Equal(t, killed.ID(), open[0].ID)
+	assert.Equal(t, `1 change made; under way when it stopped (made or not): tms02 C:\TMS\wwwTMS\web.config (a temporary file .web.config.tmsdrift-<hex>.tmp may be left beside it: delete it by hand)`,
+		open[0].Progress())
+
+	resume, err := NewJournal(runs, RunManifest{Command: "fix", Resumes: []string{killed.ID()}})
+	require.NoError(t, err)
+	require.NoError(t, MarkResumed(runs, []string{killed.ID()}, resume.ID()))
+	open, err = Unfinished(runs)
+	require.NoError(t, err)
+	require.Len(t, open, 1, "the resume itself is running")
+	assert.Equal(t, resume.ID(), open[0].ID)
+	require.NoError(t, resume.finish(time.Now()))
+	open, err = Unfinished(runs)
+	require.NoError(t, err)
+	assert.Empty(t, open)
+
+	back, err := OpenJournal(runs, killed.ID())
+	require.NoError(t, err)
+	defer back.Close()
+	assert.Equal(t, resume.ID(), back.Manifest().ResumedBy, "written to its manifest")
+	require.NoError(t, killed.Close())
+	require.NoError(t, done.Close())
+	require.NoError(t, resume.Close())
+}

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/manifest"
 )
 
 // backupRef is a file backup in a run folder: what rollback writes back.
@@ -130,6 +132,12 @@ func Rollback(ctx context.Context, req RollbackRequest) (*Outcome, *Plan, error)
 	// Look at every object before changing any.
 	a := &applier{env: Env{Inventory: req.Inventory, Open: req.Open, Settings: req.Settings}, targets: map[string]collect.Target{}}
 	defer a.close()
+	debris, err := a.debrisOf(ctx, orig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rollback of run %s: %w", id, err)
+	}
+	plan.Changes = append(plan.Changes, debris...)
+	groupByNode(plan.Changes)
 	var keep []Change
 	var conflicts []Conflict
 	for _, c := range plan.Changes {
@@ -150,13 +158,29 @@ func Rollback(ctx context.Context, req RollbackRequest) (*Outcome, *Plan, error)
 	}
 	plan.Changes = keep
 
+	// An earlier rollback of the same run that never finished: this one
+	// carries it on.
+	var earlier []string
+	unfinished, err := Unfinished(req.RunsDir)
+	if err != nil {
+		return nil, nil, badRun(err)
+	}
+	for _, u := range unfinished {
+		if u.Command == "rollback" && u.RollbackOf == id {
+			earlier = append(earlier, u.ID)
+		}
+	}
+
 	m := orig.Manifest()
 	j, err := NewJournal(req.RunsDir, RunManifest{Command: "rollback", Deployment: m.Deployment,
-		Inventory: req.InventoryPath, StartedAt: time.Now(), RollbackOf: id})
+		Inventory: req.InventoryPath, StartedAt: time.Now(), RollbackOf: id, Resumes: earlier})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer j.Close()
+	if err := MarkResumed(req.RunsDir, earlier, j.ID()); err != nil {
+		return nil, nil, err
+	}
 	out, err := Apply(ctx, plan, Env{Inventory: req.Inventory, Open: req.Open, Settings: req.Settings, Journal: j, Force: req.Force})
 	out.RollbackOf = id
 	if err != nil {
@@ -220,18 +244,22 @@ func inversePlan(orig *Journal) (*Plan, error) {
 		}
 		plan.Changes = append(plan.Changes, c)
 	}
-	// Apply takes a node's changes together: group them, in the order the
-	// nodes first appear, keeping newest-first within each node.
+	groupByNode(plan.Changes)
+	return plan, nil
+}
+
+// groupByNode puts each node's changes together, as Apply takes them, in
+// the order the nodes first appear, keeping the order within each node.
+func groupByNode(changes []Change) {
 	first := map[string]int{}
-	for i, c := range plan.Changes {
+	for i, c := range changes {
 		if _, ok := first[strings.ToLower(c.Node)]; !ok {
 			first[strings.ToLower(c.Node)] = i
 		}
 	}
-	slices.SortStableFunc(plan.Changes, func(a, b Change) int {
+	slices.SortStableFunc(changes, func(a, b Change) int {
 		return first[strings.ToLower(a.Node)] - first[strings.ToLower(b.Node)]
 	})
-	return plan, nil
 }
 
 // observe reports whether c's object is as the run left it (c's Before)
@@ -288,4 +316,57 @@ func fileStateAt(ctx context.Context, t collect.Target, path string) (FileState,
 		return FileState{}, fmt.Errorf("read: %w", err)
 	}
 	return FileState{Exists: true, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// debrisOf finds the temporary files that the writes of run orig left
+// when it was killed: a file change still pending in its journal may have
+// been cut off in the middle, leaving its temporary file (named by
+// atomicfile) beside the file. It returns the changes that delete them.
+// Only customer data files are looked at (their folder is listed through
+// the transport's Data); a temporary file beside web.config is named in
+// the report of the unfinished run instead, since listing the web root
+// would read every file under it.
+func (a *applier) debrisOf(ctx context.Context, orig *Journal) ([]Change, error) {
+	var out []Change
+	seen := map[string]bool{}
+	for _, r := range orig.Manifest().Changes {
+		if r.Status != Pending || r.Kind != KindFile || !slices.Contains(r.Rules, "data.synced") {
+			continue
+		}
+		dir, name := splitWinPath(r.Object)
+		parent, folder := splitWinPath(dir)
+		if parent == "" || folder == "" || seen[strings.ToLower(r.Node+"\x00"+dir)] {
+			continue
+		}
+		seen[strings.ToLower(r.Node+"\x00"+dir)] = true
+		t, err := a.target(ctx, r.Node)
+		if err != nil {
+			return nil, err
+		}
+		m, err := t.Data(ctx, parent, []string{folder}, manifest.NewHasher(manifest.HasherOptions{}))
+		if err != nil {
+			return nil, fmt.Errorf("%s on %s: look for what the interrupted write left: %w", dir, r.Node, err)
+		}
+		for _, f := range m.DebrisList() {
+			fdir, fname := splitWinPath(f.Rel)
+			owner, _ := atomicfile.TempOwner(fname)
+			if !strings.EqualFold(owner, name) || !strings.EqualFold(fdir, folder) {
+				continue
+			}
+			p := parent + `\` + f.Rel
+			out = append(out, Change{Rules: r.Rules, Node: r.Node, Kind: KindFile, Object: p, Action: Delete,
+				Summary: "delete " + fname + " (the temporary file the interrupted run's write left)",
+				File:    &FileOp{Path: p, Before: fileState(f), After: FileState{}}})
+		}
+	}
+	return out, nil
+}
+
+// splitWinPath splits a Windows path at its last separator.
+func splitWinPath(p string) (dir, name string) {
+	i := strings.LastIndexAny(p, `\/`)
+	if i < 0 {
+		return "", p
+	}
+	return p[:i], p[i+1:]
 }

@@ -17,11 +17,15 @@ type Delta struct {
 	// Extra are on the node but not on the master (node's entries).
 	// Synchronisation runs both ways, so these fail too.
 	Extra []File
+	// Debris are the node's leftover tmsdrift temporary files (Manifest's
+	// Debris): not customer files, but not a synchronised node either.
+	Debris []File
 }
 
-// Empty reports whether the node holds exactly the master's files.
+// Empty reports whether the node holds exactly the master's files and no
+// debris.
 func (d Delta) Empty() bool {
-	return len(d.Missing) == 0 && len(d.Different) == 0 && len(d.Extra) == 0
+	return len(d.Missing) == 0 && len(d.Different) == 0 && len(d.Extra) == 0 && len(d.Debris) == 0
 }
 
 // Diff compares node with master by relative path (case-insensitively,
@@ -43,6 +47,7 @@ func Diff(master, node *Manifest) Delta {
 			d.Extra = append(d.Extra, f)
 		}
 	}
+	d.Debris = node.DebrisList()
 	return d
 }
 
@@ -67,9 +72,10 @@ func Filter(m *Manifest, dirs []string) *Manifest {
 		prefixes = append(prefixes, p+`\`)
 	}
 	out := New()
-	for k, f := range filesOf(m) {
+	for _, f := range allOf(m) {
+		k := Key(f.Rel)
 		if slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
-			out.Files[k] = f
+			out.put(f)
 		}
 	}
 	return out
@@ -77,15 +83,13 @@ func Filter(m *Manifest, dirs []string) *Manifest {
 
 func copyOf(m *Manifest) *Manifest {
 	out := New()
-	for k, f := range filesOf(m) {
-		out.Files[k] = f
+	for _, f := range allOf(m) {
+		out.put(f)
 	}
 	return out
 }
 
-func filesOf(m *Manifest) map[string]File {
-	if m == nil {
-		return nil
-	}
-	return m.Files
+// allOf lists the files and the debris of m.
+func allOf(m *Manifest) []File {
+	return append(m.List(), m.DebrisList()...)
 }

@@ -168,7 +168,7 @@ func (r *run) submit(j *job) error {
 
 func (r *run) add(f File) {
 	r.mu.Lock()
-	r.m.Files[Key(f.Rel)] = f
+	r.m.put(f)
 	r.mu.Unlock()
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 )
 
 // File is one customer data file.
@@ -22,6 +24,11 @@ type File struct {
 // relative path: Windows paths compare case-insensitively.
 type Manifest struct {
 	Files map[string]File
+	// Debris are tmsdrift's own temporary files (atomicfile.IsTemp) found
+	// among the data files, keyed like Files: what a write that was killed
+	// half-way leaves. They are no customer files and are never compared;
+	// data.synced reports them as debris and the data fixer deletes them.
+	Debris map[string]File
 }
 
 // New returns an empty manifest, ready for Add.
@@ -50,8 +57,44 @@ func (m *Manifest) Add(f File) error {
 		}
 		return fmt.Errorf("%s and %s differ only by case (impossible on Windows)", old.Rel, f.Rel)
 	}
-	m.Files[k] = f
+	if old, ok := m.Debris[k]; ok {
+		return fmt.Errorf("%s and %s are the same file (paths compare case-insensitively)", old.Rel, f.Rel)
+	}
+	m.put(f)
 	return nil
+}
+
+// put records f under Key(f.Rel): as a file, or as debris when its name is
+// one of tmsdrift's temporary files.
+func (m *Manifest) put(f File) {
+	k := Key(f.Rel)
+	if IsDebris(f.Rel) {
+		if m.Debris == nil {
+			m.Debris = map[string]File{}
+		}
+		m.Debris[k] = f
+		return
+	}
+	if m.Files == nil {
+		m.Files = map[string]File{}
+	}
+	m.Files[k] = f
+}
+
+// IsDebris reports whether the file at rel (relative Windows path) is a
+// temporary file a tmsdrift write left behind (atomicfile.IsTemp on its
+// name).
+func IsDebris(rel string) bool {
+	name := rel[strings.LastIndexAny(rel, `\/`)+1:]
+	return atomicfile.IsTemp(name)
+}
+
+// DebrisList returns the debris sorted by key, as List does the files.
+func (m *Manifest) DebrisList() []File {
+	if m == nil || len(m.Debris) == 0 {
+		return nil
+	}
+	return sortedFiles(m.Debris)
 }
 
 // List returns the files sorted by key, the order reports and manifest.json
@@ -60,14 +103,18 @@ func (m *Manifest) List() []File {
 	if m == nil {
 		return nil
 	}
-	keys := make([]string, 0, len(m.Files))
-	for k := range m.Files {
+	return sortedFiles(m.Files)
+}
+
+func sortedFiles(files map[string]File) []File {
+	keys := make([]string, 0, len(files))
+	for k := range files {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	out := make([]File, len(keys))
 	for i, k := range keys {
-		out[i] = m.Files[k]
+		out[i] = files[k]
 	}
 	return out
 }

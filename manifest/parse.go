@@ -139,7 +139,7 @@ func parseFiles(dec *json.Decoder, data []byte, installPath string) (*Manifest, 
 			return nil, fmt.Errorf("line %d: %s: same file as line %d (paths compare case-insensitively)", line, show(winPath), first)
 		}
 		lines[k] = line
-		m.Files[k] = f
+		m.put(f)
 	}
 	if _, err := dec.Token(); err != nil { // }
 		return nil, jsondoc.Describe(data, err)
@@ -205,7 +205,7 @@ func Write(w io.Writer, m *Manifest, installPath string) error {
 		return errors.New("install path is empty")
 	}
 	files := make(map[string]entry, m.Len())
-	for _, f := range m.List() {
+	for _, f := range append(m.List(), m.DebrisList()...) {
 		if err := checkRel(f.Rel); err != nil {
 			return fmt.Errorf("%s: %w", show(f.Rel), err)
 		}

@@ -37,6 +37,7 @@ type fixFlags struct {
 	runs      string
 	wait      time.Duration
 	force     bool
+	resume    bool
 }
 
 // fixFormats are the formats fix, post-upgrade and rollback print.
@@ -92,6 +93,7 @@ func addFixFlags(cmd *cobra.Command, f *fixFlags) {
 	fl.StringVar(&f.runs, "runs", "", "run folders go here (default: .tmsdrift/runs beside the inventory)")
 	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix to finish (default: fail at once)")
 	fl.BoolVar(&f.force, "force", false, "change services and addresses even when the facts say another node than the inventory's primary is live")
+	fl.BoolVar(&f.resume, "resume", false, "carry on a run that never finished (killed): plan from the deployment as it is now and apply")
 	_ = cmd.MarkFlagRequired("inventory")
 }
 
@@ -135,6 +137,13 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 		defer release()
 	}
 
+	// A run that never finished (killed, the machine stopped) may have
+	// left a node half-fixed: say so, and let the operator choose.
+	resumes, err := unfinishedRuns(cmd, runs, command, f)
+	if err != nil {
+		return err
+	}
+
 	started := time.Now()
 	d, results, err := auditOnce(cmd, inv, f.parallel, started)
 	if err != nil {
@@ -142,7 +151,7 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 	}
 	store := settingsStore(inv)
 	plan, err := fixers.Build(ctx, d, results, fixers.Options{
-		Only: f.only, Nodes: f.nodes, Prune: f.prune, Force: f.force, Open: transports.Open, Settings: store,
+		Only: f.only, Nodes: f.nodes, Prune: f.prune, Force: f.force, Open: openNode, Settings: store,
 	})
 	var notLive *fixers.NotLiveError
 	if errors.As(err, &notLive) {
@@ -156,14 +165,19 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 		ApplyHint: applyHint(command, f)}
 	rep := report.New(inv.Deployment, string(inv.Model), started, time.Now(), results)
 
-	if f.apply && !plan.Empty() {
+	// A resume writes its run even with nothing left to do: it records
+	// that the unfinished runs were carried on.
+	if f.apply && (!plan.Empty() || len(resumes) > 0) {
 		j, err := fixers.NewJournal(runs, fixers.RunManifest{Command: command, Deployment: inv.Deployment,
-			Inventory: f.inventory, StartedAt: started})
+			Inventory: f.inventory, StartedAt: started, Resumes: resumes})
 		if err != nil {
 			return err
 		}
 		defer j.Close()
-		out, applyErr := fixers.Apply(ctx, plan, fixers.Env{Inventory: inv, Open: transports.Open, Settings: store, Journal: j})
+		if err := fixers.MarkResumed(runs, resumes, j.ID()); err != nil {
+			return err
+		}
+		out, applyErr := fixers.Apply(ctx, plan, fixers.Env{Inventory: inv, Open: openNode, Settings: store, Journal: j})
 		doc.Applied, doc.Outcome = true, out
 		again := time.Now()
 		_, after, err := auditOnce(cmd, inv, f.parallel, again)
@@ -185,11 +199,56 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 // auditOnce gathers the deployment and evaluates the catalogue.
 func auditOnce(cmd *cobra.Command, inv *inventory.Inventory, parallel int, now time.Time) (*facts.Deployment, []checks.Result, error) {
 	d, err := collect.Gather(cmd.Context(), inv, collect.Options{Now: now, Parallel: parallel,
-		Open: transports.Open, LiveDB: sqlserver.Gather})
+		Open: openNode, LiveDB: sqlserver.Gather})
 	if err != nil {
 		return nil, nil, err
 	}
 	return d, checks.Evaluate(d), nil
+}
+
+// openNode opens node transports for fix, post-upgrade and rollback. The
+// kill tests replace it to hold a write half-way (fix_kill_test.go).
+var openNode = transports.Open
+
+// unfinishedRuns reports the runs that never finished on stderr, with
+// what to do, and decides: a plan goes on (it changes nothing), --apply
+// refuses (exit 1) unless --resume, which carries on the unfinished fix
+// and post-upgrade runs: it returns their IDs for the new run to record.
+// An unfinished rollback is carried on by running that rollback again.
+func unfinishedRuns(cmd *cobra.Command, runs, command string, f fixFlags) ([]string, error) {
+	open, err := fixers.Unfinished(runs)
+	if err != nil {
+		return nil, usage(err)
+	}
+	if len(open) == 0 {
+		return nil, nil
+	}
+	w := cmd.ErrOrStderr()
+	var resumable []string
+	rollbacks := false
+	for _, m := range open {
+		fmt.Fprintf(w, "tmsdrift: run %s (%s, started %s) never finished: %s.\n", m.ID, m.Command,
+			m.StartedAt.UTC().Format(time.RFC3339), m.Progress())
+		if m.Command == "rollback" {
+			rollbacks = true
+			fmt.Fprintf(w, "  carry it on: tmsdrift rollback -i %s %s\n  or undo it:  tmsdrift rollback -i %s %s\n",
+				shellWord(f.inventory), m.RollbackOf, shellWord(f.inventory), m.ID)
+			continue
+		}
+		resumable = append(resumable, m.ID)
+		fmt.Fprintf(w, "  roll it back: tmsdrift rollback -i %s %s\n  or carry it on: %s --resume\n",
+			shellWord(f.inventory), m.ID, applyHint(command, f))
+	}
+	switch {
+	case !f.apply:
+		fmt.Fprintln(w, "tmsdrift: (unless another tmsdrift is running it right now) the plan below starts from what the interrupted run left.")
+		return nil, nil
+	case rollbacks:
+		return nil, &exitError{code: report.ExitFail, err: errors.New("a rollback never finished (above): finish or undo it first; nothing was changed")}
+	case !f.resume:
+		return nil, &exitError{code: report.ExitFail, err: errors.New("an earlier run never finished (above): roll it back, or carry it on with --resume; nothing was changed")}
+	}
+	return resumable, nil
 }
 
 // settingsStore is where the addresses fixer writes: db.json for a

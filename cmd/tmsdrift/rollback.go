@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/fixers"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -73,9 +72,10 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 		return err
 	}
 	defer release()
+	noteUnfinished(cmd, runs, run)
 	store := settingsStore(inv)
 	out, plan, err := fixers.Rollback(ctx, fixers.RollbackRequest{RunsDir: runs, Run: run, Force: f.force,
-		Inventory: inv, InventoryPath: f.inventory, Open: transports.Open, Settings: store})
+		Inventory: inv, InventoryPath: f.inventory, Open: openNode, Settings: store})
 	if err != nil && out == nil {
 		return rollbackRefused(err)
 	}
@@ -119,4 +119,24 @@ func rollbackRefused(err error) error {
 		return usage(err)
 	}
 	return &exitError{code: report.ExitErrored, err: err}
+}
+
+// noteUnfinished mentions on stderr the runs that never finished, other
+// than the one being rolled back (and earlier rollbacks of it, which this
+// one carries on): rolling back another run first may meet what they left.
+func noteUnfinished(cmd *cobra.Command, runs, run string) {
+	open, err := fixers.Unfinished(runs)
+	if err != nil {
+		return // Rollback reads the runs again and says what is wrong
+	}
+	if id, err := fixers.ResolveRun(runs, run); err == nil {
+		run = id
+	}
+	for _, m := range open {
+		if m.ID == run || m.RollbackOf == run && m.Command == "rollback" {
+			continue
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "tmsdrift: note: run %s (%s, started %s) never finished: %s.\n", m.ID, m.Command,
+			m.StartedAt.UTC().Format(time.RFC3339), m.Progress())
+	}
 }
