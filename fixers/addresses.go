@@ -85,7 +85,7 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 	if len(bad) > 0 {
 		return skip("nothing is written to the database: the inventory's " + strings.Join(bad, "; ") + " (correct the inventory)")
 	}
-	op := &SettingsOp{Fields: ordered, Before: before, After: after}
+	op := &SettingsOp{Store: store.Name(), Fields: ordered, Before: before, After: after}
 	detail, err := store.Describe(ctx, op)
 	if err != nil {
 		return skip("cannot prepare the change: " + err.Error())
@@ -95,13 +95,10 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 		parts = append(parts, fmt.Sprintf("%s %q -> %q", name, getField(before, name), getField(after, name)))
 	}
 	return []Change{{
-		Rules:    rules,
-		Kind:     KindDatabase,
-		Object:   store.Name(),
-		Action:   Set,
-		Summary:  "set " + strings.Join(parts, ", ") + " in " + store.Name(),
-		Detail:   detail,
-		Settings: op,
+		Rules:   rules,
+		Summary: "set " + strings.Join(parts, ", ") + " in " + store.Name(),
+		Detail:  detail,
+		Op:      op,
 	}}, nil, nil
 }
 

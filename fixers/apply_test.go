@@ -213,10 +213,10 @@ func TestNotWellFormedWebConfigIsNeverRewritten(t *testing.T) {
 }
 
 func TestConflictingChangesAreRefused(t *testing.T) {
-	a := Change{Node: "tms02", Kind: KindFile, Object: `C:\TMS\web.config`, Summary: "one", Rules: []string{"machinekey.match"},
-		File: &FileOp{Path: `C:\TMS\web.config`}}
-	b := Change{Node: "TMS02", Kind: KindFile, Object: `c:/tms/WEB.CONFIG`, Summary: "two", Rules: []string{"data.synced"},
-		File: &FileOp{Path: `c:/tms/WEB.CONFIG`}}
+	a := Change{Node: "tms02", Summary: "one", Rules: []string{"machinekey.match"},
+		Op: &FileOp{Path: `C:\TMS\web.config`}}
+	b := Change{Node: "TMS02", Summary: "two", Rules: []string{"data.synced"},
+		Op: &FileOp{Path: `c:/tms/WEB.CONFIG`}}
 	err := checkConflicts([]Change{a, b})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "conflicting changes")
@@ -226,10 +226,10 @@ func TestConflictingChangesAreRefused(t *testing.T) {
 	other := b
 	other.Node = "tms03"
 	assert.NoError(t, checkConflicts([]Change{a, other}), "the same path on two nodes is two things")
-	s1 := Change{Node: "tms02", Kind: KindService, Object: "W3SVC", Service: &ServiceOp{Name: "W3SVC"}}
-	s2 := Change{Node: "tms02", Kind: KindService, Object: "w3svc", Service: &ServiceOp{Name: "w3svc"}}
+	s1 := Change{Node: "tms02", Op: &ServiceOp{Name: "W3SVC"}}
+	s2 := Change{Node: "tms02", Op: &ServiceOp{Name: "w3svc"}}
 	assert.Error(t, checkConflicts([]Change{s1, s2}))
-	d1 := Change{Kind: KindDatabase, Object: "db.json", Settings: &SettingsOp{}}
+	d1 := Change{Op: &SettingsOp{Store: "db.json"}}
 	assert.Error(t, checkConflicts([]Change{d1, d1}))
 }
 

@@ -52,10 +52,8 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 		failed := false
 		add := func(action Action, rel string, before FileState, after FileState, from *NodeFile) {
 			nodePath := nodeInstall + `\` + rel
-			c := Change{
-				Rules: []string{"data.synced"}, Node: node, Kind: KindFile, Object: nodePath, Action: action,
-				File: &FileOp{Path: nodePath, Before: before, After: after, From: from},
-			}
+			op := &FileOp{Path: nodePath, Before: before, After: after, From: from}
+			c := Change{Rules: []string{"data.synced"}, Node: node, Op: op}
 			switch {
 			case action == Delete && manifest.IsDebris(rel):
 				c.Summary = "delete " + rel + " (a temporary file left by an interrupted tmsdrift write)"
@@ -66,7 +64,7 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 			default:
 				c.Summary = "replace " + rel + " with " + masterSpec.Name + "'s"
 			}
-			detail, err := in.dataDiff(ctx, c, from)
+			detail, err := in.dataDiff(ctx, node, op)
 			if err != nil {
 				skip(fmt.Sprintf("%s: %v", rel, err))
 				failed = true
@@ -156,9 +154,9 @@ func installPath(d *facts.Deployment, n *facts.Node) string {
 
 // dataDiff shows a data file change: a unified diff for small text files,
 // sizes and hashes for the rest.
-func (in *input) dataDiff(ctx context.Context, c Change, from *NodeFile) (string, error) {
-	op := c.File
-	name := c.Node + ":" + op.Path
+func (in *input) dataDiff(ctx context.Context, node string, op *FileOp) (string, error) {
+	from := op.From
+	name := node + ":" + op.Path
 	small := op.Before.Size <= maxDiffSize && op.After.Size <= maxDiffSize
 	if !small {
 		return fmt.Sprintf("Large file %s: %s -> %s\n", name, describeState(op.Before), describeState(op.After)), nil
@@ -166,7 +164,7 @@ func (in *input) dataDiff(ctx context.Context, c Change, from *NodeFile) (string
 	var before, after []byte
 	var err error
 	if op.Before.Exists {
-		if before, err = in.readSmall(ctx, c.Node, op.Path); err != nil {
+		if before, err = in.readSmall(ctx, node, op.Path); err != nil {
 			return "", err
 		}
 	}
@@ -176,14 +174,6 @@ func (in *input) dataDiff(ctx context.Context, c Change, from *NodeFile) (string
 		}
 	}
 	return unifiedDiff(name, name+" (fixed)", before, after), nil
-}
-
-// describeState is "123 bytes sha256:0a1b2c3d4e5f", or "absent".
-func describeState(s FileState) string {
-	if !s.Exists {
-		return "absent"
-	}
-	return fmt.Sprintf("%d bytes sha256:%s", s.Size, s.SHA256[:min(12, len(s.SHA256))])
 }
 
 // readSmall reads a file of at most maxDiffSize bytes through a node's

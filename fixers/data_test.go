@@ -52,8 +52,8 @@ func TestPruneSkipsOnlyTheFolderTheMasterLost(t *testing.T) {
 	p := plan(t, a, Options{Prune: true, Only: []string{"data.synced"}})
 	var deleted []string
 	for _, c := range p.Changes {
-		if c.Action == Delete {
-			deleted = append(deleted, c.Node+" "+c.Object)
+		if c.Action() == Delete {
+			deleted = append(deleted, c.Node+" "+c.Object())
 		}
 	}
 	assert.Equal(t, []string{`tms02 C:\Program Files\TANDBERG\TMS\wwwTMS\Data\Software\s52020tc7_3_20.pkg`}, deleted,

@@ -19,8 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
-	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/internal/winpath"
 )
 
@@ -69,6 +69,8 @@ func (m *RunManifest) Open() bool {
 
 // Record is one change of a run and what became of it.
 type Record struct {
+	// Step is the runbook step of the change (Change.Step), "" in a fix.
+	Step   string       `json:"step,omitempty"`
 	Node   string       `json:"node"` // "" for the database
 	Kind   Kind         `json:"kind"`
 	Object string       `json:"object"`
@@ -115,29 +117,6 @@ type State struct {
 	StartType string            `json:"start_type,omitempty"`
 	State     string            `json:"state,omitempty"`
 	Settings  map[string]string `json:"settings,omitempty"`
-}
-
-// fileState reads a file State as a FileState.
-func (s State) fileState() FileState {
-	return FileState{Exists: s.Exists != nil && *s.Exists, Size: s.Size, SHA256: s.SHA256}
-}
-
-// stateOfFile records a FileState.
-func stateOfFile(f FileState, backup string) State {
-	exists := f.Exists
-	if !exists {
-		return State{Exists: &exists}
-	}
-	return State{Exists: &exists, Size: f.Size, SHA256: f.SHA256, Backup: backup}
-}
-
-// stateOfSettings records the values of fields.
-func stateOfSettings(s facts.Settings, fields []string) State {
-	m := make(map[string]string, len(fields))
-	for _, f := range fields {
-		m[f] = getField(s, f)
-	}
-	return State{Settings: m}
 }
 
 // Journal is an open run folder.
@@ -333,12 +312,34 @@ func (j *Journal) backup(node, winPath string, r io.Reader) (string, FileState, 
 	if err != nil {
 		return "", FileState{}, err
 	}
-	if err := j.root.MkdirAll(path.Dir(rel), 0o700); err != nil {
-		return "", FileState{}, fmt.Errorf("back up %s: %w", winPath, err)
-	}
-	f, err := j.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	rel, st, err := j.keep(rel, r)
 	if err != nil {
 		return "", FileState{}, fmt.Errorf("back up %s: %w", winPath, err)
+	}
+	return rel, st, nil
+}
+
+// keep copies r into the run folder at rel (a slash path under backup/,
+// as validBackupPath accepts: a kind of change with something other than
+// a node file to keep, such as the inventory, picks its own place there)
+// and returns where it went and what it kept. An object kept twice in one
+// run (a runbook that changes it in two steps) gets rel~1, rel~2, ...:
+// a backup is never overwritten.
+func (j *Journal) keep(rel string, r io.Reader) (string, FileState, error) {
+	if !validBackupPath(rel) {
+		return "", FileState{}, fmt.Errorf("backup path %q is not inside the run folder", rel)
+	}
+	if err := j.root.MkdirAll(path.Dir(rel), 0o700); err != nil {
+		return "", FileState{}, err
+	}
+	name := rel
+	f, err := j.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	for n := 1; errors.Is(err, fs.ErrExist) && n < 1000; n++ {
+		name = fmt.Sprintf("%s~%d", rel, n)
+		f, err = j.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}
+	if err != nil {
+		return "", FileState{}, err
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), r)
@@ -349,9 +350,9 @@ func (j *Journal) backup(node, winPath string, r io.Reader) (string, FileState, 
 		err = cerr
 	}
 	if err != nil {
-		return "", FileState{}, fmt.Errorf("back up %s: %w", winPath, err)
+		return "", FileState{}, err
 	}
-	return rel, FileState{Exists: true, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return name, FileState{Exists: true, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // openBackup opens a backup of this run folder by its manifest path.
@@ -439,7 +440,8 @@ func ParseRunManifest(raw []byte) (*RunManifest, error) {
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// validate checks one record as ParseRunManifest promises.
+// validate checks one record as ParseRunManifest promises: what every
+// kind shares here, the rest by its kind (kinds.go).
 func (r Record) validate() error {
 	if !slices.Contains(recordStatuses, r.Status) {
 		return fmt.Errorf("status %q is unknown", r.Status)
@@ -447,69 +449,19 @@ func (r Record) validate() error {
 	if r.Object == "" {
 		return errors.New("object: missing")
 	}
-	// Only a file's state before the run has a backup.
-	if r.After.Backup != "" || r.Kind != KindFile && r.Before.Backup != "" {
-		return errors.New("backup: only a file's before state has one")
+	if len(r.Step) > 200 || strings.ContainsFunc(r.Step, unicode.IsControl) {
+		return errors.New("step: not a step name")
 	}
-	switch r.Kind {
-	case KindFile:
-		if r.Node == "" {
-			return errors.New("node: missing")
-		}
-		if !slices.Contains([]Action{Create, Replace, Delete}, r.Action) {
-			return fmt.Errorf("action %q is not one of create, replace, delete", r.Action)
-		}
-		for _, s := range []struct {
-			name string
-			st   State
-		}{{"before", r.Before}, {"after", r.After}} {
-			if s.st.Exists == nil {
-				return fmt.Errorf("%s.exists: missing", s.name)
-			}
-			if *s.st.Exists && !sha256Hex.MatchString(s.st.SHA256) {
-				return fmt.Errorf("%s.sha256: %q is not a SHA-256", s.name, s.st.SHA256)
-			}
-			if s.st.Size < 0 {
-				return fmt.Errorf("%s.size: negative", s.name)
-			}
-			if s.st.Backup != "" && !validBackupPath(s.st.Backup) {
-				return fmt.Errorf("%s.backup: %q is not inside the run folder", s.name, s.st.Backup)
-			}
-		}
-	case KindService:
-		if r.Node == "" {
-			return errors.New("node: missing")
-		}
-		if r.Action != Set {
-			return fmt.Errorf("action %q: services are set", r.Action)
-		}
-		for _, st := range []State{r.Before, r.After} {
-			if !slices.Contains(serviceStartTypes, st.StartType) || !slices.Contains(serviceStates, st.State) {
-				return fmt.Errorf("service state %q/%q is unknown", st.StartType, st.State)
-			}
-		}
-	case KindDatabase:
-		if r.Action != Set {
-			return fmt.Errorf("action %q: settings are set", r.Action)
-		}
-		if len(r.Before.Settings) == 0 || len(r.Before.Settings) != len(r.After.Settings) {
-			return errors.New("settings: before and after must name the same fields")
-		}
-		for k := range r.Before.Settings {
-			if _, ok := r.After.Settings[k]; !ok || !slices.Contains(settingsFields, k) {
-				return fmt.Errorf("settings: %q is not an address setting in both", k)
-			}
-		}
-	default:
-		return fmt.Errorf("kind %q is unknown", r.Kind)
+	// Only what an object was before the run can have a backup.
+	if r.After.Backup != "" {
+		return errors.New("backup: only a before state has one")
 	}
-	return nil
+	k, err := kindOf(r.Kind)
+	if err != nil {
+		return err
+	}
+	return k.validate(r)
 }
-
-var (
-	serviceStartTypes = []string{facts.StartAutomatic, facts.StartAutomaticDelayed, facts.StartManual, facts.StartDisabled}
-	serviceStates     = []string{facts.StateRunning, facts.StateStopped, facts.StateStartPending, facts.StateStopPending, facts.StatePaused}
-)
 
 // ListRuns reads the manifests of every run under runsDir, newest first
 // (by start time).
@@ -585,11 +537,10 @@ func (m *RunManifest) Progress() string {
 			continue
 		}
 		u := strings.TrimPrefix(r.Node+" ", " ") + r.Object
-		if r.Kind == KindFile && !slices.Contains(r.Rules, "data.synced") {
-			// Rollback removes the temporary files of data files only
-			// (it lists their folder; see debrisOf).
-			_, name := splitWinPath(r.Object)
-			u += " (a temporary file ." + name + ".tmsdrift-<hex>.tmp may be left beside it: delete it by hand)"
+		if n, ok := kinds[r.Kind].(pendingNoter); ok {
+			if note := n.pendingNote(r); note != "" {
+				u += " (" + note + ")"
+			}
 		}
 		underway = append(underway, u)
 	}

@@ -174,8 +174,12 @@ func nodeAddresses(n *facts.Node) []netip.Addr {
 	return out
 }
 
+// liveKinds are the kinds of change that decide which node is live: the
+// ones a cutover makes.
+var liveKinds = []Kind{KindService, KindDatabase}
+
 // touchesLive reports whether changes start or stop services or write the
 // database's addresses: the changes a cutover makes.
 func touchesLive(changes []Change) bool {
-	return slices.ContainsFunc(changes, func(c Change) bool { return c.Kind == KindService || c.Kind == KindDatabase })
+	return slices.ContainsFunc(changes, func(c Change) bool { return slices.Contains(liveKinds, c.Kind()) })
 }

@@ -82,7 +82,7 @@ func TestAddressesFixerOnTheLiveDatabase(t *testing.T) {
 	p := plan(t, a, Options{Only: []string{"addresses.match"}, Settings: live})
 	require.Len(t, p.Changes, 1)
 	c := p.Changes[0]
-	assert.Equal(t, `sql01.acme.local\TMS/tmsng`, c.Object)
+	assert.Equal(t, `sql01.acme.local\TMS/tmsng`, c.Object())
 	assert.Contains(t, c.Detail, sqlserver.DefaultSettingsQuery+"  -- check the old values", "the plan shows the check")
 	assert.Contains(t, c.Detail, sqlserver.DefaultSettingsUpdate, "and the statement")
 	assert.Contains(t, c.Detail, `@name = "TMSServerIPv4Address", @value = "10.10.0.11" (was "10.10.0.12")`, "and its parameters")

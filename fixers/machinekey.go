@@ -3,8 +3,6 @@ package fixers
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -70,19 +68,10 @@ func planMachineKey(_ context.Context, in *input, failing []checks.Result) ([]Ch
 		changes = append(changes, Change{
 			Rules:   rules,
 			Node:    node,
-			Kind:    KindFile,
-			Object:  wc.Path,
-			Action:  Replace,
 			Summary: summary,
 			Detail:  unifiedDiff(node+":"+wc.Path, node+":"+wc.Path+" (fixed)", wc.Raw, out),
-			File:    &FileOp{Path: wc.Path, Before: stateOf(wc.Raw), After: stateOf(out), Data: out},
+			Op:      &FileOp{Path: wc.Path, Before: stateOf(wc.Raw), After: stateOf(out), Data: out},
 		})
 	}
 	return changes, skipped, nil
-}
-
-// stateOf identifies content held in memory.
-func stateOf(b []byte) FileState {
-	sum := sha256.Sum256(b)
-	return FileState{Exists: true, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
 }

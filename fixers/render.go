@@ -103,7 +103,7 @@ func writeChanges(b *strings.Builder, changes []Change) {
 			fmt.Fprintf(b, "\n%s\n", label)
 			last = c.Node
 		}
-		fmt.Fprintf(b, "  %s %s %s  [%s]\n", c.Action, c.Kind, c.Object, strings.Join(c.Rules, ", "))
+		fmt.Fprintf(b, "  %s %s %s  [%s]\n", c.Action(), c.Kind(), c.Object(), strings.Join(c.Rules, ", "))
 		fmt.Fprintf(b, "    %s\n", c.Summary)
 		for _, line := range strings.SplitAfter(strings.TrimRight(c.Detail, "\n"), "\n") {
 			if line != "" {
@@ -211,8 +211,8 @@ func WriteJSON(w io.Writer, doc *Document, audit json.RawMessage) error {
 		out.Verdicts = []Verdict{}
 	}
 	for _, c := range doc.Plan.Changes {
-		out.Changes = append(out.Changes, jsonChange{Node: c.Node, Kind: c.Kind, Object: c.Object, Action: c.Action,
-			Rules: c.Rules, Summary: c.Summary, Detail: c.Detail, Before: expectedBefore(&c), After: afterState(&c)})
+		out.Changes = append(out.Changes, jsonChange{Node: c.Node, Kind: c.Kind(), Object: c.Object(), Action: c.Action(),
+			Rules: c.Rules, Summary: c.Summary, Detail: c.Detail, Before: c.Op.StateBefore(), After: c.Op.StateAfter()})
 	}
 	for _, s := range doc.Plan.Skipped {
 		out.Skipped = append(out.Skipped, jsonSkipped(s))

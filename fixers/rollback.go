@@ -2,27 +2,15 @@ package fixers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
+	"github.com/tmsdrift/tmsdrift/collect"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/tmsdrift/tmsdrift/collect"
-	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
-	"github.com/tmsdrift/tmsdrift/manifest"
 )
-
-// backupRef is a file backup in a run folder: what rollback writes back.
-type backupRef struct {
-	journal *Journal
-	rel     string
-}
 
 // RollbackRequest names the run to put back and how to reach the
 // deployment.
@@ -130,29 +118,29 @@ func Rollback(ctx context.Context, req RollbackRequest) (*Outcome, *Plan, error)
 	}
 
 	// Look at every object before changing any.
-	a := &applier{env: Env{Inventory: req.Inventory, Open: req.Open, Settings: req.Settings}, targets: map[string]collect.Target{}}
-	defer a.close()
-	debris, err := a.debrisOf(ctx, orig)
+	look := NewRunner(Env{Inventory: req.Inventory, Open: req.Open, Settings: req.Settings})
+	defer look.Close()
+	leftovers, err := leftoversOf(ctx, look, orig)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rollback of run %s: %w", id, err)
 	}
-	plan.Changes = append(plan.Changes, debris...)
+	plan.Changes = append(plan.Changes, leftovers...)
 	groupByNode(plan.Changes)
 	var keep []Change
 	var conflicts []Conflict
 	for _, c := range plan.Changes {
-		asLeft, asBefore, err := a.observe(ctx, &c)
+		is, err := look.Check(ctx, &c)
 		switch {
 		case err != nil:
-			return nil, nil, fmt.Errorf("rollback of run %s: %s%s: %w", id, c.Object, onNode(c.Node), err)
-		case asBefore:
+			return nil, nil, fmt.Errorf("rollback of run %s: %s%s: %w", id, c.Object(), onNode(c.Node), err)
+		case is == IsAfter:
 			continue // already as it was before the run
-		case !asLeft:
-			conflicts = append(conflicts, Conflict{Node: c.Node, Object: c.Object, Reason: "changed since the run"})
+		case is == IsNeither:
+			conflicts = append(conflicts, Conflict{Node: c.Node, Object: c.Object(), Reason: "changed since the run"})
 		}
 		keep = append(keep, c)
 	}
-	a.close()
+	look.Close()
 	if len(conflicts) > 0 && !req.Force {
 		return nil, nil, &RefusedError{Run: id, Conflicts: conflicts}
 	}
@@ -195,57 +183,59 @@ func Rollback(ctx context.Context, req RollbackRequest) (*Outcome, *Plan, error)
 }
 
 // inversePlan is the plan that undoes a run's applied (or possibly
-// applied) changes, newest first, node by node.
+// applied) changes, newest first, node by node; each record's kind says
+// how (kinds.go).
 func inversePlan(orig *Journal) (*Plan, error) {
 	m := orig.Manifest()
 	plan := &Plan{}
 	for i := len(m.Changes) - 1; i >= 0; i-- {
 		r := m.Changes[i]
 		// Applied and not put back, or maybe applied (the run stopped):
-		// observe decides whether there is anything to do.
+		// Rollback looks whether there is anything to do.
 		if r.Status != Applied && r.Status != Pending && r.Status != NotRestored {
 			continue
 		}
-		c := Change{Rules: r.Rules, Node: r.Node, Kind: r.Kind, Object: r.Object, Action: Set}
-		switch r.Kind {
-		case KindFile:
-			before, after := r.After.fileState(), r.Before.fileState()
-			op := &FileOp{Path: r.Object, Before: before, After: after}
-			switch {
-			case !after.Exists:
-				c.Action, c.Summary = Delete, "delete "+r.Object+" (the run created it)"
-			case r.Before.Backup == "":
-				return nil, fmt.Errorf("run %s: %s%s has no backup", m.ID, r.Object, onNode(r.Node))
-			default:
-				op.backup = &backupRef{journal: orig, rel: r.Before.Backup}
-				c.Action, c.Summary = Replace, "put back "+r.Object+" from the run's backup"
-				if !before.Exists {
-					c.Action, c.Summary = Create, "put back "+r.Object+" (the run deleted it)"
-				}
-			}
-			c.File = op
-		case KindService:
-			op := &ServiceOp{Name: r.Object,
-				Before: ServiceState{StartType: r.After.StartType, State: r.After.State},
-				After:  ServiceState{StartType: r.Before.StartType, State: r.Before.State}}
-			c.Service = op
-			c.Summary = fmt.Sprintf("set %s back to %s/%s", r.Object, op.After.StartType, op.After.State)
-		case KindDatabase:
-			op := &SettingsOp{}
-			for _, name := range settingsFields {
-				if v, ok := r.Before.Settings[name]; ok {
-					op.Fields = append(op.Fields, name)
-					*field(&op.After, name) = v
-					*field(&op.Before, name) = r.After.Settings[name]
-				}
-			}
-			c.Settings = op
-			c.Summary = "set " + strings.TrimSuffix(strings.ReplaceAll(describeSettings(op), "\n", ", "), ", ") + " in " + r.Object
+		k, err := kindOf(r.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", m.ID, err)
+		}
+		c, err := k.inverse(r, orig)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", m.ID, err)
 		}
 		plan.Changes = append(plan.Changes, c)
 	}
 	groupByNode(plan.Changes)
 	return plan, nil
+}
+
+// leftoversOf asks the kinds of the changes a run left pending what the
+// interrupted changes left beside their objects (a file write's temporary
+// file), and returns the changes that clean it up.
+func leftoversOf(ctx context.Context, look *Runner, orig *Journal) ([]Change, error) {
+	var out []Change
+	seen := map[string]bool{}
+	for _, r := range orig.Manifest().Changes {
+		f, ok := kinds[r.Kind].(leftoverFinder)
+		if !ok || r.Status != Pending {
+			continue
+		}
+		oc, err := look.context(ctx, r.Node)
+		if err != nil {
+			return nil, err
+		}
+		found, err := f.leftovers(ctx, r, oc)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			if key := c.identity(); !seen[key] {
+				seen[key] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
 }
 
 // groupByNode puts each node's changes together, as Apply takes them, in
@@ -260,113 +250,4 @@ func groupByNode(changes []Change) {
 	slices.SortStableFunc(changes, func(a, b Change) int {
 		return first[strings.ToLower(a.Node)] - first[strings.ToLower(b.Node)]
 	})
-}
-
-// observe reports whether c's object is as the run left it (c's Before)
-// or as it was before the run (c's After).
-func (a *applier) observe(ctx context.Context, c *Change) (asLeft, asBefore bool, err error) {
-	switch c.Kind {
-	case KindFile:
-		t, err := a.target(ctx, c.Node)
-		if err != nil {
-			return false, false, err
-		}
-		cur, err := fileStateAt(ctx, t, c.File.Path)
-		if err != nil {
-			return false, false, err
-		}
-		return cur == c.File.Before, cur == c.File.After, nil
-	case KindService:
-		t, err := a.target(ctx, c.Node)
-		if err != nil {
-			return false, false, err
-		}
-		cur, err := serviceState(ctx, t, c.Service.Name)
-		if err != nil {
-			return false, false, err
-		}
-		return cur == c.Service.Before, cur == c.Service.After, nil
-	case KindDatabase:
-		if a.env.Settings == nil {
-			return false, false, errors.New("the database cannot be changed from here")
-		}
-		cur, err := a.env.Settings.Read(ctx)
-		if err != nil {
-			return false, false, err
-		}
-		return checkSettings(cur, c.Settings.Before, c.Settings.Fields) == nil,
-			checkSettings(cur, c.Settings.After, c.Settings.Fields) == nil, nil
-	}
-	return false, false, fmt.Errorf("unknown kind %q", c.Kind)
-}
-
-// fileStateAt hashes a node file (absent: a zero FileState).
-func fileStateAt(ctx context.Context, t collect.Target, path string) (FileState, error) {
-	r, err := t.OpenFile(ctx, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return FileState{}, nil
-	}
-	if err != nil {
-		return FileState{}, fmt.Errorf("read: %w", err)
-	}
-	defer r.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, r)
-	if err != nil {
-		return FileState{}, fmt.Errorf("read: %w", err)
-	}
-	return FileState{Exists: true, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
-}
-
-// debrisOf finds the temporary files that the writes of run orig left
-// when it was killed: a file change still pending in its journal may have
-// been cut off in the middle, leaving its temporary file (named by
-// atomicfile) beside the file. It returns the changes that delete them.
-// Only customer data files are looked at (their folder is listed through
-// the transport's Data); a temporary file beside web.config is named in
-// the report of the unfinished run instead, since listing the web root
-// would read every file under it.
-func (a *applier) debrisOf(ctx context.Context, orig *Journal) ([]Change, error) {
-	var out []Change
-	seen := map[string]bool{}
-	for _, r := range orig.Manifest().Changes {
-		if r.Status != Pending || r.Kind != KindFile || !slices.Contains(r.Rules, "data.synced") {
-			continue
-		}
-		dir, name := splitWinPath(r.Object)
-		parent, folder := splitWinPath(dir)
-		if parent == "" || folder == "" || seen[strings.ToLower(r.Node+"\x00"+dir)] {
-			continue
-		}
-		seen[strings.ToLower(r.Node+"\x00"+dir)] = true
-		t, err := a.target(ctx, r.Node)
-		if err != nil {
-			return nil, err
-		}
-		m, err := t.Data(ctx, parent, []string{folder}, manifest.NewHasher(manifest.HasherOptions{}))
-		if err != nil {
-			return nil, fmt.Errorf("%s on %s: look for what the interrupted write left: %w", dir, r.Node, err)
-		}
-		for _, f := range m.DebrisList() {
-			fdir, fname := splitWinPath(f.Rel)
-			owner, _ := atomicfile.TempOwner(fname)
-			if !strings.EqualFold(owner, name) || !strings.EqualFold(fdir, folder) {
-				continue
-			}
-			p := parent + `\` + f.Rel
-			out = append(out, Change{Rules: r.Rules, Node: r.Node, Kind: KindFile, Object: p, Action: Delete,
-				Summary: "delete " + fname + " (the temporary file the interrupted run's write left)",
-				File:    &FileOp{Path: p, Before: fileState(f), After: FileState{}}})
-		}
-	}
-	return out, nil
-}
-
-// splitWinPath splits a Windows path at its last separator.
-func splitWinPath(p string) (dir, name string) {
-	i := strings.LastIndexAny(p, `\/`)
-	if i < 0 {
-		return "", p
-	}
-	return p[:i], p[i+1:]
 }

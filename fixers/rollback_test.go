@@ -134,7 +134,7 @@ func TestResolveRun(t *testing.T) {
 
 func TestVerifySaysWhatIsLeft(t *testing.T) {
 	p := &Plan{
-		Changes: []Change{{Node: "tms02", Rules: []string{"machinekey.present", "machinekey.match"}}},
+		Changes: []Change{{Node: "tms02", Rules: []string{"machinekey.present", "machinekey.match"}, Op: &FileOp{Path: `C:\TMS\wwwTMS\web.config`}}},
 		Skipped: []Skipped{{Rule: "data.synced", Node: "tms03", Reason: "kept"}},
 	}
 	after := []checks.Result{

@@ -36,7 +36,7 @@ func planActiveRunning(_ context.Context, in *input, failing []checks.Result) ([
 		tms, w3svc := false, false
 		for _, s := range services {
 			w3svc = w3svc || strings.EqualFold(s.Name, "W3SVC")
-			tms = tms || isTMSService(s.Name) && !strings.EqualFold(s.Name, "W3SVC")
+			tms = tms || facts.IsTMSService(s.Name) && !strings.EqualFold(s.Name, "W3SVC")
 		}
 		if !w3svc {
 			missing = append(missing, "W3SVC (IIS) is not installed")
@@ -70,7 +70,7 @@ func planServices(in *input, failing []checks.Result, want func(facts.Service) (
 			}
 		}
 		for _, s := range n.Facts.Services {
-			if !isTMSService(s.Name) {
+			if !facts.IsTMSService(s.Name) {
 				continue
 			}
 			to, wrong := want(s)
@@ -81,19 +81,10 @@ func planServices(in *input, failing []checks.Result, want func(facts.Service) (
 			changes = append(changes, Change{
 				Rules:   rules,
 				Node:    node,
-				Kind:    KindService,
-				Object:  s.Name,
-				Action:  Set,
 				Summary: fmt.Sprintf("set %s %s/%s -> %s/%s", s.Name, from.StartType, from.State, to.StartType, to.State),
-				Service: &ServiceOp{Name: s.Name, Before: from, After: to},
+				Op:      &ServiceOp{Name: s.Name, Before: from, After: to},
 			})
 		}
 	}
 	return changes, skipped, nil
-}
-
-// isTMSService is the services rules' notion of a TMS service: every
-// service whose name starts with TMS, and IIS's W3SVC (contract §3).
-func isTMSService(name string) bool {
-	return len(name) >= 3 && strings.EqualFold(name[:3], "TMS") || strings.EqualFold(name, "W3SVC")
 }
