@@ -60,6 +60,8 @@ var ErrBadRun = errors.New("the run cannot be rolled back")
 // badRunError keeps an error's message and marks it ErrBadRun.
 type badRunError struct{ err error }
 
+// Error, Unwrap and Is keep the message and the chain of the error, and
+// add ErrBadRun to it.
 func (e badRunError) Error() string        { return e.err.Error() }
 func (e badRunError) Unwrap() error        { return e.err }
 func (e badRunError) Is(target error) bool { return target == ErrBadRun }
