@@ -53,12 +53,12 @@ func TestAddressesFixerRefusesImpossibleValues(t *testing.T) {
 	p := plan(t, a, Options{Only: []string{"addresses.match"}})
 	assert.Empty(t, p.Changes)
 	require.Len(t, p.Skipped, 1)
-	assert.Equal(t, `nothing is written to the database: the inventory's addresses.ipv4_local: "999.10.0.300" is not an IPv4 address (correct the inventory)`, p.Skipped[0].Reason)
+	assert.Equal(t, `nothing is written to the database: the inventory's addresses.ipv4_local: "999.10.0.300" is not an IPv4 address: 999 is more than 255 (correct the inventory)`, p.Skipped[0].Reason)
 
 	a.d.Inventory.Addresses.IPv4Local = "10.10.0.11"
 	a.d.Inventory.Addresses.DNSLocal = "not a name"
 	p = plan(t, a, Options{Only: []string{"addresses.match"}})
 	assert.Empty(t, p.Changes, "one bad value refuses the whole change: the addresses are written as one unit")
 	require.Len(t, p.Skipped, 1)
-	assert.Contains(t, p.Skipped[0].Reason, `addresses.dns_local: "not a name" is neither an IP address nor a DNS name`)
+	assert.Contains(t, p.Skipped[0].Reason, `addresses.dns_local: "not a name" is not a host name or an IP address`)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tmsdrift/tmsdrift/internal/wintext"
 	"golang.org/x/text/encoding/unicode"
 )
 
@@ -49,7 +50,7 @@ func TestDuplicatesSample(t *testing.T) {
 	assert.False(t, hasHexRun(got[0].String(), minSecretHexRun))
 
 	// UTF-16: lines are counted in the text.
-	utf16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(bytes.TrimPrefix(readTestdata(t, "duplicate.web.config"), bomUTF8))
+	utf16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(bytes.TrimPrefix(readTestdata(t, "duplicate.web.config"), wintext.BOMUTF8))
 	require.NoError(t, err)
 	got, err = Duplicates(utf16)
 	require.NoError(t, err)
@@ -107,7 +108,7 @@ func TestSpliceRemovesDuplicatesSample(t *testing.T) {
 		raw := readTestdata(t, "duplicate.web.config")
 		if utf16 {
 			var err error
-			raw, err = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(bytes.TrimPrefix(raw, bomUTF8))
+			raw, err = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(bytes.TrimPrefix(raw, wintext.BOMUTF8))
 			require.NoError(t, err)
 		}
 		got, err := Splice(raw, newKey)
@@ -151,7 +152,7 @@ func FuzzDuplicates(f *testing.F) {
 		lines := bytes.Count(raw, []byte("\n")) + 1
 		for _, d := range dups {
 			assert.True(t, d.Line >= 1 && d.FirstLine >= 1, "%+v", d)
-			if !bytes.HasPrefix(raw, bomUTF16LE) && !bytes.HasPrefix(raw, bomUTF16BE) {
+			if !bytes.HasPrefix(raw, wintext.BOMUTF16LE) && !bytes.HasPrefix(raw, wintext.BOMUTF16BE) {
 				assert.LessOrEqual(t, d.Line, lines)
 			}
 		}

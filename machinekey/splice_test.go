@@ -255,8 +255,8 @@ func reparse(t *testing.T, text []byte) (*etree.Document, map[*etree.Element]spa
 	t.Helper()
 	anyCharset := func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	base := 0
-	if bytes.HasPrefix(text, bomUTF8) {
-		base, text = len(bomUTF8), text[len(bomUTF8):]
+	if bytes.HasPrefix(text, wintext.BOMUTF8) {
+		base, text = len(wintext.BOMUTF8), text[len(wintext.BOMUTF8):]
 	}
 	list, err := checkWellFormed(text, "web.config", false, anyCharset)
 	require.NoError(t, err)
