@@ -1,6 +1,7 @@
 package fixers
 
 import (
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,7 +23,7 @@ func kindRun(t *testing.T, lab string, force bool) (dir string, r *Runner, j *Jo
 	j, err = NewJournal(t.TempDir(), RunManifest{Command: "test"})
 	require.NoError(t, err)
 	t.Cleanup(func() { j.Close() })
-	r = NewRunner(Env{Inventory: inv, Settings: store(inv), Journal: j, Force: force})
+	r = NewRunner(Env{Inventory: inv, Open: transports.Open, Settings: store(inv), Journal: j, Force: force})
 	t.Cleanup(r.Close)
 	return filepath.Dir(invPath), r, j
 }

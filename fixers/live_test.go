@@ -2,6 +2,7 @@ package fixers
 
 import (
 	"errors"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -92,7 +93,7 @@ func TestCheckLive(t *testing.T) {
 
 func TestBuildRefusesToUndoACutoverUnlessForced(t *testing.T) {
 	a := audit(t, copyLab(t, "cutover-unrecorded"))
-	_, err := Build(testContext(t), a.d, a.results, Options{Settings: store(a.inv)})
+	_, err := Build(testContext(t), a.d, a.results, Options{Open: transports.Open, Settings: store(a.inv)})
 	var notLive *NotLiveError
 	require.ErrorAs(t, err, &notLive)
 	assert.Equal(t, "tms01", notLive.Primary)
@@ -100,7 +101,7 @@ func TestBuildRefusesToUndoACutoverUnlessForced(t *testing.T) {
 	assert.Contains(t, err.Error(), "If the deployment was cut over to tms02, record that in the inventory (make it the primary, tms01 a standby, and addresses.* its addresses; `tmsdrift promote tms02` will do that) before fixing.")
 	assert.Contains(t, err.Error(), "--force fixes anyway, making tms01 the live node again")
 
-	p, err := Build(testContext(t), a.d, a.results, Options{Settings: store(a.inv), Force: true})
+	p, err := Build(testContext(t), a.d, a.results, Options{Open: transports.Open, Settings: store(a.inv), Force: true})
 	require.NoError(t, err)
 	assert.Len(t, p.Changes, 1+7+7, "the database, tms01's seven services started, tms02's stopped")
 }

@@ -232,12 +232,12 @@ func unfinishedRuns(cmd *cobra.Command, runs, command string, f fixFlags) ([]str
 		if m.Command == "rollback" {
 			rollbacks = true
 			fmt.Fprintf(w, "  carry it on: tmsdrift rollback -i %s %s\n  or undo it:  tmsdrift rollback -i %s %s\n",
-				shellWord(f.inventory), m.RollbackOf, shellWord(f.inventory), m.ID)
+				shellword.Quote(f.inventory), m.RollbackOf, shellword.Quote(f.inventory), m.ID)
 			continue
 		}
 		resumable = append(resumable, m.ID)
 		fmt.Fprintf(w, "  roll it back: tmsdrift rollback -i %s %s\n  or carry it on: %s --resume\n",
-			shellWord(f.inventory), m.ID, applyHint(command, f))
+			shellword.Quote(f.inventory), m.ID, applyHint(command, f))
 	}
 	switch {
 	case !f.apply:

@@ -39,7 +39,9 @@ const (
 	childHoldEnv = "TMSDRIFT_TEST_HOLD_WRITE"
 )
 
-func TestMain(m *testing.M) {
+// runChildIfAsked runs the command line in place of the tests when the
+// test binary was started as fix --apply's child (TestMain calls it).
+func runChildIfAsked() {
 	if raw := os.Getenv(childArgsEnv); raw != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(raw), &args); err != nil {
@@ -50,12 +52,11 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
 }
 
 // holdingOpener wraps open: the n-th WriteFile of the process passes its
 // first bytes, then says "held" on signal and never returns.
-func holdingOpener(open fixers.Opener, n int32, signal *os.File) fixers.Opener {
+func holdingOpener(open collect.Opener, n int32, signal *os.File) collect.Opener {
 	var writes atomic.Int32
 	return func(ctx context.Context, inv *inventory.Inventory, node *inventory.Node) (collect.Source, error) {
 		src, err := open(ctx, inv, node)

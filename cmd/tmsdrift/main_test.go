@@ -13,6 +13,7 @@ import (
 const runMainEnv = "TMSDRIFT_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
+	runChildIfAsked()
 	if os.Getenv(runMainEnv) == "1" {
 		main() // exits
 	}
