@@ -79,6 +79,7 @@ type Inventory struct {
 	Nodes         []Node           `yaml:"nodes" json:"nodes" jsonschema:"minItems=1"`
 	Waivers       []Waiver         `yaml:"waivers,omitempty" json:"waivers,omitempty"`
 	Notify        Notify           `yaml:"notify,omitempty" json:"notify,omitempty" jsonschema:"description=tmsdrift serve: when and where to report a run"`
+	Schedule      Schedule         `yaml:"schedule,omitempty" json:"schedule,omitempty"`
 
 	// File is the inventory's own path; relative paths resolve against its
 	// folder (see Resolve).

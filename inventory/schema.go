@@ -137,6 +137,16 @@ var schemaDescriptions = map[string]string{
 	"time":               "Clock limits.",
 	"time.max_offset_ms": "Largest clock offset from the time source, in milliseconds. Default 1000.",
 
+	"schedule":                  "How `tmsdrift serve` runs the audit on its own: when, where it keeps the history, where it serves reports and metrics (docs/inventory.md).",
+	"schedule.audit":            "When to audit: a cron expression of 5 fields (minute hour day month weekday) or 6 (seconds first), or @every DURATION (e.g. @every 6h). Default 0 2 * * * (02:00 every night).",
+	"schedule.time_zone":        "IANA time zone the cron expression is read in, e.g. Europe/Oslo. Default: this machine's zone.",
+	"schedule.run_timeout":      "Longest a run may take before it is cancelled and recorded as failed, e.g. 30m. Default 30m.",
+	"schedule.history_dir":      "Folder of the run history (one folder per run), relative to the inventory. Default .tmsdrift/history.",
+	"schedule.keep":             "How many runs the history keeps; the oldest are removed. Default 90.",
+	"schedule.listen":           "host:port of the web page, reports and /metrics. Default 127.0.0.1:9417. Any other than a loopback address needs listen_token_env.",
+	"schedule.listen_token_env": "Name of the environment variable holding the bearer token every request but /healthz must carry. Required when listen is not a loopback address.",
+	"schedule.auto_fix":         "Repairs the service may make on its own. post-upgrade: after it detects a TMS upgrade, restore the machineKey and the server addresses as `tmsdrift post-upgrade` does. Default: none (the notification says what to run).",
+
 	"database":                              "The tmsng database: how tmsdrift reads it (dsn_env or snapshot, exactly one) and the limits it is judged against.",
 	"database.dsn_env":                      "Live audit: name of the environment variable holding a sqlserver:// URL (never the URL itself), e.g. TMSDRIFT_DSN.",
 	"database.snapshot":                     "Offline audit: recorded database facts (db.json), relative to the inventory.",

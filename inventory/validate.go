@@ -86,6 +86,7 @@ func validate(inv *Inventory, opts Options, ps *problems) {
 	limit(ps, "time.max_offset_ms", inv.Time.MaxOffsetMS, DefaultMaxOffsetMS)
 	validateWaivers(inv, opts, ps)
 	validateNotify(inv, ps)
+	validateSchedule(inv, ps)
 }
 
 // validateAddresses checks the TMS server addresses the database must
