@@ -2,15 +2,13 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tmsdrift/tmsdrift/checks"
-	"github.com/tmsdrift/tmsdrift/collect"
-	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
 	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/manifest"
+	"github.com/tmsdrift/tmsdrift/pipeline"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -66,9 +64,8 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 		return err
 	}
 	hasher, cache := newHasher(cmd, f.hashCache)
-	started := time.Now()
 	prog := liveProgress(cmd.ErrOrStderr(), inv)
-	d, err := collect.Gather(cmd.Context(), inv, collect.Options{Now: started, Parallel: f.parallel, Hasher: hasher, Open: prog.wrap(transports.Open), LiveDB: sqlserver.Gather})
+	a, err := pipeline.RunAudit(cmd.Context(), inv, pipeline.AuditOptions{Parallel: f.parallel, Hasher: hasher, Open: prog.wrap(transports.Open)})
 	prog.finish()
 	if err != nil {
 		return err
@@ -78,7 +75,7 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 			warn(cmd, "tmsdrift: warning: hash cache not saved:", err)
 		}
 	}
-	rep := report.New(inv.Deployment, string(inv.Model), started, time.Now(), checks.Evaluate(d))
+	rep := a.Report
 	opts := report.Options{FailOn: failOn, Verbose: f.verbose, Inventory: f.inventory}
 	if err := writeReport(cmd, f.format, f.output, opts, rep); err != nil {
 		return err

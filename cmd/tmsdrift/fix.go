@@ -5,21 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tmsdrift/tmsdrift/checks"
-	"github.com/tmsdrift/tmsdrift/collect"
-	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
 	"github.com/tmsdrift/tmsdrift/collect/transports"
-	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/fixers"
 	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/internal/shellword"
-	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/pipeline"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -124,140 +120,63 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 			return usage(fmt.Errorf("--node: %s is not a node of %s", n, f.inventory))
 		}
 	}
-	ctx := cmd.Context()
-	runs := runsDir(inv, f.runs)
-
-	// Changing the deployment: take the lock before looking at it, so the
-	// plan rests on facts no other fixer is changing.
-	if f.apply {
-		release, err := lockDeployment(cmd, runs, f.wait, command)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
-
-	// A run that never finished (killed, the machine stopped) may have
-	// left a node half-fixed: say so, and let the operator choose.
-	resumes, err := unfinishedRuns(cmd, runs, command, f)
-	if err != nil {
-		return err
-	}
-
-	started := time.Now()
-	d, results, err := auditOnce(cmd, inv, f.parallel, started)
-	if err != nil {
-		return err
-	}
-	store := settingsStore(inv)
-	plan, err := fixers.Build(ctx, d, results, fixers.Options{
-		Only: f.only, Nodes: f.nodes, Prune: f.prune, Force: f.force, Open: openNode, Settings: store,
+	out, err := pipeline.RunFix(cmd.Context(), inv, pipeline.FixOptions{
+		AuditOptions: pipeline.AuditOptions{Parallel: f.parallel, Open: openNode},
+		Command:      command, Only: f.only, Nodes: f.nodes, Prune: f.prune, Force: f.force, Resume: f.resume,
+		Apply: f.apply, Runs: f.runs, Wait: f.wait, Holder: holder(command), ApplyHint: applyHint(command, f),
 	})
-	var notLive *fixers.NotLiveError
-	if errors.As(err, &notLive) {
-		// The facts contradict the inventory: a refusal, like a failure.
-		return &exitError{code: report.ExitFail, err: err}
+	if out != nil {
+		noteUnfinishedRuns(cmd, command, f, out.Unfinished)
 	}
-	if err != nil {
+	var locked *fixers.LockedError
+	var notLive *fixers.NotLiveError
+	var open *pipeline.UnfinishedError
+	switch {
+	case errors.As(err, &locked):
+		return usage(err)
+	case errors.As(err, &notLive), errors.As(err, &open):
+		// The facts contradict the inventory, or an earlier run may have
+		// left a node half-fixed: a refusal, like a failure.
+		return &exitError{code: report.ExitFail, err: err}
+	case err != nil:
 		return err
 	}
-	doc := &fixers.Document{Command: command, Deployment: inv.Deployment, Model: string(inv.Model), Plan: plan,
-		ApplyHint: applyHint(command, f)}
-	rep := report.New(inv.Deployment, string(inv.Model), started, time.Now(), results)
-
-	// A resume writes its run even with nothing left to do: it records
-	// that the unfinished runs were carried on.
-	if f.apply && (!plan.Empty() || len(resumes) > 0) {
-		j, err := fixers.NewJournal(runs, fixers.RunManifest{Command: command, Deployment: inv.Deployment,
-			Inventory: f.inventory, StartedAt: started, Resumes: resumes})
-		if err != nil {
-			return err
-		}
-		defer j.Close()
-		if err := fixers.MarkResumed(runs, resumes, j.ID()); err != nil {
-			return err
-		}
-		out, applyErr := fixers.Apply(ctx, plan, fixers.Env{Inventory: inv, Open: openNode, Settings: store, Journal: j})
-		doc.Applied, doc.Outcome = true, out
-		again := time.Now()
-		_, after, err := auditOnce(cmd, inv, f.parallel, again)
-		if err != nil {
-			return err
-		}
-		doc.Verdicts = fixers.Verify(plan, after)
-		rep = report.New(inv.Deployment, string(inv.Model), again, time.Now(), after)
-		if applyErr != nil {
-			warn(cmd, "tmsdrift: warning:", applyErr)
-		}
+	for _, w := range out.Warnings {
+		warn(cmd, "tmsdrift: warning:", w)
 	}
+	doc, rep := out.Document, out.Report
 	if err := writeFixDocument(cmd, f.format, f.output, failOn, f.inventory, doc, rep); err != nil {
 		return err
 	}
 	return withCode(rep.ExitCode(failOn))
 }
 
-// auditOnce gathers the deployment and evaluates the catalogue.
-func auditOnce(cmd *cobra.Command, inv *inventory.Inventory, parallel int, now time.Time) (*facts.Deployment, []checks.Result, error) {
-	d, err := collect.Gather(cmd.Context(), inv, collect.Options{Now: now, Parallel: parallel,
-		Open: openNode, LiveDB: sqlserver.Gather})
-	if err != nil {
-		return nil, nil, err
-	}
-	return d, checks.Evaluate(d), nil
-}
-
 // openNode opens node transports for fix, post-upgrade and rollback. The
 // kill tests replace it to hold a write half-way (fix_kill_test.go).
 var openNode = transports.Open
 
-// unfinishedRuns reports the runs that never finished on stderr, with
-// what to do, and decides: a plan goes on (it changes nothing), --apply
-// refuses (exit 1) unless --resume, which carries on the unfinished fix
-// and post-upgrade runs: it returns their IDs for the new run to record.
-// An unfinished rollback is carried on by running that rollback again.
-func unfinishedRuns(cmd *cobra.Command, runs, command string, f fixFlags) ([]string, error) {
-	open, err := fixers.Unfinished(runs)
-	if err != nil {
-		return nil, usage(err)
-	}
+// noteUnfinishedRuns says on stderr which runs never finished and what to
+// do about each: roll it back, or carry it on (a rollback: run it again).
+func noteUnfinishedRuns(cmd *cobra.Command, command string, f fixFlags, open []fixers.RunManifest) {
 	if len(open) == 0 {
-		return nil, nil
+		return
 	}
 	w := cmd.ErrOrStderr()
-	var resumable []string
-	rollbacks := false
+	inv := shellword.Quote(f.inventory)
 	for _, m := range open {
 		fmt.Fprintf(w, "tmsdrift: run %s (%s, started %s) never finished: %s.\n", m.ID, m.Command,
 			m.StartedAt.UTC().Format(time.RFC3339), m.Progress())
 		if m.Command == "rollback" {
-			rollbacks = true
 			fmt.Fprintf(w, "  carry it on: tmsdrift rollback -i %s %s\n  or undo it:  tmsdrift rollback -i %s %s\n",
-				shellword.Quote(f.inventory), m.RollbackOf, shellword.Quote(f.inventory), m.ID)
+				inv, m.RollbackOf, inv, m.ID)
 			continue
 		}
-		resumable = append(resumable, m.ID)
 		fmt.Fprintf(w, "  roll it back: tmsdrift rollback -i %s %s\n  or carry it on: %s --resume\n",
-			shellword.Quote(f.inventory), m.ID, applyHint(command, f))
+			inv, m.ID, applyHint(command, f))
 	}
-	switch {
-	case !f.apply:
+	if !f.apply {
 		fmt.Fprintln(w, "tmsdrift: (unless another tmsdrift is running it right now) the plan below starts from what the interrupted run left.")
-		return nil, nil
-	case rollbacks:
-		return nil, &exitError{code: report.ExitFail, err: errors.New("a rollback never finished (above): finish or undo it first; nothing was changed")}
-	case !f.resume:
-		return nil, &exitError{code: report.ExitFail, err: errors.New("an earlier run never finished (above): roll it back, or carry it on with --resume; nothing was changed")}
 	}
-	return resumable, nil
-}
-
-// settingsStore is where the addresses fixer writes: db.json for a
-// snapshot inventory, the live database otherwise.
-func settingsStore(inv *inventory.Inventory) fixers.SettingsStore {
-	if s := inv.Database.Snapshot; s != "" {
-		return fixers.NewSnapshotStore(inv.Resolve(s), s)
-	}
-	return fixers.NewLiveStore(inv)
 }
 
 // lockDeployment takes the one-fixer-at-a-time lock of the runs folder
@@ -277,14 +196,6 @@ func lockDeployment(cmd *cobra.Command, runs string, wait time.Duration, command
 			warn(cmd, "tmsdrift: warning:", err)
 		}
 	}, nil
-}
-
-// runsDir is --runs, or .tmsdrift/runs beside the inventory.
-func runsDir(inv *inventory.Inventory, flag string) string {
-	if flag != "" {
-		return flag
-	}
-	return filepath.Join(filepath.Dir(inv.File), ".tmsdrift", "runs")
 }
 
 // holder describes this process for the lock file.

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tmsdrift/tmsdrift/fixers"
+	"github.com/tmsdrift/tmsdrift/pipeline"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -66,14 +67,14 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 		return err
 	}
 	ctx := cmd.Context()
-	runs := runsDir(inv, f.runs)
+	runs := pipeline.RunsDir(inv, f.runs)
 	release, err := lockDeployment(cmd, runs, f.wait, "rollback")
 	if err != nil {
 		return err
 	}
 	defer release()
 	noteUnfinished(cmd, runs, run)
-	store := settingsStore(inv)
+	store := pipeline.SettingsStore(inv)
 	out, plan, err := fixers.Rollback(ctx, fixers.RollbackRequest{RunsDir: runs, Run: run, Force: f.force,
 		Inventory: inv, InventoryPath: f.inventory, Open: openNode, Settings: store})
 	if err != nil && out == nil {
