@@ -53,6 +53,10 @@ type jsonResult struct {
 	Observed string `json:"observed"`
 	Message  string `json:"message"`
 	Fixable  bool   `json:"fixable"`
+	// Baseline is "new" or "known" on a failure of an audit run with
+	// --baseline (docs/contract.md §7); omitted otherwise, so v1 readers
+	// see the report they know.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Write renders r as indented JSON followed by a newline.
@@ -71,6 +75,9 @@ func (j *JSON) Write(w io.Writer, r *Report) error {
 	}
 	for i, res := range r.Results {
 		out.Results[i] = toJSONResult(res)
+		if i < len(r.Baseline) {
+			out.Results[i].Baseline = r.Baseline[i]
+		}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

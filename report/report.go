@@ -21,6 +21,10 @@ type Report struct {
 	FinishedAt time.Time       `json:"finished_at"`
 	Summary    Summary         `json:"summary"`
 	Results    []checks.Result `json:"results"`
+	// Baseline holds, per result, BaselineNew or BaselineKnown for a
+	// failure after MarkBaseline (and "" for every other result); nil
+	// when the run had no baseline.
+	Baseline []string `json:"-"`
 }
 
 // Summary counts results by status.
@@ -63,12 +67,13 @@ func New(deployment, model string, started, finished time.Time, results []checks
 
 // ExitCode is the process exit code for this report: 1 when a failure is
 // at or above failOn, else 3 when anything could not be checked, else 0.
+// A failure the baseline already had (MarkBaseline) does not count.
 func (r *Report) ExitCode(failOn checks.Severity) int {
 	errored := false
-	for _, res := range r.Results {
+	for i, res := range r.Results {
 		switch res.Status {
 		case checks.Fail:
-			if res.Severity.Rank() >= failOn.Rank() {
+			if res.Severity.Rank() >= failOn.Rank() && !r.known(i) {
 				return ExitFail
 			}
 		case checks.Error:

@@ -20,6 +20,7 @@ type auditFlags struct {
 	verbose   bool
 	parallel  int
 	hashCache string
+	baseline  string
 }
 
 func newAuditCmd() *cobra.Command {
@@ -44,6 +45,7 @@ checked.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table: list passing results too")
 	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
 	fl.StringVar(&f.hashCache, "hash-cache", "", "remember customer file hashes in FILE between runs (keyed by path, size, mtime, ctime, inode)")
+	fl.StringVar(&f.baseline, "baseline", "", "a JSON report of an earlier audit: exit 1 only for failures it did not have; the JSON report marks each failure new or known")
 	_ = cmd.MarkFlagRequired("inventory")
 	return cmd
 }
@@ -58,6 +60,12 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	}
 	if !contains(report.Formats(), f.format) {
 		return usage(fmt.Errorf("--format: unknown format %q (want one of %s)", f.format, joinNames(report.Formats())))
+	}
+	var baseline *report.Report
+	if f.baseline != "" {
+		if baseline, err = report.ReadJSONFile(f.baseline); err != nil {
+			return usage(fmt.Errorf("--baseline: %w", err))
+		}
 	}
 	inv, err := loadInventory(f.inventory)
 	if err != nil {
@@ -76,6 +84,9 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 		}
 	}
 	rep := a.Report
+	if baseline != nil {
+		rep.MarkBaseline(baseline)
+	}
 	opts := report.Options{FailOn: failOn, Verbose: f.verbose, Inventory: f.inventory}
 	if err := writeReport(cmd, f.format, f.output, opts, rep); err != nil {
 		return err
