@@ -1,0 +1,429 @@
+// Package history keeps the runs of `tmsdrift serve`: one folder per run,
+// named by the run's UTC start time (the run's id everywhere: in the
+// folder name, run.json, the logs, the URLs), holding the reports and a
+// small run.json that says what the run was and found. Listing reads only
+// the run.json files, never the reports, so a history of 10,000 runs
+// lists in moments.
+//
+// A run folder is complete or absent: it is written under a temporary
+// name that atomicfile.IsTemp recognises and renamed into place at the
+// end, so a run killed half-way leaves only debris that Clean removes.
+package history
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
+	"github.com/tmsdrift/tmsdrift/internal/jsondoc"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// RunSchema identifies run.json.
+const RunSchema = "tmsdrift/history/v1"
+
+// RunFile is the name of the run record in a run folder.
+const RunFile = "run.json"
+
+// The reports a run folder may hold, by file name.
+const (
+	ReportJSON     = "report.json"
+	ReportHTML     = "report.html"
+	ReportMarkdown = "report.md"
+)
+
+// idLayout is the UTC start time as a run id: sortable as text, and a
+// valid folder name on Windows (no colons).
+const idLayout = "20060102T150405Z"
+
+// idPattern is what a run id looks like: the start time, and a counter
+// when two runs started within the same second.
+var idPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]{1,4})?$`)
+
+// NewID is the id of a run started at t.
+func NewID(t time.Time) string { return t.UTC().Format(idLayout) }
+
+// ValidID reports whether id is a run id. Every id that comes from
+// outside (a URL, the command line) is checked with it before it is
+// joined to a path, so it cannot name anything outside the history.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// Trigger says why a run happened.
+type Trigger string
+
+// Triggers.
+const (
+	Scheduled Trigger = "schedule" // the scheduler's tick
+	Once      Trigger = "once"     // serve --once
+)
+
+// Run is run.json: what one run was and what it found.
+type Run struct {
+	Schema     string    `json:"schema"`
+	ID         string    `json:"id"`
+	Deployment string    `json:"deployment"`
+	Trigger    Trigger   `json:"trigger"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// ExitCode is what `tmsdrift audit` would have exited with (contract
+	// §6): 2 for an inventory that had become invalid, 3 for a run that
+	// could not finish (a timeout, a panic).
+	ExitCode int `json:"exit_code"`
+	// Verdict is the exit code in a word: pass, fail, invalid, error.
+	Verdict string `json:"verdict"`
+	// Summary counts the results; nil when there was no audit.
+	Summary *report.Summary `json:"summary,omitempty"`
+	// Changes is what changed since the previous run with a report.
+	Changes *Changes `json:"changes,omitempty"`
+	// Versions is the TMS version each node reported ("" when unknown),
+	// which the upgrade watch compares with the next run's.
+	Versions map[string]string `json:"versions,omitempty"`
+	// Upgrade is set when the run detected a TMS upgrade.
+	Upgrade *Upgrade `json:"upgrade,omitempty"`
+	// Notifications are the results of the notifications the run sent.
+	Notifications []Notification `json:"notifications,omitempty"`
+	// Problems are the inventory's problems (file:line:col: field:
+	// message) when it had become invalid.
+	Problems []string `json:"problems,omitempty"`
+	// Error says why the run could not finish (timeout, panic, cancel).
+	Error string `json:"error,omitempty"`
+	// Files are the reports in the folder.
+	Files []string `json:"files"`
+}
+
+// Duration is how long the run took.
+func (r *Run) Duration() time.Duration { return r.FinishedAt.Sub(r.StartedAt) }
+
+// Changes sums up what changed since the previous run.
+type Changes struct {
+	// Since is the id of the run compared with.
+	Since string `json:"since"`
+	// Summary is the one-line form, e.g. "+2 failing, -1 resolved".
+	Summary        string `json:"summary"`
+	NewFailures    int    `json:"new_failures"`
+	Resolved       int    `json:"resolved"`
+	StillFailing   int    `json:"still_failing"`
+	NewErrors      int    `json:"new_errors"`
+	ClearedErrors  int    `json:"cleared_errors"`
+	VerdictChanged bool   `json:"verdict_changed"`
+}
+
+// Upgrade is what the upgrade watch saw and did.
+type Upgrade struct {
+	// Nodes lists "node: old → new" for every node whose TMS version
+	// differs from the previous run's.
+	Nodes []string `json:"nodes"`
+	// AutoFix is true when the inventory let the service restore.
+	AutoFix bool `json:"auto_fix"`
+	// FixRun is the id of the fix run folder (.tmsdrift/runs) when the
+	// service restored something.
+	FixRun string `json:"fix_run,omitempty"`
+	// Restored lists what was put back ("machinekey.present tms02: pass").
+	Restored []string `json:"restored,omitempty"`
+	// Command is what to run by hand when the service did not restore.
+	Command string `json:"command,omitempty"`
+	// Error says why an automatic restore failed.
+	Error string `json:"error,omitempty"`
+}
+
+// Notification is the outcome of one notification channel.
+type Notification struct {
+	Channel string `json:"channel"`
+	OK      bool   `json:"ok"`
+	Error   string `json:"error,omitempty"`
+	// Retry is true when this notification repeats one that failed in an
+	// earlier run.
+	Retry bool `json:"retry,omitempty"`
+}
+
+// Verdict is the word for an exit code.
+func Verdict(exitCode int) string {
+	switch exitCode {
+	case report.ExitOK:
+		return "pass"
+	case report.ExitFail:
+		return "fail"
+	case report.ExitUsage:
+		return "invalid"
+	}
+	return "error"
+}
+
+// Store is a history folder.
+type Store struct{ dir string }
+
+// Open returns the store at dir; the folder is created by the first run.
+func Open(dir string) *Store { return &Store{dir: dir} }
+
+// Dir is the history folder.
+func (s *Store) Dir() string { return s.dir }
+
+// Pending is a run folder being written; nothing of it is visible under
+// the run's id until Commit.
+type Pending struct {
+	s   *Store
+	id  string
+	tmp string
+}
+
+// Begin starts the folder of a run that started at started; its id is
+// NewID(started), with a counter when that id is taken.
+func (s *Store) Begin(started time.Time) (*Pending, error) {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	base := NewID(started)
+	id := base
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(filepath.Join(s.dir, id)); errors.Is(err, fs.ErrNotExist) {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		if n > 9999 {
+			return nil, fmt.Errorf("history: too many runs started at %s", base)
+		}
+		id = base + "-" + strconv.Itoa(n)
+	}
+	tmp := filepath.Join(s.dir, atomicfile.TempName(id))
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	return &Pending{s: s, id: id, tmp: tmp}, nil
+}
+
+// ID is the run's id.
+func (p *Pending) ID() string { return p.id }
+
+// WriteFile writes one file of the run folder.
+func (p *Pending) WriteFile(name string, data []byte) error {
+	if name != filepath.Base(name) || name == RunFile {
+		return fmt.Errorf("history: %q is not a report file name", name)
+	}
+	return atomicfile.WriteFile(filepath.Join(p.tmp, name), data, 0o600)
+}
+
+// Commit writes run.json and puts the folder in place under the run's id.
+func (p *Pending) Commit(run *Run) error {
+	run.Schema, run.ID = RunSchema, p.id
+	run.StartedAt, run.FinishedAt = run.StartedAt.UTC(), run.FinishedAt.UTC()
+	if run.Verdict == "" {
+		run.Verdict = Verdict(run.ExitCode)
+	}
+	entries, err := os.ReadDir(p.tmp)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	run.Files = []string{}
+	for _, e := range entries {
+		if e.Type().IsRegular() && !atomicfile.IsTemp(e.Name()) {
+			run.Files = append(run.Files, e.Name())
+		}
+	}
+	data, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return fmt.Errorf("history: run.json: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(p.tmp, RunFile), append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if err := os.Rename(p.tmp, filepath.Join(p.s.dir, p.id)); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	syncDir(p.s.dir)
+	return nil
+}
+
+// Abort removes the unfinished folder.
+func (p *Pending) Abort() error {
+	if err := os.RemoveAll(p.tmp); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable where the system allows it (not on
+// Windows, where a folder cannot be opened for sync; NTFS journals it).
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync() // best effort: the rename itself has happened
+		_ = f.Close()
+	}
+}
+
+// IDs lists the ids of the complete runs, oldest first. It reads only the
+// folder itself.
+func (s *Store) IDs() ([]string, error) {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && ValidID(e.Name()) {
+			ids = append(ids, e.Name())
+		}
+	}
+	slices.SortFunc(ids, compareIDs)
+	return ids, nil
+}
+
+// compareIDs orders ids by start time, then counter.
+func compareIDs(a, b string) int {
+	ta, na := splitID(a)
+	tb, nb := splitID(b)
+	if c := strings.Compare(ta, tb); c != 0 {
+		return c
+	}
+	return na - nb
+}
+
+func splitID(id string) (string, int) {
+	t, n, ok := strings.Cut(id, "-")
+	if !ok {
+		return t, 1
+	}
+	v, _ := strconv.Atoi(n)
+	return t, v
+}
+
+// List reads the run.json of every complete run, newest first; limit > 0
+// keeps only the newest limit runs. A run.json that cannot be read is
+// reported with the runs that could.
+func (s *Store) List(limit int) ([]*Run, error) {
+	ids, err := s.IDs()
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(ids)
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	runs := make([]*Run, 0, len(ids))
+	var errs []error
+	for _, id := range ids {
+		r, err := s.Get(id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		runs = append(runs, r)
+	}
+	return runs, errors.Join(errs...)
+}
+
+// Latest is the newest complete run, or nil when there is none.
+func (s *Store) Latest() (*Run, error) {
+	runs, err := s.List(1)
+	if len(runs) == 0 {
+		return nil, err
+	}
+	return runs[0], nil
+}
+
+// Get reads the run.json of run id.
+func (s *Store) Get(id string) (*Run, error) {
+	if !ValidID(id) {
+		return nil, fmt.Errorf("%q is not a run id (like 20261125T020000Z)", id)
+	}
+	data, err := os.ReadFile(filepath.Join(s.dir, id, RunFile))
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	return parseRun(data, id)
+}
+
+// parseRun decodes the run.json of run id.
+func parseRun(data []byte, id string) (*Run, error) {
+	var r Run
+	if err := jsondoc.Decode(data, &r); err != nil {
+		return nil, fmt.Errorf("run %s: %s: %w", id, RunFile, err)
+	}
+	if r.Schema != RunSchema || r.ID != id {
+		return nil, fmt.Errorf("run %s: %s is not this run's record", id, RunFile)
+	}
+	return &r, nil
+}
+
+// Path is the path of file name in run id's folder, or an error when id
+// is not a run id or name not a report the folder may hold: what comes
+// from a URL never reaches outside the history.
+func (s *Store) Path(id, name string) (string, error) {
+	if !ValidID(id) {
+		return "", fmt.Errorf("%q is not a run id", id)
+	}
+	switch name {
+	case ReportJSON, ReportHTML, ReportMarkdown, RunFile:
+	default:
+		return "", fmt.Errorf("%q is not a file of a run", name)
+	}
+	return filepath.Join(s.dir, id, name), nil
+}
+
+// Report reads run id's report.json.
+func (s *Store) Report(id string) (*report.Report, error) {
+	p, err := s.Path(id, ReportJSON)
+	if err != nil {
+		return nil, err
+	}
+	return report.ReadJSONFile(p)
+}
+
+// Prune removes the oldest runs so that keep remain, and returns their
+// ids. keep <= 0 removes nothing.
+func (s *Store) Prune(keep int) ([]string, error) {
+	ids, err := s.IDs()
+	if err != nil || keep <= 0 || len(ids) <= keep {
+		return nil, err
+	}
+	old := ids[:len(ids)-keep]
+	var removed []string
+	for _, id := range old {
+		// Renamed away first, so a listing never sees half a folder.
+		gone := filepath.Join(s.dir, atomicfile.TempName(id))
+		if err := os.Rename(filepath.Join(s.dir, id), gone); err != nil {
+			return removed, fmt.Errorf("history: prune %s: %w", id, err)
+		}
+		if err := os.RemoveAll(gone); err != nil {
+			return removed, fmt.Errorf("history: prune %s: %w", id, err)
+		}
+		removed = append(removed, id)
+	}
+	return removed, nil
+}
+
+// Clean removes what runs that never finished left behind (folders and
+// files named as temporaries), and returns their names. Call it before
+// the first run of a process, when no run of this store is in flight.
+func (s *Store) Clean() ([]string, error) {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !atomicfile.IsTemp(e.Name()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+			return removed, fmt.Errorf("history: %w", err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
+}

@@ -1,0 +1,172 @@
+package history
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+var t0 = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
+
+// record commits one run started at start with exit code code.
+func record(t *testing.T, s *Store, start time.Time, code int) string {
+	t.Helper()
+	p, err := s.Begin(start)
+	require.NoError(t, err)
+	require.NoError(t, p.WriteFile(ReportJSON, []byte("{}\n")))
+	require.NoError(t, p.Commit(&Run{Deployment: "lab", Trigger: Scheduled, StartedAt: start, FinishedAt: start.Add(time.Second),
+		ExitCode: code, Summary: &report.Summary{Pass: 3, Fail: code}}))
+	return p.ID()
+}
+
+func TestRunFolderIsCompleteOrAbsent(t *testing.T) {
+	s := Open(filepath.Join(t.TempDir(), "history"))
+	p, err := s.Begin(t0)
+	require.NoError(t, err)
+	assert.Equal(t, "20261125T020000Z", p.ID())
+	require.NoError(t, p.WriteFile(ReportJSON, []byte("{}")))
+	ids, err := s.IDs()
+	require.NoError(t, err)
+	assert.Empty(t, ids, "a run being written is not listed")
+	assert.Error(t, p.WriteFile("../escape", nil), "only file names")
+	assert.Error(t, p.WriteFile(RunFile, nil), "run.json is written by Commit")
+
+	require.NoError(t, p.Commit(&Run{Deployment: "lab", Trigger: Once, StartedAt: t0.In(time.FixedZone("X", 3600)), FinishedAt: t0.Add(2 * time.Second), ExitCode: 1}))
+	r, err := s.Get(p.ID())
+	require.NoError(t, err)
+	assert.Equal(t, RunSchema, r.Schema)
+	assert.Equal(t, "fail", r.Verdict)
+	assert.Equal(t, []string{ReportJSON}, r.Files)
+	assert.Equal(t, 2*time.Second, r.Duration())
+	assert.Equal(t, time.UTC, r.StartedAt.Location())
+	entries, err := os.ReadDir(s.Dir())
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary folder left")
+
+	q, err := s.Begin(t0.Add(time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, q.Abort())
+	ids, err = s.IDs()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20261125T020000Z"}, ids)
+}
+
+func TestSameSecondGetsACounterAndOrder(t *testing.T) {
+	s := Open(t.TempDir())
+	a := record(t, s, t0, 0)
+	b := record(t, s, t0.Add(500*time.Millisecond), 1)
+	c := record(t, s, t0.Add(-time.Hour), 0)
+	d := record(t, s, t0.Add(900*time.Millisecond), 3)
+	assert.Equal(t, "20261125T020000Z-2", b)
+	assert.Equal(t, "20261125T020000Z-3", d)
+	ids, err := s.IDs()
+	require.NoError(t, err)
+	assert.Equal(t, []string{c, a, b, d}, ids)
+	runs, err := s.List(0)
+	require.NoError(t, err)
+	require.Len(t, runs, 4)
+	assert.Equal(t, []string{d, b, a, c}, []string{runs[0].ID, runs[1].ID, runs[2].ID, runs[3].ID}, "newest first")
+	runs, err = s.List(2)
+	require.NoError(t, err)
+	assert.Len(t, runs, 2)
+	latest, err := s.Latest()
+	require.NoError(t, err)
+	assert.Equal(t, d, latest.ID)
+	assert.Equal(t, "error", latest.Verdict)
+}
+
+func TestPathRefusesWhatIsNotARunFile(t *testing.T) {
+	s := Open(t.TempDir())
+	for _, bad := range [][2]string{
+		{"..", ReportJSON}, {"../../etc", "passwd"}, {"20261125T020000Z/..", ReportJSON}, {"20261125T020000Z", "../run.json"},
+		{"20261125T020000Z", "secrets.txt"}, {"", ReportJSON}, {"20261125T020000Z-99999", ReportJSON}, {`20261125T020000Z\..`, ReportHTML},
+	} {
+		_, err := s.Path(bad[0], bad[1])
+		assert.Error(t, err, "%q %q", bad[0], bad[1])
+	}
+	p, err := s.Path("20261125T020000Z", ReportHTML)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(s.Dir(), "20261125T020000Z", ReportHTML), p)
+	_, err = s.Get("../x")
+	assert.Error(t, err)
+}
+
+func TestPruneKeepsTheNewest(t *testing.T) {
+	s := Open(t.TempDir())
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, record(t, s, t0.Add(time.Duration(i)*time.Hour), 0))
+	}
+	removed, err := s.Prune(3)
+	require.NoError(t, err)
+	assert.Equal(t, ids[:2], removed)
+	left, err := s.IDs()
+	require.NoError(t, err)
+	assert.Equal(t, ids[2:], left)
+	removed, err = s.Prune(0)
+	require.NoError(t, err)
+	assert.Empty(t, removed, "keep 0 prunes nothing")
+}
+
+func TestCleanRemovesDebrisOnly(t *testing.T) {
+	s := Open(t.TempDir())
+	id := record(t, s, t0, 0)
+	p, err := s.Begin(t0.Add(time.Hour)) // a run killed half-way
+	require.NoError(t, err)
+	require.NoError(t, p.WriteFile(ReportJSON, []byte("{")))
+	stray := filepath.Join(s.Dir(), atomicfile.TempName("notes.txt"))
+	require.NoError(t, os.WriteFile(stray, nil, 0o600))
+	mine := filepath.Join(s.Dir(), "README.txt")
+	require.NoError(t, os.WriteFile(mine, nil, 0o600))
+
+	removed, err := s.Clean()
+	require.NoError(t, err)
+	assert.Len(t, removed, 2)
+	assert.NoDirExists(t, filepath.Join(s.Dir(), filepath.Base(p.tmp)))
+	assert.FileExists(t, mine, "a file a person put there stays")
+	ids, err := s.IDs()
+	require.NoError(t, err)
+	assert.Equal(t, []string{id}, ids)
+}
+
+func TestGetRefusesAForeignRecord(t *testing.T) {
+	s := Open(t.TempDir())
+	id := record(t, s, t0, 0)
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), id, RunFile), []byte(`{"schema": "tmsdrift/history/v1", "id": "20200101T000000Z"}`), 0o600))
+	_, err := s.Get(id)
+	assert.ErrorContains(t, err, "is not this run's record")
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), id, RunFile), []byte("{\n\"exit_code\": \"one\"}"), 0o600))
+	_, err = s.Get(id)
+	assert.ErrorContains(t, err, "line 2")
+	runs, err := s.List(0)
+	assert.Error(t, err, "List says which record it could not read")
+	assert.Empty(t, runs)
+}
+
+// FuzzParseRun: a run.json damaged on disk is an error, never a panic.
+func FuzzParseRun(f *testing.F) {
+	dir := f.TempDir()
+	s := Open(dir)
+	p, err := s.Begin(t0)
+	require.NoError(f, err)
+	require.NoError(f, p.Commit(&Run{Deployment: "lab", StartedAt: t0, FinishedAt: t0, ExitCode: 1,
+		Summary: &report.Summary{Fail: 1}, Changes: &Changes{Since: "20261124T020000Z", Summary: "+1 failing"},
+		Versions: map[string]string{"tms01": "15.13.2"}, Upgrade: &Upgrade{Nodes: []string{"tms01: 15.12.0 → 15.13.2"}},
+		Notifications: []Notification{{Channel: "webhook", OK: false, Error: "timeout"}}}))
+	raw, err := os.ReadFile(filepath.Join(dir, p.ID(), RunFile))
+	require.NoError(f, err)
+	f.Add(raw)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := parseRun(data, "20261125T020000Z")
+		if err == nil {
+			assert.Equal(t, "20261125T020000Z", r.ID)
+		}
+	})
+}
