@@ -13,13 +13,12 @@ const (
 	BaselineKnown = "known"
 )
 
-// ResultKey names a result across runs: its rule and node. Node names
+// baselineKey names a result across runs: its rule and node. Node names
 // compare case-insensitively, like Windows host names.
-type ResultKey struct{ Rule, Node string }
+type baselineKey struct{ rule, node string }
 
-// KeyOf is the key of res.
-func KeyOf(res checks.Result) ResultKey {
-	return ResultKey{Rule: res.Rule, Node: strings.ToLower(res.Node)}
+func keyOf(res checks.Result) baselineKey {
+	return baselineKey{rule: res.Rule, node: strings.ToLower(res.Node)}
 }
 
 // MarkBaseline marks every failure of r new or known against base, so
@@ -28,10 +27,10 @@ func KeyOf(res checks.Result) ResultKey {
 // excused by a baseline: what could not be checked is not known to be
 // the same failure.
 func (r *Report) MarkBaseline(base *Report) {
-	failing := map[ResultKey]bool{}
+	failing := map[baselineKey]bool{}
 	for _, res := range base.Results {
 		if res.Status == checks.Fail {
-			failing[KeyOf(res)] = true
+			failing[keyOf(res)] = true
 		}
 	}
 	r.Baseline = make([]string, len(r.Results))
@@ -39,7 +38,7 @@ func (r *Report) MarkBaseline(base *Report) {
 		if res.Status != checks.Fail {
 			continue
 		}
-		if failing[KeyOf(res)] {
+		if failing[keyOf(res)] {
 			r.Baseline[i] = BaselineKnown
 		} else {
 			r.Baseline[i] = BaselineNew
