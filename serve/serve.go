@@ -1,0 +1,301 @@
+// Package serve is `tmsdrift serve`: the long-lived service that audits a
+// deployment on a schedule (gocron), keeps every run in the history,
+// publishes the last run as Prometheus gauges and web pages, watches for
+// TMS upgrades, and notifies. A run is the same audit `tmsdrift audit`
+// makes (package pipeline); this package adds the when and the what next.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/history"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/pipeline"
+)
+
+// Options configure the service.
+type Options struct {
+	// InventoryPath is the inventory; it is re-read at every run.
+	InventoryPath string
+	// Listen overrides schedule.listen ("" keeps it).
+	Listen string
+	// Clock drives the scheduler and names the runs; nil is the real
+	// clock (tests pass clockwork's fake clock and never sleep).
+	Clock clockwork.Clock
+	// Log receives the service's log lines; nil discards them.
+	Log *slog.Logger
+	// Getenv reads the environment (the bearer token); nil is os.Getenv.
+	Getenv func(string) string
+	// Notify sends notifications after each run; nil sends none.
+	Notify Notifier
+	// Audit lets tests replace the transports; zero is the real ones.
+	Audit pipeline.AuditOptions
+	// Ready, when set, is called once the service listens and its
+	// scheduler runs, with the address it listens on.
+	Ready func(addr net.Addr)
+}
+
+// stopTimeout bounds how long a stop waits for the run in flight to
+// notice its cancellation: the service exits well within 10 s.
+const stopTimeout = 7 * time.Second
+
+// Service is a configured, not yet started service.
+type Service struct {
+	opts     Options
+	inv      *inventory.Inventory
+	runner   *Runner
+	metrics  *Metrics
+	listener net.Listener
+	token    string
+	started  time.Time
+
+	running  atomic.Bool // the scheduler runs
+	mu       sync.Mutex
+	interval time.Duration // between two scheduled runs
+	spec     string        // schedule.audit and time_zone the job was built from
+}
+
+// New checks the inventory and the listen address and prepares the
+// service. An invalid inventory is an *inventory.Error (exit 2); a
+// listen address reachable from other machines without a token is
+// refused.
+func New(opts Options) (*Service, error) {
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	inv, err := inventory.Load(opts.InventoryPath, inventory.Options{KnownRules: checks.IDs()})
+	if err != nil {
+		return nil, err
+	}
+	listen := opts.Listen
+	if listen == "" {
+		listen = inv.Schedule.ListenAddr()
+	} else if err := inventory.CheckListen(listen); err != nil {
+		return nil, &UsageError{fmt.Errorf("--listen: %w", err)}
+	}
+	token := ""
+	if name := inv.Schedule.ListenTokenEnv; name != "" {
+		token = opts.Getenv(name)
+	}
+	if !inventory.IsLoopback(listen) && token == "" {
+		why := "schedule.listen_token_env is not set"
+		if name := inv.Schedule.ListenTokenEnv; name != "" {
+			why = "the environment variable " + name + " (schedule.listen_token_env) is empty"
+		}
+		return nil, &UsageError{fmt.Errorf("refusing to listen on %s: it is reachable from other machines and the reports describe the deployment, but %s; set a bearer token or listen on 127.0.0.1", listen, why)}
+	}
+	m := NewMetrics()
+	s := &Service{opts: opts, inv: inv, metrics: m, token: token}
+	s.runner = &Runner{InventoryPath: opts.InventoryPath, Store: history.Open(inv.HistoryPath()), Clock: opts.Clock,
+		Log: opts.Log, Metrics: m, Notify: opts.Notify, Audit: opts.Audit, BaseURL: "http://" + listen}
+	s.opts.Listen = listen
+	return s, nil
+}
+
+// UsageError is bad usage found before the service starts (exit 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Runner is the service's run, for `serve --once` and tests.
+func (s *Service) Runner() *Runner { return s.runner }
+
+// Once performs one run through the same path as a scheduled one and
+// returns its exit code (as `tmsdrift audit` would exit). It starts no
+// scheduler and no web server.
+func (s *Service) Once(ctx context.Context) int {
+	s.clean()
+	rec := s.runner.Run(ctx, history.Once)
+	if rec == nil {
+		return 3 // cancelled: nothing was checked
+	}
+	return rec.ExitCode
+}
+
+// clean removes what runs killed half-way left in the history.
+func (s *Service) clean() {
+	removed, err := s.runner.Store.Clean()
+	if err != nil {
+		s.opts.Log.Error("history: leftovers of unfinished runs not removed", "error", err)
+	}
+	for _, name := range removed {
+		s.opts.Log.Warn("history: removed what an unfinished run left", "name", name)
+	}
+}
+
+// Serve starts the scheduler and the web server and blocks until ctx
+// ends (SIGTERM, SIGINT, the Windows service manager's stop); then it
+// cancels the run in flight, which leaves no folder behind, and returns
+// nil within stopTimeout.
+func (s *Service) Serve(ctx context.Context) error {
+	s.clean()
+	ln, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.opts.Listen, err)
+	}
+	s.listener = ln
+	s.started = s.opts.Clock.Now()
+
+	runCtx, cancelRuns := context.WithCancel(ctx)
+	defer cancelRuns()
+	sched, err := gocron.NewScheduler(gocron.WithClock(s.opts.Clock), gocron.WithStopTimeout(stopTimeout),
+		gocron.WithSchedulerMonitor(&skipLogger{log: s.opts.Log}))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	var job gocron.Job
+	task := gocron.NewTask(func(ctx context.Context) {
+		if rec := s.runner.Run(ctx, history.Scheduled); rec != nil {
+			s.reschedule(sched, job, runCtx)
+		}
+	})
+	def, spec, err := jobDefinition(s.inv.Schedule)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	job, err = sched.NewJob(def, task, gocron.WithName("audit"), gocron.WithContext(runCtx),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("schedule %q: %w", spec, err)
+	}
+	s.setSchedule(job, spec)
+	sched.Start()
+	s.running.Store(true)
+
+	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	next, _ := job.NextRun()
+	s.opts.Log.Info("service started", "inventory", s.opts.InventoryPath, "listen", ln.Addr().String(),
+		"schedule", spec, "next_run", next.Format(time.RFC3339), "history", s.runner.Store.Dir())
+	if s.opts.Ready != nil {
+		s.opts.Ready(ln.Addr())
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		s.running.Store(false)
+		_ = sched.Shutdown() // the web server failed; stop the runs too
+		return fmt.Errorf("web server: %w", err)
+	}
+	s.opts.Log.Info("service stopping")
+	cancelRuns()
+	s.running.Store(false)
+	var errs []error
+	if err := sched.Shutdown(); err != nil {
+		errs = append(errs, fmt.Errorf("scheduler: %w", err))
+	}
+	// The run in flight has seen its cancellation by now (or Shutdown
+	// timed out); wait for it to clear its folder before exiting.
+	done := make(chan struct{})
+	go func() { s.runner.mu.Lock(); s.runner.mu.Unlock(); close(done) }() //nolint:staticcheck // an empty critical section waits for the run
+	select {
+	case <-done:
+	case <-time.After(stopTimeout):
+		errs = append(errs, errors.New("the run in flight did not stop in time"))
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		errs = append(errs, fmt.Errorf("web server: %w", err))
+	}
+	s.opts.Log.Info("service stopped")
+	return errors.Join(errs...)
+}
+
+// jobDefinition turns the schedule into a gocron job: @every as a fixed
+// interval, a cron expression read in the schedule's zone.
+func jobDefinition(sch inventory.Schedule) (gocron.JobDefinition, string, error) {
+	if d, ok := sch.Every(); ok {
+		return gocron.DurationJob(d), sch.AuditSpec(), nil
+	}
+	loc, err := sch.Location()
+	if err != nil {
+		return nil, "", err
+	}
+	spec := "CRON_TZ=" + loc.String() + " " + sch.AuditSpec()
+	return gocron.CronJob(spec, true), spec, nil
+}
+
+// setSchedule remembers the job's interval (for /healthz) and spec.
+func (s *Service) setSchedule(job gocron.Job, spec string) {
+	interval := 24 * time.Hour
+	if runs, err := job.NextRuns(2); err == nil && len(runs) == 2 {
+		interval = runs[1].Sub(runs[0])
+	}
+	s.mu.Lock()
+	s.interval, s.spec = interval, spec
+	s.mu.Unlock()
+}
+
+// reschedule applies an edited schedule.audit or time_zone after a run:
+// the inventory is re-read at every run, and so is the schedule.
+func (s *Service) reschedule(sched gocron.Scheduler, job gocron.Job, ctx context.Context) {
+	inv, err := inventory.Load(s.opts.InventoryPath, inventory.Options{KnownRules: checks.IDs()})
+	if err != nil {
+		return // recorded by the run; the schedule stays as it was
+	}
+	def, spec, err := jobDefinition(inv.Schedule)
+	s.mu.Lock()
+	same := spec == s.spec
+	s.mu.Unlock()
+	if err != nil || same {
+		return
+	}
+	task := gocron.NewTask(func(ctx context.Context) {
+		if rec := s.runner.Run(ctx, history.Scheduled); rec != nil {
+			s.reschedule(sched, job, ctx)
+		}
+	})
+	updated, err := sched.Update(job.ID(), def, task, gocron.WithName("audit"), gocron.WithContext(ctx),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule))
+	if err != nil {
+		s.opts.Log.Error("new schedule not applied", "schedule", spec, "error", err)
+		return
+	}
+	s.setSchedule(updated, spec)
+	s.opts.Log.Info("schedule changed", "schedule", spec)
+}
+
+// skipLogger logs a tick that came while a run was still going (gocron's
+// singleton mode skips it) and ignores the scheduler's other events.
+type skipLogger struct{ log *slog.Logger }
+
+func (l *skipLogger) ConcurrencyLimitReached(limitType string, job gocron.Job) {
+	l.log.Warn("scheduled run skipped: the previous run is still going", "job", job.Name(), "limit", limitType)
+}
+func (*skipLogger) SchedulerStarted()                                   {}
+func (*skipLogger) SchedulerStopped()                                   {}
+func (*skipLogger) SchedulerShutdown()                                  {}
+func (*skipLogger) JobRegistered(gocron.Job)                            {}
+func (*skipLogger) JobUnregistered(gocron.Job)                          {}
+func (*skipLogger) JobStarted(gocron.Job)                               {}
+func (*skipLogger) JobRunning(gocron.Job)                               {}
+func (*skipLogger) JobFailed(gocron.Job, error)                         {}
+func (*skipLogger) JobCompleted(gocron.Job)                             {}
+func (*skipLogger) JobExecutionTime(gocron.Job, time.Duration)          {}
+func (*skipLogger) JobSchedulingDelay(gocron.Job, time.Time, time.Time) {}
