@@ -105,8 +105,9 @@ func (r *Run) Duration() time.Duration { return r.FinishedAt.Sub(r.StartedAt) }
 
 // Changes sums up what changed since the previous run.
 type Changes struct {
-	// Since is the id of the run compared with.
-	Since string `json:"since"`
+	// Since is the start of the run compared with, as a run id ("" on
+	// the first run).
+	Since string `json:"since,omitempty"`
 	// Summary is the one-line form, e.g. "+2 failing, -1 resolved".
 	Summary        string `json:"summary"`
 	NewFailures    int    `json:"new_failures"`

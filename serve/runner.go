@@ -215,17 +215,20 @@ func (r *Runner) perform(ctx context.Context, pending *history.Pending, rec *his
 	rec.ExitCode = rep.ExitCode(checks.Low)
 	rec.Summary = &rep.Summary
 
+	var old *report.Report
 	if prev != nil {
-		if old, err := r.previousReport(prev); err == nil && old != nil {
-			ch := report.Compare(old, rep)
-			r.firstSeen(&ch, prev.ID)
-			out.changes = &ch
-			rec.Changes = &history.Changes{Since: old.StartedAt.UTC().Format(time.RFC3339), Summary: ch.Summary(),
-				NewFailures: len(ch.NewFailures), Resolved: len(ch.Resolved), StillFailing: len(ch.StillFailing),
-				NewErrors: len(ch.NewErrors), ClearedErrors: len(ch.ClearedErrors), VerdictChanged: ch.VerdictChanged}
-		} else if err != nil {
+		if old, err = r.previousReport(prev); err != nil {
 			r.Log.Warn("previous report unreadable; this run is compared with nothing", "previous", prev.ID, "error", err)
 		}
+	}
+	ch := report.Compare(old, rep)
+	out.changes = &ch
+	rec.Changes = &history.Changes{Summary: ch.Summary(), NewFailures: len(ch.NewFailures), Resolved: len(ch.Resolved),
+		StillFailing: len(ch.StillFailing), NewErrors: len(ch.NewErrors), ClearedErrors: len(ch.ClearedErrors),
+		VerdictChanged: ch.VerdictChanged}
+	if old != nil {
+		rec.Changes.Since = history.NewID(old.StartedAt)
+		r.firstSeen(&ch, prev.ID)
 	}
 	retry := prev != nil && slices.ContainsFunc(prev.Notifications, func(n history.Notification) bool { return !n.OK })
 	out.notice = &Notice{Inventory: inv, Report: rep, Changes: out.changes, Notes: out.notes, Retry: retry,

@@ -36,6 +36,9 @@ Fix:         tmsdrift fix -i inventory.yaml (a plan; --apply to change)`,
 		newPostUpgradeCmd(),
 		newRollbackCmd(),
 		newKeygenCmd(),
+		newServeCmd(),
+		newHistoryCmd(),
+		newDiffCmd(),
 	)
 	return root
 }

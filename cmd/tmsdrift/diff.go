@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tmsdrift/tmsdrift/history"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+func newDiffCmd() *cobra.Command {
+	var inv, format string
+	cmd := &cobra.Command{
+		Use:   "diff [-i INVENTORY] [OLD [NEW]]",
+		Short: "What changed between two runs: new failures, resolved, still failing since when, new and cleared errors",
+		Long: `diff compares two audits. OLD and NEW are run ids of the history
+(tmsdrift history lists them) or JSON report files (audit --format json).
+Without them it compares the last two runs that have a report; with OLD
+only, OLD and the last run. For results still failing it walks back the
+history to say since when they fail (with a report file as OLD: since
+OLD). -i is needed for run ids and the defaults, not for two files.`,
+		Args: cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(report.DiffFormats(), format) {
+				return usage(fmt.Errorf("--format: unknown format %q (want one of %s)", format, joinNames(report.DiffFormats())))
+			}
+			var store *history.Store
+			if inv != "" {
+				loaded, err := loadInventory(inv)
+				if err != nil {
+					return err
+				}
+				store = history.Open(loaded.HistoryPath())
+			}
+			d, err := buildDiff(store, args)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := report.WriteDiff(&buf, format, d); err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(buf.Bytes())
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&inv, "inventory", "i", "", "inventory file (YAML): where the history is")
+	fl.StringVarP(&format, "format", "f", "table", "output format: "+joinNames(report.DiffFormats()))
+	return cmd
+}
+
+// diffSide is one side of a diff: a report, and the run id when it came
+// from the history.
+type diffSide struct {
+	name, run string
+	rep       *report.Report
+}
+
+// buildDiff resolves the arguments and compares.
+func buildDiff(store *history.Store, args []string) (*report.Diff, error) {
+	var old, latest *diffSide
+	var err error
+	switch len(args) {
+	case 0, 1:
+		if store == nil {
+			return nil, usage(errors.New("-i INVENTORY is needed to find the runs to compare (or name two report files)"))
+		}
+		runs, _ := store.List(0)
+		var withReport []*history.Run
+		for _, r := range runs {
+			if slices.Contains(r.Files, history.ReportJSON) {
+				withReport = append(withReport, r)
+			}
+		}
+		need := 2 - len(args)
+		if len(withReport) < need {
+			return nil, usage(fmt.Errorf("the history in %s has %d run(s) with a report; diff needs two (tmsdrift serve --once records one)", store.Dir(), len(withReport)))
+		}
+		if latest, err = side(store, withReport[0].ID); err != nil {
+			return nil, err
+		}
+		oldArg := ""
+		if len(args) == 1 {
+			oldArg = args[0]
+		} else {
+			oldArg = withReport[1].ID
+		}
+		if old, err = side(store, oldArg); err != nil {
+			return nil, err
+		}
+	default:
+		if old, err = side(store, args[0]); err != nil {
+			return nil, err
+		}
+		if latest, err = side(store, args[1]); err != nil {
+			return nil, err
+		}
+	}
+	ch := report.Compare(old.rep, latest.rep)
+	if old.run != "" && store != nil {
+		// Best effort: a gap in the history leaves the dates it could find.
+		_ = history.WalkFirstSeen(store, old.run, ch.StillFailing)
+	}
+	return &report.Diff{Deployment: latest.rep.Deployment, Changes: ch,
+		Old: report.DiffSide{Name: old.name, StartedAt: old.rep.StartedAt},
+		New: report.DiffSide{Name: latest.name, StartedAt: latest.rep.StartedAt}}, nil
+}
+
+// side reads one side: a run id of the history, else a report file.
+func side(store *history.Store, arg string) (*diffSide, error) {
+	if history.ValidID(arg) && store != nil {
+		rep, err := store.Report(arg)
+		if err == nil {
+			return &diffSide{name: arg, run: arg, rep: rep}, nil
+		}
+		if _, statErr := os.Stat(arg); errors.Is(statErr, fs.ErrNotExist) {
+			return nil, usage(fmt.Errorf("run %s: %w", arg, err))
+		}
+	}
+	rep, err := report.ReadJSONFile(arg)
+	if err != nil {
+		return nil, usage(err)
+	}
+	return &diffSide{name: arg, rep: rep}, nil
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/serve"
+)
+
+type serveFlags struct {
+	inventory string
+	listen    string
+	once      bool
+	logFormat string
+	logFile   string
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve -i INVENTORY",
+		Short: "Audit on a schedule, keep the history, serve reports and metrics, notify",
+		Long: `serve is the nightly compliance service. It audits the deployment on the
+inventory's schedule (schedule.audit, default 02:00 every night), keeps
+every run in the history (schedule.history_dir), serves the last report,
+each run's report and Prometheus metrics on schedule.listen (default
+127.0.0.1:9417: open http://127.0.0.1:9417/ in a browser), watches for TMS
+upgrades and notifies (the inventory's notify block).
+
+The inventory is read again at every run. SIGTERM or Ctrl-C stops the
+service (exit 0) and the run in flight, which leaves nothing behind.
+
+--once does one run through the same path and exits with the audit's code
+(0 pass, 1 drift, 2 bad inventory, 3 not everything checked), for cron or
+Task Scheduler. See docs/service.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (YAML)")
+	fl.StringVar(&f.listen, "listen", "", "host:port of the web interface (default: schedule.listen, 127.0.0.1:9417)")
+	fl.BoolVar(&f.once, "once", false, "do one run now, record it and exit with its code")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log lines as text or json")
+	fl.StringVar(&f.logFile, "log-file", "", "append the log to FILE as well as standard error")
+	_ = cmd.MarkFlagRequired("inventory")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, f serveFlags) error {
+	log, closeLog, err := newLogger(cmd.ErrOrStderr(), f.logFormat, f.logFile)
+	if err != nil {
+		return usage(err)
+	}
+	defer closeLog()
+	svc, err := serve.New(serve.Options{InventoryPath: f.inventory, Listen: f.listen, Log: log})
+	var ie *inventory.Error
+	var ue *serve.UsageError
+	switch {
+	case errors.As(err, &ie), errors.As(err, &ue):
+		return usage(err)
+	case err != nil:
+		return err
+	}
+	if f.once {
+		return withCode(svc.Once(cmd.Context()))
+	}
+	return svc.Serve(cmd.Context())
+}
+
+// newLogger builds the service's logger: text (default) or JSON lines on
+// w, and appended to file when one is named.
+func newLogger(w io.Writer, format, file string) (*slog.Logger, func(), error) {
+	closeFn := func() {}
+	if file != "" {
+		lf, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--log-file: %w", err)
+		}
+		w = io.MultiWriter(w, lf)
+		closeFn = func() { _ = lf.Close() }
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), closeFn, nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), closeFn, nil
+	}
+	closeFn()
+	return nil, nil, fmt.Errorf("--log-format: unknown format %q (want text or json)", format)
+}
