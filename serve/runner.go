@@ -71,6 +71,8 @@ type Runner struct {
 	// Audit lets tests replace the transports; zero is the real ones.
 	Audit pipeline.AuditOptions
 
+	onRun func(*history.Run)
+
 	mu      sync.Mutex // one run at a time
 	stateMu sync.Mutex
 	last    *history.Run // the last recorded run
@@ -146,6 +148,11 @@ func (r *Runner) Run(ctx context.Context, trigger history.Trigger) *history.Run 
 	r.last = rec
 	r.stateMu.Unlock()
 	r.logRun(rec)
+	defer func() {
+		if r.onRun != nil {
+			r.onRun(rec)
+		}
+	}()
 	if out.inv != nil {
 		if removed, err := r.Store.Prune(out.inv.Schedule.KeepRuns()); err != nil {
 			r.Log.Error("history not pruned", "error", err)

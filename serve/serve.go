@@ -46,6 +46,9 @@ type Options struct {
 	// Ready, when set, is called once the service listens and its
 	// scheduler runs, with the address it listens on.
 	Ready func(addr net.Addr)
+	// OnRun, when set, is called after each recorded run (tests wait on
+	// it instead of sleeping).
+	OnRun func(*history.Run)
 }
 
 // stopTimeout bounds how long a stop waits for the run in flight to
@@ -66,6 +69,18 @@ type Service struct {
 	mu       sync.Mutex
 	interval time.Duration // between two scheduled runs
 	spec     string        // schedule.audit and time_zone the job was built from
+	job      gocron.Job
+}
+
+// NextRun is when the scheduler runs the audit next.
+func (s *Service) NextRun() (time.Time, error) {
+	s.mu.Lock()
+	job := s.job
+	s.mu.Unlock()
+	if job == nil {
+		return time.Time{}, errors.New("the scheduler is not running")
+	}
+	return job.NextRun()
 }
 
 // New checks the inventory and the listen address and prepares the
@@ -106,7 +121,7 @@ func New(opts Options) (*Service, error) {
 	m := NewMetrics()
 	s := &Service{opts: opts, inv: inv, metrics: m, token: token}
 	s.runner = &Runner{InventoryPath: opts.InventoryPath, Store: history.Open(inv.HistoryPath()), Clock: opts.Clock,
-		Log: opts.Log, Metrics: m, Notify: opts.Notify, Audit: opts.Audit, BaseURL: "http://" + listen}
+		Log: opts.Log, Metrics: m, Notify: opts.Notify, Audit: opts.Audit, BaseURL: "http://" + listen, onRun: opts.OnRun}
 	s.opts.Listen = listen
 	return s, nil
 }
@@ -154,6 +169,7 @@ func (s *Service) Serve(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", s.opts.Listen, err)
 	}
 	s.listener = ln
+	s.runner.BaseURL = "http://" + ln.Addr().String() // the real port when listen asked for :0
 	s.started = s.opts.Clock.Now()
 
 	runCtx, cancelRuns := context.WithCancel(ctx)
@@ -248,7 +264,7 @@ func (s *Service) setSchedule(job gocron.Job, spec string) {
 		interval = runs[1].Sub(runs[0])
 	}
 	s.mu.Lock()
-	s.interval, s.spec = interval, spec
+	s.interval, s.spec, s.job = interval, spec, job
 	s.mu.Unlock()
 }
 

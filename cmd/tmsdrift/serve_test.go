@@ -1,0 +1,424 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/history"
+	"github.com/tmsdrift/tmsdrift/report"
+	"github.com/tmsdrift/tmsdrift/serve"
+)
+
+// svcLab is a copy of the post-upgrade lab that a test swaps between
+// states: clean (the pre-upgrade web.config and the primary's address),
+// the post-upgrade drift as shipped, and other drifts.
+type svcLab struct {
+	dir, inventory string
+	original       string // the lab as shipped
+}
+
+func newSvcLab(t *testing.T, schedule string) *svcLab {
+	t.Helper()
+	dir, inv := labCopy(t, "post-upgrade")
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inv, append(raw, []byte(schedule)...), 0o644))
+	return &svcLab{dir: dir, inventory: inv, original: filepath.Join(filepath.Dir(lab("post-upgrade")))}
+}
+
+func (l *svcLab) webConfig(node string) string {
+	return filepath.Join(l.dir, "nodes", node, "fs", "C", "Program Files", "TANDBERG", "TMS", "wwwTMS", "web.config")
+}
+
+func (l *svcLab) copyFrom(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, data, 0o644))
+}
+
+// replace edits a file of the lab in place.
+func (l *svcLab) replace(t *testing.T, rel, old, new string) {
+	t.Helper()
+	p := filepath.Join(l.dir, rel)
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.Contains(t, string(data), old, rel)
+	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
+}
+
+// ipv4 sets the TMS server IPv4 address the database holds.
+func (l *svcLab) ipv4(t *testing.T, addr string) {
+	t.Helper()
+	p := filepath.Join(l.dir, "db.json")
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	var cur struct {
+		Settings struct {
+			IPv4 string `json:"ipv4_local"`
+		} `json:"settings"`
+	}
+	require.NoError(t, json.Unmarshal(data, &cur))
+	l.replace(t, "db.json", `"ipv4_local": "`+cur.Settings.IPv4+`"`, `"ipv4_local": "`+addr+`"`)
+}
+
+func (l *svcLab) clean(t *testing.T) {
+	l.copyFrom(t, filepath.Join(l.original, "pre-upgrade", "web.config"), l.webConfig("tms02"))
+	l.ipv4(t, "10.10.0.11")
+}
+
+func (l *svcLab) postUpgradeDrift(t *testing.T) {
+	l.copyFrom(t, filepath.Join(l.original, "nodes", "tms02", "fs", "C", "Program Files", "TANDBERG", "TMS", "wwwTMS", "web.config"), l.webConfig("tms02"))
+	l.ipv4(t, "10.10.0.12")
+}
+
+// versions sets every node's TMS version.
+func (l *svcLab) versions(t *testing.T, from, to string) {
+	for _, n := range []string{"tms01", "tms02", "tms03"} {
+		l.replace(t, filepath.Join("nodes", n, "facts.json"), `"version": "`+from+`"`, `"version": "`+to+`"`)
+	}
+}
+
+// harness runs a service on a fake clock and steps it run by run.
+type harness struct {
+	t       *testing.T
+	ctx     context.Context
+	clock   *clockwork.FakeClock
+	svc     *serve.Service
+	base    string
+	runs    chan *history.Run
+	stopped chan error
+
+	mu      sync.Mutex
+	notices []serve.Notice
+}
+
+func startService(t *testing.T, inventory string, notify serve.Notifier) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{t: t, ctx: ctx, clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)),
+		runs: make(chan *history.Run, 16), stopped: make(chan error, 1)}
+	if notify == nil {
+		notify = func(_ context.Context, n serve.Notice) []history.Notification {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.notices = append(h.notices, n)
+			return []history.Notification{{Channel: "test", OK: true}}
+		}
+	}
+	ready := make(chan net.Addr, 1)
+	svc, err := serve.New(serve.Options{InventoryPath: inventory, Clock: h.clock, Notify: notify,
+		Ready: func(a net.Addr) { ready <- a }, OnRun: func(r *history.Run) { h.runs <- r }})
+	require.NoError(t, err)
+	h.svc = svc
+	go func() { h.stopped <- svc.Serve(ctx) }()
+	select {
+	case a := <-ready:
+		h.base = "http://" + a.String()
+	case err := <-h.stopped:
+		t.Fatalf("service did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-h.stopped:
+			assert.NoError(t, err, "a stop is clean")
+		case <-time.After(15 * time.Second):
+			t.Error("the service did not stop")
+		}
+	})
+	return h
+}
+
+// step advances the fake clock to the next scheduled run and waits for
+// that run to be recorded.
+func (h *harness) step() *history.Run {
+	h.t.Helper()
+	require.NoError(h.t, h.clock.BlockUntilContext(h.ctx, 1), "the scheduler waits for its next run")
+	next, err := h.svc.NextRun()
+	require.NoError(h.t, err)
+	h.clock.Advance(next.Sub(h.clock.Now()))
+	select {
+	case r := <-h.runs:
+		return r
+	case <-time.After(60 * time.Second):
+		h.t.Fatal("the run did not finish")
+		return nil
+	}
+}
+
+func (h *harness) lastNotice() serve.Notice {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.NotEmpty(h.t, h.notices)
+	return h.notices[len(h.notices)-1]
+}
+
+func (h *harness) get(path string) (int, string) {
+	h.t.Helper()
+	resp, err := http.Get(h.base + path)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	return resp.StatusCode, string(body)
+}
+
+// checkMetrics parses /metrics with the Prometheus text parser and holds
+// it against the run and its report.json.
+func (h *harness) checkMetrics(run *history.Run, inventory string) {
+	t := h.t
+	t.Helper()
+	code, body := h.get("/metrics")
+	require.Equal(t, http.StatusOK, code)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	require.NoError(t, err)
+	require.Contains(t, families, "go_goroutines", "the Go collector is there")
+
+	gauge := func(name string, labels map[string]string) float64 {
+		t.Helper()
+		fam := families[name]
+		require.NotNil(t, fam, name)
+		for _, m := range fam.Metric {
+			if hasLabels(m, labels) {
+				return m.GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("%s%v not found", name, labels)
+		return 0
+	}
+	dep := map[string]string{"deployment": run.Deployment}
+	assert.Equal(t, float64(run.ExitCode), gauge("tmsdrift_last_run_exit_code", dep))
+	assert.InDelta(t, float64(run.FinishedAt.UnixMilli())/1000, gauge("tmsdrift_last_run_timestamp_seconds", dep), 0.001)
+	assert.InDelta(t, run.Duration().Seconds(), gauge("tmsdrift_last_run_duration_seconds", dep), 0.001)
+
+	// The results: exactly one series per result of the last report.json.
+	rep := latestReport(t, inventory)
+	want := map[string]bool{}
+	for _, r := range rep.Results {
+		want[fmt.Sprintf("%s|%s|%s|%s|%s", rep.Deployment, r.Rule, r.Node, r.Severity, r.Status)] = true
+	}
+	got := map[string]bool{}
+	for _, m := range families["tmsdrift_result"].GetMetric() {
+		l := labelMap(m)
+		assert.Equal(t, 1.0, m.GetGauge().GetValue())
+		got[fmt.Sprintf("%s|%s|%s|%s|%s", l["deployment"], l["rule"], l["node"], l["severity"], l["status"])] = true
+	}
+	assert.Equal(t, want, got, "tmsdrift_result is the last report, one series per result")
+	for status, n := range map[string]int{"pass": rep.Summary.Pass, "fail": rep.Summary.Fail, "waived": rep.Summary.Waived, "error": rep.Summary.Error} {
+		assert.Equal(t, float64(n), gauge("tmsdrift_results", map[string]string{"deployment": rep.Deployment, "status": status}), status)
+	}
+}
+
+func hasLabels(m *dto.Metric, want map[string]string) bool {
+	l := labelMap(m)
+	for k, v := range want {
+		if l[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func labelMap(m *dto.Metric) map[string]string {
+	out := map[string]string{}
+	for _, lp := range m.GetLabel() {
+		out[lp.GetName()] = lp.GetValue()
+	}
+	return out
+}
+
+// latestReport reads the newest report.json of the history.
+func latestReport(t *testing.T, inventory string) *report.Report {
+	t.Helper()
+	store := history.Open(filepath.Join(filepath.Dir(inventory), ".tmsdrift", "history"))
+	runs, err := store.List(0)
+	require.NoError(t, err)
+	for _, r := range runs {
+		if strings.Contains(strings.Join(r.Files, " "), history.ReportJSON) {
+			rep, err := store.Report(r.ID)
+			require.NoError(t, err)
+			return rep
+		}
+	}
+	t.Fatal("no report in the history")
+	return nil
+}
+
+// historyList is `tmsdrift history --format json`.
+func historyList(t *testing.T, inventory string) []history.Run {
+	t.Helper()
+	code, stdout, stderr := tmsdrift(t, "history", "-i", inventory, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	var doc struct {
+		Schema string        `json:"schema"`
+		Runs   []history.Run `json:"runs"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	assert.Equal(t, history.ListSchema, doc.Schema)
+	return doc.Runs
+}
+
+// diffJSON is `tmsdrift diff` of the last two runs, as JSON.
+type diffDoc struct {
+	Summary string `json:"summary"`
+	Changes map[string][]struct {
+		Rule, Node string
+		FirstSeen  string `json:"first_seen"`
+	} `json:"changes"`
+}
+
+func diffLast(t *testing.T, inventory string) diffDoc {
+	t.Helper()
+	code, stdout, stderr := tmsdrift(t, "diff", "-i", inventory, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	var d diffDoc
+	require.NoError(t, json.Unmarshal([]byte(stdout), &d))
+	return d
+}
+
+func keys(d diffDoc, list string) []string {
+	var out []string
+	for _, c := range d.Changes[list] {
+		out = append(out, strings.TrimSpace(c.Rule+" "+c.Node))
+	}
+	return out
+}
+
+const nightly = "schedule:\n  audit: '0 2 * * *'\n  time_zone: UTC\n  listen: '127.0.0.1:0'\n"
+
+// TestServeDriftRecoverDrift drives the service on gocron's fake clock
+// through six nightly runs over a lab that drifts, recovers, drifts
+// again, loses its inventory for a night and gets it back; after each run
+// it checks the history, diff, /metrics, /healthz, the web pages and the
+// notifications.
+func TestServeDriftRecoverDrift(t *testing.T) {
+	l := newSvcLab(t, nightly)
+	l.clean(t)
+	h := startService(t, l.inventory, nil)
+
+	code, body := h.get("/healthz")
+	assert.Equal(t, http.StatusOK, code, "healthy while waiting for the first run")
+	assert.Contains(t, body, "waiting for the first run")
+	code, _ = h.get("/reports/latest.json")
+	assert.Equal(t, http.StatusNotFound, code)
+
+	// Night 1: clean.
+	r1 := h.step()
+	assert.Equal(t, "20261125T020000Z", r1.ID, "the run is named by its scheduled UTC start")
+	assert.Equal(t, 0, r1.ExitCode)
+	assert.Equal(t, "first run: nothing failing", r1.Changes.Summary)
+	h.checkMetrics(r1, l.inventory)
+	assert.Len(t, historyList(t, l.inventory), 1)
+	n := h.lastNotice()
+	assert.Equal(t, h.base+"/reports/20261125T020000Z/report.html", n.ReportURL)
+	assert.Contains(t, string(n.HTML), "<html")
+	assert.Contains(t, string(n.Markdown), "No drift")
+
+	// Night 2: tms02 upgraded by hand without the version changing; the
+	// machineKey is gone and the database holds tms02's address.
+	l.postUpgradeDrift(t)
+	r2 := h.step()
+	assert.Equal(t, "20261126T020000Z", r2.ID)
+	assert.Equal(t, 1, r2.ExitCode)
+	assert.Equal(t, "+3 failing", r2.Changes.Summary)
+	assert.Nil(t, r2.Upgrade, "same versions: no upgrade")
+	h.checkMetrics(r2, l.inventory)
+	d := diffLast(t, l.inventory)
+	assert.Equal(t, "+3 failing", d.Summary)
+	assert.ElementsMatch(t, []string{"machinekey.present tms02", "machinekey.match tms02", "addresses.match"}, keys(d, "new_failures"))
+	assert.Equal(t, report.VerdictFail, h.lastNotice().Changes.NewVerdict)
+
+	// Night 3: still drifted: still failing since night 2.
+	r3 := h.step()
+	assert.Equal(t, "no change", r3.Changes.Summary)
+	d = diffLast(t, l.inventory)
+	require.Len(t, d.Changes["still_failing"], 3)
+	for _, c := range d.Changes["still_failing"] {
+		assert.Equal(t, "2026-11-26T02:00:00Z", c.FirstSeen, "first seen walks back to night 2")
+	}
+
+	// Night 4: recovered.
+	l.clean(t)
+	r4 := h.step()
+	assert.Equal(t, 0, r4.ExitCode)
+	assert.Equal(t, "-3 resolved", r4.Changes.Summary)
+	h.checkMetrics(r4, l.inventory)
+	assert.ElementsMatch(t, []string{"machinekey.present tms02", "machinekey.match tms02", "addresses.match"}, keys(diffLast(t, l.inventory), "resolved"))
+
+	// Night 5: drifts again, differently: tms03's address in the database.
+	l.ipv4(t, "10.10.0.13")
+	r5 := h.step()
+	assert.Equal(t, 1, r5.ExitCode)
+	assert.Equal(t, "+1 failing", r5.Changes.Summary)
+	h.checkMetrics(r5, l.inventory)
+
+	// Night 6: the inventory was broken by an edit: a recorded exit-2 run,
+	// and the service goes on.
+	good, err := os.ReadFile(l.inventory)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(l.inventory, append(good, []byte("colour: blue\n")...), 0o644))
+	r6 := h.step()
+	assert.Equal(t, 2, r6.ExitCode)
+	assert.Equal(t, "invalid", r6.Verdict)
+	require.NotEmpty(t, r6.Problems)
+	assert.Contains(t, r6.Problems[0], "colour: unknown key")
+	code, body = h.get("/")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "the inventory is invalid")
+	assert.Contains(t, body, "/reports/"+r5.ID+"/report.html", "the page links the last report")
+	h.checkMetrics(r6, l.inventory) // exit code 2; results still those of night 5
+
+	// Night 7: fixed again; compared with night 5, the last report.
+	require.NoError(t, os.WriteFile(l.inventory, good, 0o644))
+	r7 := h.step()
+	assert.Equal(t, 1, r7.ExitCode)
+	assert.Equal(t, "no change", r7.Changes.Summary)
+	assert.Equal(t, r5.ID, r7.Changes.Since)
+
+	runs := historyList(t, l.inventory)
+	require.Len(t, runs, 7)
+	var ids []string
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	assert.Equal(t, []string{r7.ID, r6.ID, r5.ID, r4.ID, r3.ID, r2.ID, r1.ID}, ids, "newest first")
+	code, stdout, _ := tmsdrift(t, "history", "-i", l.inventory)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "+3 failing")
+	assert.Contains(t, stdout, "inventory invalid (1 problems)")
+
+	code, body = h.get("/healthz")
+	assert.Equal(t, http.StatusOK, code, body)
+	code, body = h.get("/reports/latest.json")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"schema": "tmsdrift/report/v1"`)
+	code, body = h.get("/reports/" + r2.ID + "/report.html")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "machinekey.present")
+	for _, bad := range []string{"/reports/../inventory.yaml", "/reports/..%2f..%2finventory.yaml/report.json", "/reports/" + r2.ID + "/run.json", "/reports/" + r2.ID + "/..%2f..%2fdb.json", "/reports/20990101T000000Z/report.json"} {
+		code, _ = h.get(bad)
+		assert.Contains(t, []int{http.StatusNotFound, http.StatusBadRequest, http.StatusMovedPermanently}, code, bad)
+	}
+	h.mu.Lock()
+	assert.Len(t, h.notices, 6, "one notice per run with an inventory: the invalid night has nobody to notify")
+	h.mu.Unlock()
+}
