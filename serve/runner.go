@@ -115,10 +115,24 @@ func (r *Runner) Run(ctx context.Context, trigger history.Trigger) *history.Run 
 			if p := recover(); p != nil {
 				r.Log.Error("run panicked", "id", pending.ID(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				rec.ExitCode, rec.Error = report.ExitErrored, fmt.Sprintf("the run panicked: %v", p)
-				out.report = nil
+				rec.Summary, out.report, out.err = nil, nil, nil
 			}
 		}()
 		r.perform(ctx, pending, rec, out)
+		if out.err != nil {
+			return
+		}
+		rec.FinishedAt = r.Clock.Now()
+		r.render(pending, rec, out)
+		if r.Notify != nil && out.notice != nil {
+			out.notice.Run = rec
+			rec.Notifications = r.Notify(ctx, *out.notice)
+			for _, n := range rec.Notifications {
+				if !n.OK {
+					r.Log.Warn("notification failed; it is sent again after the next run", "id", pending.ID(), "channel", n.Channel, "error", n.Error)
+				}
+			}
+		}
 	}()
 	if errors.Is(out.err, errShutdown) {
 		if err := pending.Abort(); err != nil {
@@ -127,16 +141,8 @@ func (r *Runner) Run(ctx context.Context, trigger history.Trigger) *history.Run 
 		r.Log.Info("run cancelled: the service is stopping", "id", pending.ID())
 		return nil
 	}
-	rec.FinishedAt = r.Clock.Now()
-	r.render(pending, rec, out)
-	if r.Notify != nil && out.notice != nil {
-		out.notice.Run = rec
-		rec.Notifications = r.Notify(ctx, *out.notice)
-		for _, n := range rec.Notifications {
-			if !n.OK {
-				r.Log.Warn("notification failed; it is sent again after the next run", "id", pending.ID(), "channel", n.Channel, "error", n.Error)
-			}
-		}
+	if rec.FinishedAt.IsZero() {
+		rec.FinishedAt = r.Clock.Now()
 	}
 	if err := pending.Commit(rec); err != nil {
 		r.Log.Error("run not recorded", "id", pending.ID(), "error", err)

@@ -151,9 +151,16 @@ func startService(t *testing.T, inventory string, notify serve.Notifier) *harnes
 // that run to be recorded.
 func (h *harness) step() *history.Run {
 	h.t.Helper()
+	// gocron moves the job's next run forward when it hands the run
+	// out; wait (briefly, in real time) until it has, and until its timer
+	// waits on the fake clock.
+	var next time.Time
+	require.Eventually(h.t, func() bool {
+		n, err := h.svc.NextRun()
+		next = n
+		return err == nil && n.After(h.clock.Now())
+	}, 10*time.Second, time.Millisecond, "the scheduler has a next run")
 	require.NoError(h.t, h.clock.BlockUntilContext(h.ctx, 1), "the scheduler waits for its next run")
-	next, err := h.svc.NextRun()
-	require.NoError(h.t, err)
 	h.clock.Advance(next.Sub(h.clock.Now()))
 	select {
 	case r := <-h.runs:
@@ -421,4 +428,66 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 	h.mu.Lock()
 	assert.Len(t, h.notices, 6, "one notice per run with an inventory: the invalid night has nobody to notify")
 	h.mu.Unlock()
+}
+
+// TestServeUpgradeWatch: the post-upgrade lab swapped in between two runs
+// (every node from 15.12.0 to 15.13.2, tms02's machineKey gone, its
+// address in the database) is an upgrade. With auto_fix the service
+// restores as post-upgrade does and the next audit is clean; without, no
+// byte changes and the notice says what to run.
+func TestServeUpgradeWatch(t *testing.T) {
+	for _, auto := range []bool{true, false} {
+		t.Run(fmt.Sprintf("auto_fix=%v", auto), func(t *testing.T) {
+			schedule := nightly
+			if auto {
+				schedule += "  auto_fix: [post-upgrade]\n"
+			}
+			l := newSvcLab(t, schedule)
+			l.clean(t)
+			l.versions(t, "15.13.2", "15.12.0")
+			h := startService(t, l.inventory, nil)
+			r1 := h.step()
+			require.Equal(t, 0, r1.ExitCode)
+			assert.Equal(t, map[string]string{"tms01": "15.12.0", "tms02": "15.12.0", "tms03": "15.12.0"}, r1.Versions)
+			assert.Nil(t, r1.Upgrade)
+
+			l.versions(t, "15.12.0", "15.13.2")
+			l.postUpgradeDrift(t)
+			before := files(t, l.dir)
+			r2 := h.step()
+			require.NotNil(t, r2.Upgrade, "upgrade detected")
+			assert.Equal(t, []string{"tms01: 15.12.0 → 15.13.2", "tms02: 15.12.0 → 15.13.2", "tms03: 15.12.0 → 15.13.2"}, r2.Upgrade.Nodes)
+			notes := strings.Join(h.lastNotice().Notes, "\n")
+			assert.Contains(t, notes, "TMS upgrade detected")
+			if !auto {
+				assert.Equal(t, 1, r2.ExitCode)
+				assert.Equal(t, "tmsdrift post-upgrade -i "+l.inventory, r2.Upgrade.Command)
+				assert.Contains(t, notes, "Nothing was changed: run `tmsdrift post-upgrade -i "+l.inventory+"`")
+				assert.Equal(t, before, files(t, l.dir), "without auto_fix not a byte changes")
+				assert.NoDirExists(t, filepath.Join(l.dir, ".tmsdrift", "runs"))
+				return
+			}
+			assert.Equal(t, 0, r2.ExitCode, "the audit after the restore is clean")
+			assert.Equal(t, "no change", r2.Changes.Summary, "clean before the upgrade, clean after the restore")
+			assert.True(t, r2.Upgrade.AutoFix)
+			assert.ElementsMatch(t, []string{"machinekey.present tms02: pass", "machinekey.match tms02: pass", "addresses.match: pass"}, r2.Upgrade.Restored)
+			require.NotEmpty(t, r2.Upgrade.FixRun)
+			assert.DirExists(t, filepath.Join(l.dir, ".tmsdrift", "runs", r2.Upgrade.FixRun), "a fix run folder with backups, as post-upgrade keeps")
+			assert.Contains(t, notes, "Restored automatically (fix run "+r2.Upgrade.FixRun)
+			assert.Contains(t, notes, "machinekey.present tms02: pass")
+			pre, err := os.ReadFile(filepath.Join(l.original, "pre-upgrade", "web.config"))
+			require.NoError(t, err)
+			got, err := os.ReadFile(l.webConfig("tms02"))
+			require.NoError(t, err)
+			assert.Equal(t, string(pre), string(got), "tms02's web.config is the pre-upgrade file, byte for byte")
+			rep := latestReport(t, l.inventory)
+			assert.Equal(t, 0, rep.Summary.Fail)
+			h.checkMetrics(r2, l.inventory)
+
+			// The next night: versions unchanged, nothing to restore.
+			r3 := h.step()
+			assert.Nil(t, r3.Upgrade)
+			assert.Equal(t, 0, r3.ExitCode)
+		})
+	}
 }

@@ -1,0 +1,218 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/fixtures"
+	"github.com/tmsdrift/tmsdrift/history"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/pipeline"
+)
+
+var t0 = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
+
+// labWith copies a lab and appends a schedule block to its inventory.
+func labWith(t *testing.T, name, schedule string) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(fixtures.LabsDir(), name))))
+	inv := filepath.Join(dir, "inventory.yaml")
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inv, append(raw, []byte(schedule)...), 0o644))
+	return inv
+}
+
+// syncBuffer is a log sink tests read while the service writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestNonLoopbackNeedsAToken(t *testing.T) {
+	inv := labWith(t, "single", "schedule:\n  listen: '0.0.0.0:0'\n  listen_token_env: TMSDRIFT_TEST_TOKEN\n")
+	_, err := New(Options{InventoryPath: inv, Getenv: func(string) string { return "" }})
+	var ue *UsageError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "refusing to listen on 0.0.0.0:0")
+	assert.Contains(t, err.Error(), "TMSDRIFT_TEST_TOKEN (schedule.listen_token_env) is empty")
+
+	// --listen cannot sneak past the check either.
+	plain := labWith(t, "single", "")
+	_, err = New(Options{InventoryPath: plain, Listen: ":0", Getenv: func(string) string { return "" }})
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "schedule.listen_token_env is not set")
+
+	// An invalid inventory is the inventory's error (exit 2).
+	bad := labWith(t, "single", "schedule:\n  audit: 'tonight'\n")
+	_, err = New(Options{InventoryPath: bad})
+	var ie *inventory.Error
+	require.ErrorAs(t, err, &ie)
+}
+
+func TestBearerToken(t *testing.T) {
+	const token = "correct horse battery staple"
+	inv := labWith(t, "single", "schedule:\n  listen: '127.0.0.1:0'\n  listen_token_env: TMSDRIFT_TEST_TOKEN\n")
+	svc, err := New(Options{InventoryPath: inv, Clock: clockwork.NewFakeClockAt(t0),
+		Getenv: func(k string) string { return map[string]string{"TMSDRIFT_TEST_TOKEN": token}[k] }})
+	require.NoError(t, err)
+	svc.running.Store(true)
+	svc.started = t0
+	svc.interval = 24 * time.Hour
+	srv := &http.Server{Handler: svc.handler()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	get := func(path, auth string) int {
+		req, err := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+path, nil)
+		require.NoError(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/metrics", "/", "/reports/latest.json", "/reports/20261125T020000Z/report.html"} {
+		assert.Equal(t, http.StatusUnauthorized, get(path, ""), path)
+		assert.Equal(t, http.StatusUnauthorized, get(path, "Bearer wrong"), path)
+		assert.Equal(t, http.StatusUnauthorized, get(path, token), path+": the scheme is required")
+		assert.NotEqual(t, http.StatusUnauthorized, get(path, "Bearer "+token), path)
+	}
+	assert.Equal(t, http.StatusOK, get("/healthz", ""), "/healthz needs no token")
+}
+
+func TestHealth(t *testing.T) {
+	fc := clockwork.NewFakeClockAt(t0)
+	s := &Service{opts: Options{Clock: fc}, runner: &Runner{}, interval: 24 * time.Hour, started: t0}
+	h := s.Health()
+	assert.False(t, h.OK)
+	assert.Equal(t, "the scheduler is not running", h.Reason)
+
+	s.running.Store(true)
+	assert.True(t, s.Health().OK, "waiting for the first run")
+	fc.Advance(49 * time.Hour)
+	h = s.Health()
+	assert.False(t, h.OK)
+	assert.Contains(t, h.Reason, "no run has finished since the service started 49h0m0s ago")
+
+	s.runner.last = &history.Run{ID: "20261127T010000Z", FinishedAt: fc.Now().Add(-time.Hour), Verdict: "fail"}
+	h = s.Health()
+	assert.True(t, h.OK, "a failing verdict is still a healthy service")
+	assert.Equal(t, "last run 20261127T010000Z: fail", h.Reason)
+	fc.Advance(48 * time.Hour)
+	h = s.Health()
+	assert.False(t, h.OK)
+	assert.Contains(t, h.Reason, "finished 49h0m0s ago, more than twice the schedule's interval (24h0m0s)")
+}
+
+// TestPanicIsRecordedAndTheServiceGoesOn: a panic inside a run is a
+// recorded run with exit 3; the next run works.
+func TestPanicIsRecordedAndTheServiceGoesOn(t *testing.T) {
+	inv := labWith(t, "single", "")
+	var log syncBuffer
+	calls := 0
+	svc, err := New(Options{InventoryPath: inv, Clock: clockwork.NewFakeClockAt(t0), Log: slog.New(slog.NewTextHandler(&log, nil)),
+		Notify: func(context.Context, Notice) []history.Notification {
+			calls++
+			if calls == 1 {
+				panic("notifier exploded")
+			}
+			return []history.Notification{{Channel: "test", OK: true}}
+		}})
+	require.NoError(t, err)
+	r := svc.Runner().Run(context.Background(), history.Once)
+	require.NotNil(t, r)
+	assert.Equal(t, 3, r.ExitCode)
+	assert.Equal(t, "the run panicked: notifier exploded", r.Error)
+	assert.Contains(t, log.String(), "run panicked")
+	got, err := svc.Runner().Store.Get(r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "error", got.Verdict)
+	assert.Equal(t, 0, svc.Once(context.Background()), "the next run is fine")
+}
+
+// TestRunTimeoutIsRecorded: a run past schedule.run_timeout is stopped
+// and recorded as exit 3.
+func TestRunTimeoutIsRecorded(t *testing.T) {
+	inv := labWith(t, "single", "schedule:\n  run_timeout: 50ms\n")
+	svc, err := New(Options{InventoryPath: inv, Clock: clockwork.NewFakeClockAt(t0),
+		Audit: pipeline.AuditOptions{Open: func(ctx context.Context, _ *inventory.Inventory, _ *inventory.Node) (collect.Source, error) {
+			<-ctx.Done() // a node that never answers
+			return nil, ctx.Err()
+		}}})
+	require.NoError(t, err)
+	r := svc.Runner().Run(context.Background(), history.Scheduled)
+	require.NotNil(t, r)
+	assert.Equal(t, 3, r.ExitCode)
+	assert.Contains(t, r.Error, "longer than schedule.run_timeout (50ms)")
+}
+
+// TestTickDuringARunIsSkippedAndLogged: gocron's singleton mode skips a
+// tick while the run is going; the service logs it.
+func TestTickDuringARunIsSkippedAndLogged(t *testing.T) {
+	inv := labWith(t, "single", "schedule:\n  audit: '@every 1m'\n  listen: '127.0.0.1:0'\n")
+	var log syncBuffer
+	fc := clockwork.NewFakeClockAt(t0)
+	entered, release := make(chan struct{}, 4), make(chan struct{})
+	runs := make(chan *history.Run, 4)
+	svc, err := New(Options{InventoryPath: inv, Clock: fc, Log: slog.New(slog.NewTextHandler(&log, nil)),
+		OnRun: func(r *history.Run) { runs <- r },
+		Audit: pipeline.AuditOptions{Open: func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+			entered <- struct{}{}
+			<-release
+			return collect.OpenSource(ctx, inv, n)
+		}}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	svc.opts.Ready = func(net.Addr) { close(ready) }
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx) }()
+	<-ready
+	require.NoError(t, fc.BlockUntilContext(ctx, 1))
+	fc.Advance(time.Minute)
+	<-entered // the first run is going
+	require.NoError(t, fc.BlockUntilContext(ctx, 1))
+	fc.Advance(time.Minute) // the next tick comes while it runs
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "scheduled run skipped") }, 10*time.Second, 5*time.Millisecond)
+	close(release)
+	r := <-runs
+	assert.Equal(t, "20261125T010100Z", r.ID)
+	cancel()
+	require.NoError(t, <-done)
+	ids, err := svc.Runner().Store.IDs()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20261125T010100Z"}, ids, "the skipped tick left nothing")
+}
