@@ -74,8 +74,37 @@ type Runner struct {
 	onRun func(*history.Run)
 
 	mu      sync.Mutex // one run at a time
-	stateMu sync.Mutex
-	last    *history.Run // the last recorded run
+	stateMu   sync.Mutex
+	last      *history.Run     // the last recorded run
+	inFlight  *history.Pending // the run being written, if any
+	abandoned bool             // the service gave the run in flight up
+}
+
+// Abandon removes the folder of the run in flight, if any, and makes sure
+// it is never recorded: the service stops and the run did not notice its
+// cancellation in time (a transport blocked in a call that ignores it).
+// It reports whether there was a run to abandon.
+func (r *Runner) Abandon() bool {
+	r.stateMu.Lock()
+	defer r.stateMu.Unlock()
+	if r.inFlight == nil {
+		return false
+	}
+	r.abandoned = true
+	if err := r.inFlight.Abort(); err != nil {
+		r.Log.Error("unfinished run not removed", "id", r.inFlight.ID(), "error", err)
+	}
+	return true
+}
+
+// track marks p as the run in flight (nil: none); it returns false when
+// the run was abandoned meanwhile and must not be recorded.
+func (r *Runner) track(p *history.Pending) bool {
+	r.stateMu.Lock()
+	defer r.stateMu.Unlock()
+	ok := !r.abandoned
+	r.inFlight = p
+	return ok
 }
 
 // Last is the last recorded run of this process (nil before the first).
@@ -108,6 +137,8 @@ func (r *Runner) Run(ctx context.Context, trigger history.Trigger) *history.Run 
 		r.Log.Error("run not recorded: cannot write the history", "error", err)
 		return nil
 	}
+	r.track(pending)
+	defer r.track(nil)
 	rec := &history.Run{Trigger: trigger, StartedAt: started}
 	out := &outcome{}
 	func() {
@@ -143,6 +174,9 @@ func (r *Runner) Run(ctx context.Context, trigger history.Trigger) *history.Run 
 	}
 	if rec.FinishedAt.IsZero() {
 		rec.FinishedAt = r.Clock.Now()
+	}
+	if !r.track(pending) {
+		return nil // the service gave up on this run and removed its folder
 	}
 	if err := pending.Commit(rec); err != nil {
 		r.Log.Error("run not recorded", "id", pending.ID(), "error", err)

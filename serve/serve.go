@@ -51,9 +51,14 @@ type Options struct {
 	OnRun func(*history.Run)
 }
 
-// stopTimeout bounds how long a stop waits for the run in flight to
-// notice its cancellation: the service exits well within 10 s.
-const stopTimeout = 7 * time.Second
+// A stop waits stopTimeout for the run in flight to notice its
+// cancellation (gocron's own wait), then drainTimeout more for it to clear
+// its folder; a run still going then is abandoned (its folder removed),
+// so the service exits within 10 s whatever a transport does.
+const (
+	stopTimeout  = 5 * time.Second
+	drainTimeout = 2 * time.Second
+)
 
 // Service is a configured, not yet started service.
 type Service struct {
@@ -222,19 +227,23 @@ func (s *Service) Serve(ctx context.Context) error {
 	cancelRuns()
 	s.running.Store(false)
 	var errs []error
-	if err := sched.Shutdown(); err != nil {
+	if err := sched.Shutdown(); errors.Is(err, gocron.ErrStopJobsTimedOut) {
+		s.opts.Log.Warn("the run in flight has not stopped yet")
+	} else if err != nil {
 		errs = append(errs, fmt.Errorf("scheduler: %w", err))
 	}
 	// The run in flight has seen its cancellation by now (or Shutdown
-	// timed out); wait for it to clear its folder before exiting.
+	// timed out); wait for it to clear its folder, or give it up.
 	done := make(chan struct{})
 	go func() { s.runner.mu.Lock(); s.runner.mu.Unlock(); close(done) }() //nolint:staticcheck // an empty critical section waits for the run
 	select {
 	case <-done:
-	case <-time.After(stopTimeout):
-		errs = append(errs, errors.New("the run in flight did not stop in time"))
+	case <-time.After(drainTimeout):
+		if s.runner.Abandon() {
+			s.opts.Log.Warn("the run in flight did not stop in time (a node or the database ignores cancellation); its folder was removed")
+		}
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		errs = append(errs, fmt.Errorf("web server: %w", err))
