@@ -73,7 +73,7 @@ type Runner struct {
 
 	onRun func(*history.Run)
 
-	mu      sync.Mutex // one run at a time
+	mu        sync.Mutex // one run at a time
 	stateMu   sync.Mutex
 	last      *history.Run     // the last recorded run
 	inFlight  *history.Pending // the run being written, if any
