@@ -29,10 +29,10 @@ lint: fmt-check vet build-windows
 build-windows:
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/tmsdrift
 
-## test-windows: the Windows build of the local transport, run for real under Wine
+## test-windows: the Windows build of the local transport and the Windows service, run for real under Wine
 ## (needs: apt-get install wine64 gcc-mingw-w64-x86-64-win32; see fixtures/wine/exec.sh).
 test-windows:
-	GOOS=windows GOARCH=amd64 $(GO) test -count=1 -exec $(CURDIR)/fixtures/wine/exec.sh ./collect/local/
+	GOOS=windows GOARCH=amd64 $(GO) test -count=1 -exec $(CURDIR)/fixtures/wine/exec.sh ./collect/local/ ./serve/winservice/
 
 vet:
 	$(GO) vet $(PKGS)

@@ -39,6 +39,7 @@ Fix:         tmsdrift fix -i inventory.yaml (a plan; --apply to change)`,
 		newServeCmd(),
 		newHistoryCmd(),
 		newDiffCmd(),
+		newServiceCmd(),
 	)
 	return root
 }

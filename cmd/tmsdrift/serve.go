@@ -11,14 +11,16 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/serve"
+	"github.com/tmsdrift/tmsdrift/serve/winservice"
 )
 
 type serveFlags struct {
 	inventory string
 	listen    string
 	once      bool
-	logFormat string
-	logFile   string
+	logFormat   string
+	logFile     string
+	serviceName string
 }
 
 func newServeCmd() *cobra.Command {
@@ -50,16 +52,32 @@ Task Scheduler. See docs/service.md.`,
 	fl.BoolVar(&f.once, "once", false, "do one run now, record it and exit with its code")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log lines as text or json")
 	fl.StringVar(&f.logFile, "log-file", "", "append the log to FILE as well as standard error")
+	fl.StringVar(&f.serviceName, "service-name", winservice.DefaultName, "the Windows service's name (set by tmsdrift service install)")
+	_ = fl.MarkHidden("service-name")
 	_ = cmd.MarkFlagRequired("inventory")
 	return cmd
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
-	log, closeLog, err := newLogger(cmd.ErrOrStderr(), f.logFormat, f.logFile)
+	asService := !f.once && winservice.IsService()
+	stderr := cmd.ErrOrStderr()
+	if asService {
+		stderr = io.Discard // a service has no console: the log file and the Event Log
+	}
+	log, closeLog, err := newLogger(stderr, f.logFormat, f.logFile)
 	if err != nil {
 		return usage(err)
 	}
 	defer closeLog()
+	if asService {
+		events, closeEvents, err := winservice.EventLog(f.serviceName)
+		if err != nil {
+			log.Error("no Event Log; logging to the file only", "error", err)
+		} else {
+			defer func() { _ = closeEvents() }()
+			log = slog.New(slog.NewMultiHandler(log.Handler(), events))
+		}
+	}
 	svc, err := serve.New(serve.Options{InventoryPath: f.inventory, Listen: f.listen, Log: log})
 	var ie *inventory.Error
 	var ue *serve.UsageError
@@ -71,6 +89,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	if f.once {
 		return withCode(svc.Once(cmd.Context()))
+	}
+	if asService {
+		return winservice.Run(f.serviceName, svc.Serve)
 	}
 	return svc.Serve(cmd.Context())
 }
