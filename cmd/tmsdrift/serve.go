@@ -15,9 +15,9 @@ import (
 )
 
 type serveFlags struct {
-	inventory string
-	listen    string
-	once      bool
+	inventory   string
+	listen      string
+	once        bool
 	logFormat   string
 	logFile     string
 	serviceName string
