@@ -42,7 +42,7 @@ func TestParseJSONRefuses(t *testing.T) {
 		"bad severity":   {`"severity": "high"`, `"severity": "urgent"`, `unknown severity "urgent"`},
 		"bad time":       {`"2026-11-25T02:00:00Z"`, `"yesterday"`, `started_at: "yesterday" is not an RFC 3339 time`},
 		"bad mark":       {`"fixable": false}`, `"fixable": false, "baseline": "old"}`, `unknown baseline mark "old"`},
-		"wrong type":     {`"fixable": false`, `"fixable": "no"`, "line 3: results.fixable: expected bool"},
+		"wrong type":     {`"fixable": false`, `"fixable": "no"`, "line 3: results.fixable: expected true or false"},
 		"no rule":        {`"rule": "r"`, `"rule": ""`, "results[0]: no rule"},
 	} {
 		_, err := ParseJSON([]byte(strings.Replace(good, tc.from, tc.to, 1)))

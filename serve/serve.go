@@ -49,6 +49,9 @@ type Options struct {
 	// OnRun, when set, is called after each recorded run (tests wait on
 	// it instead of sleeping).
 	OnRun func(*history.Run)
+	// OnSkip, when set, is called when the scheduler skipped a tick
+	// because a run was still going.
+	OnSkip func()
 }
 
 // A stop waits stopTimeout for the run in flight to notice its
@@ -75,6 +78,18 @@ type Service struct {
 	interval time.Duration // between two scheduled runs
 	spec     string        // schedule.audit and time_zone the job was built from
 	job      gocron.Job
+}
+
+// RunNow asks the scheduler for a run at once (as a tick would; skipped
+// while a run is going).
+func (s *Service) RunNow() error {
+	s.mu.Lock()
+	job := s.job
+	s.mu.Unlock()
+	if job == nil {
+		return errors.New("the scheduler is not running")
+	}
+	return job.RunNow()
 }
 
 // NextRun is when the scheduler runs the audit next.
@@ -180,7 +195,7 @@ func (s *Service) Serve(ctx context.Context) error {
 	runCtx, cancelRuns := context.WithCancel(ctx)
 	defer cancelRuns()
 	sched, err := gocron.NewScheduler(gocron.WithClock(s.opts.Clock), gocron.WithStopTimeout(stopTimeout),
-		gocron.WithSchedulerMonitor(&skipLogger{log: s.opts.Log}))
+		gocron.WithSchedulerMonitor(&skipLogger{log: s.opts.Log, hook: s.opts.OnSkip}))
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("scheduler: %w", err)
@@ -308,10 +323,16 @@ func (s *Service) reschedule(sched gocron.Scheduler, job gocron.Job, ctx context
 
 // skipLogger logs a tick that came while a run was still going (gocron's
 // singleton mode skips it) and ignores the scheduler's other events.
-type skipLogger struct{ log *slog.Logger }
+type skipLogger struct {
+	log  *slog.Logger
+	hook func()
+}
 
 func (l *skipLogger) ConcurrencyLimitReached(limitType string, job gocron.Job) {
 	l.log.Warn("scheduled run skipped: the previous run is still going", "job", job.Name(), "limit", limitType)
+	if l.hook != nil {
+		l.hook()
+	}
 }
 func (*skipLogger) SchedulerStarted()                                   {}
 func (*skipLogger) SchedulerStopped()                                   {}
