@@ -139,8 +139,11 @@ type Upgrade struct {
 // Notification is the outcome of one notification channel.
 type Notification struct {
 	Channel string `json:"channel"`
-	OK      bool   `json:"ok"`
-	Error   string `json:"error,omitempty"`
+	// Target says where, without secrets (notify.Result.Target).
+	Target   string `json:"target,omitempty"`
+	OK       bool   `json:"ok"`
+	Attempts int    `json:"attempts,omitempty"`
+	Error    string `json:"error,omitempty"`
 	// Retry is true when this notification repeats one that failed in an
 	// earlier run.
 	Retry bool `json:"retry,omitempty"`

@@ -41,9 +41,12 @@ type Notice struct {
 	// Notes are sentences for the top of the message (upgrade detected,
 	// what was restored, which command to run).
 	Notes []string
-	// Retry is true when a notification of an earlier run failed: it is
-	// sent again now whatever the notify policy says.
-	Retry bool
+	// Retry lists the channels whose notification of the previous run
+	// failed: they are sent again now whatever the notify policy says.
+	Retry []string
+	// Force is set when the run has news the policy must not hold back:
+	// an upgrade, or a run that could not finish.
+	Force bool
 }
 
 // Notifier sends a run's notifications and says how each channel fared.
@@ -277,8 +280,8 @@ func (r *Runner) perform(ctx context.Context, pending *history.Pending, rec *his
 		rec.Changes.Since = history.NewID(old.StartedAt)
 		r.firstSeen(&ch, prev.ID)
 	}
-	retry := prev != nil && slices.ContainsFunc(prev.Notifications, func(n history.Notification) bool { return !n.OK })
-	out.notice = &Notice{Inventory: inv, Report: rep, Changes: out.changes, Notes: out.notes, Retry: retry,
+	out.notice = &Notice{Inventory: inv, Report: rep, Changes: out.changes, Notes: out.notes, Retry: failedChannels(prev),
+		Force: rec.Upgrade != nil,
 		ReportURL: strings.TrimRight(r.BaseURL, "/") + "/reports/" + pending.ID() + "/report.html"}
 }
 
@@ -296,7 +299,21 @@ func (r *Runner) failed(ctx context.Context, rec *history.Run, out *outcome, inv
 		rec.Error = "the run failed: " + err.Error()
 	}
 	out.report = nil
-	out.notice = &Notice{Inventory: inv, Notes: append(out.notes, rec.Error)}
+	out.notice = &Notice{Inventory: inv, Notes: append(out.notes, rec.Error), Force: true}
+}
+
+// failedChannels are the channels whose notification of run prev failed.
+func failedChannels(prev *history.Run) []string {
+	if prev == nil {
+		return nil
+	}
+	var out []string
+	for _, n := range prev.Notifications {
+		if !n.OK && !slices.Contains(out, n.Channel) {
+			out = append(out, n.Channel)
+		}
+	}
+	return out
 }
 
 // lastDeployment names the deployment for a run whose inventory could not

@@ -78,7 +78,8 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			log = slog.New(slog.NewMultiHandler(log.Handler(), events))
 		}
 	}
-	svc, err := serve.New(serve.Options{InventoryPath: f.inventory, Listen: f.listen, Log: log})
+	svc, err := serve.New(serve.Options{InventoryPath: f.inventory, Listen: f.listen, Log: log,
+		Notify: serve.Notifications(os.Getenv)})
 	var ie *inventory.Error
 	var ue *serve.UsageError
 	switch {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/history"
+	"github.com/tmsdrift/tmsdrift/notify"
 	"github.com/tmsdrift/tmsdrift/report"
 	"github.com/tmsdrift/tmsdrift/serve"
 )
@@ -111,21 +113,89 @@ type harness struct {
 	notices []serve.Notice
 }
 
-func startService(t *testing.T, inventory string, notify serve.Notifier) *harness {
+// hookReceiver is a local webhook endpoint: it keeps every delivery whose
+// signature verifies, and answers 400 (a final failure) while fail is set.
+type hookReceiver struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	got  []hookDelivery
+	bad  int // deliveries with a wrong signature
+	fail bool
+}
+
+type hookDelivery struct {
+	Schema     string   `json:"schema"`
+	Deployment string   `json:"deployment"`
+	Verdict    string   `json:"verdict"`
+	Summary    string   `json:"summary"`
+	ReportURL  string   `json:"report_url"`
+	Notes      []string `json:"notes"`
+}
+
+const hookSecret = "webhook-test-secret"
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	h := &hookReceiver{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if r.Header.Get(notify.SignatureHeader) != notify.Sign([]byte(hookSecret), body) {
+			h.bad++
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		if h.fail {
+			http.Error(w, "not today", http.StatusBadRequest)
+			return
+		}
+		var d hookDelivery
+		if err := json.Unmarshal(body, &d); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		h.got = append(h.got, d)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// notifyBlock is the inventory's notify block for this receiver.
+func (h *hookReceiver) notifyBlock() string {
+	return "notify:\n  on: change\n  webhook: {url: '" + h.srv.URL + "/hook', secret_env: TMSDRIFT_TEST_HOOK_SECRET}\n"
+}
+
+func (h *hookReceiver) setFail(fail bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fail = fail
+}
+
+// deliveries returns what arrived since the last call.
+func (h *hookReceiver) deliveries() []hookDelivery {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := h.got
+	h.got = nil
+	return out
+}
+
+func startService(t *testing.T, inventory string, hook *hookReceiver) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, ctx: ctx, clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)),
 		runs: make(chan *history.Run, 16), skips: make(chan struct{}, 16), stopped: make(chan error, 1)}
-	if notify == nil {
-		notify = func(_ context.Context, n serve.Notice) []history.Notification {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.notices = append(h.notices, n)
-			return []history.Notification{{Channel: "test", OK: true}}
-		}
+	// The service's own notifier, watched: every notice is kept, and
+	// goes out through package notify to the webhook receiver.
+	send := serve.Notifications(func(k string) string { return map[string]string{"TMSDRIFT_TEST_HOOK_SECRET": hookSecret}[k] })
+	notifier := func(ctx context.Context, n serve.Notice) []history.Notification {
+		h.mu.Lock()
+		h.notices = append(h.notices, n)
+		h.mu.Unlock()
+		return send(ctx, n)
 	}
 	ready := make(chan net.Addr, 1)
-	svc, err := serve.New(serve.Options{InventoryPath: inventory, Clock: h.clock, Notify: notify,
+	svc, err := serve.New(serve.Options{InventoryPath: inventory, Clock: h.clock, Notify: notifier,
 		Ready: func(a net.Addr) { ready <- a }, OnRun: func(r *history.Run) { h.runs <- r },
 		OnSkip: func() { h.skips <- struct{}{} }})
 	require.NoError(t, err)
@@ -184,6 +254,14 @@ func (h *harness) lastNotice() serve.Notice {
 	defer h.mu.Unlock()
 	require.NotEmpty(h.t, h.notices)
 	return h.notices[len(h.notices)-1]
+}
+
+// got0Target is the webhook target as notify describes it (no path).
+func got0Target(r *history.Run) string {
+	if len(r.Notifications) == 0 {
+		return ""
+	}
+	return r.Notifications[0].Target
 }
 
 func (h *harness) get(path string) (int, string) {
@@ -326,9 +404,10 @@ const nightly = "schedule:\n  audit: '0 2 * * *'\n  time_zone: UTC\n  listen: '1
 // it checks the history, diff, /metrics, /healthz, the web pages and the
 // notifications.
 func TestServeDriftRecoverDrift(t *testing.T) {
-	l := newSvcLab(t, nightly)
+	hook := newHookReceiver(t)
+	l := newSvcLab(t, nightly+hook.notifyBlock())
 	l.clean(t)
-	h := startService(t, l.inventory, nil)
+	h := startService(t, l.inventory, hook)
 
 	code, body := h.get("/healthz")
 	assert.Equal(t, http.StatusOK, code, "healthy while waiting for the first run")
@@ -347,11 +426,24 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 	assert.Equal(t, h.base+"/reports/20261125T020000Z/report.html", n.ReportURL)
 	assert.Contains(t, string(n.HTML), "<html")
 	assert.Contains(t, string(n.Markdown), "No drift")
+	got := hook.deliveries()
+	require.Len(t, got, 1, "the first run is news")
+	assert.Equal(t, "tmsdrift/notify/v1", got[0].Schema)
+	assert.Equal(t, "pass", got[0].Verdict)
+	assert.Equal(t, n.ReportURL, got[0].ReportURL)
+	assert.Equal(t, []history.Notification{{Channel: "webhook", Target: got0Target(r1), OK: true, Attempts: 1}}, r1.Notifications)
 
 	// Night 2: tms02 upgraded by hand without the version changing; the
-	// machineKey is gone and the database holds tms02's address.
+	// machineKey is gone and the database holds tms02's address. The
+	// webhook refuses the news.
 	l.postUpgradeDrift(t)
+	hook.setFail(true)
 	r2 := h.step()
+	hook.setFail(false)
+	require.Len(t, r2.Notifications, 1)
+	assert.False(t, r2.Notifications[0].OK)
+	assert.Contains(t, r2.Notifications[0].Error, "400")
+	assert.Empty(t, hook.deliveries())
 	assert.Equal(t, "20261126T020000Z", r2.ID)
 	assert.Equal(t, 1, r2.ExitCode)
 	assert.Equal(t, "+3 failing", r2.Changes.Summary)
@@ -362,9 +454,17 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 	assert.ElementsMatch(t, []string{"machinekey.present tms02", "machinekey.match tms02", "addresses.match"}, keys(d, "new_failures"))
 	assert.Equal(t, report.VerdictFail, h.lastNotice().Changes.NewVerdict)
 
-	// Night 3: still drifted: still failing since night 2.
+	// Night 3: still drifted: still failing since night 2. "No change"
+	// is no news under on: change, but the failed notification is sent
+	// again.
 	r3 := h.step()
 	assert.Equal(t, "no change", r3.Changes.Summary)
+	require.Len(t, r3.Notifications, 1)
+	assert.True(t, r3.Notifications[0].OK)
+	assert.True(t, r3.Notifications[0].Retry)
+	got = hook.deliveries()
+	require.Len(t, got, 1)
+	assert.Equal(t, "fail", got[0].Verdict)
 	d = diffLast(t, l.inventory)
 	require.Len(t, d.Changes["still_failing"], 3)
 	for _, c := range d.Changes["still_failing"] {
@@ -376,6 +476,9 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 	r4 := h.step()
 	assert.Equal(t, 0, r4.ExitCode)
 	assert.Equal(t, "-3 resolved", r4.Changes.Summary)
+	got = hook.deliveries()
+	require.Len(t, got, 1)
+	assert.Equal(t, "-3 resolved", got[0].Summary)
 	h.checkMetrics(r4, l.inventory)
 	assert.ElementsMatch(t, []string{"machinekey.present tms02", "machinekey.match tms02", "addresses.match"}, keys(diffLast(t, l.inventory), "resolved"))
 
@@ -408,6 +511,12 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 	assert.Equal(t, 1, r7.ExitCode)
 	assert.Equal(t, "no change", r7.Changes.Summary)
 	assert.Equal(t, r5.ID, r7.Changes.Since)
+	assert.Empty(t, r7.Notifications, "no news, nothing to retry")
+	got = hook.deliveries()
+	assert.Len(t, got, 1, "night 5's drift; nights 6 and 7 had nothing to send")
+	hook.mu.Lock()
+	assert.Zero(t, hook.bad, "every delivery was signed with the secret")
+	hook.mu.Unlock()
 
 	runs := historyList(t, l.inventory)
 	require.Len(t, runs, 7)
@@ -446,16 +555,19 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 func TestServeUpgradeWatch(t *testing.T) {
 	for _, auto := range []bool{true, false} {
 		t.Run(fmt.Sprintf("auto_fix=%v", auto), func(t *testing.T) {
+			hook := newHookReceiver(t)
 			schedule := nightly
 			if auto {
 				schedule += "  auto_fix: [post-upgrade]\n"
 			}
+			schedule += hook.notifyBlock()
 			l := newSvcLab(t, schedule)
 			l.clean(t)
 			l.versions(t, "15.13.2", "15.12.0")
-			h := startService(t, l.inventory, nil)
+			h := startService(t, l.inventory, hook)
 			r1 := h.step()
 			require.Equal(t, 0, r1.ExitCode)
+			hook.deliveries()
 			assert.Equal(t, map[string]string{"tms01": "15.12.0", "tms02": "15.12.0", "tms03": "15.12.0"}, r1.Versions)
 			assert.Nil(t, r1.Upgrade)
 
@@ -467,6 +579,9 @@ func TestServeUpgradeWatch(t *testing.T) {
 			assert.Equal(t, []string{"tms01: 15.12.0 → 15.13.2", "tms02: 15.12.0 → 15.13.2", "tms03: 15.12.0 → 15.13.2"}, r2.Upgrade.Nodes)
 			notes := strings.Join(h.lastNotice().Notes, "\n")
 			assert.Contains(t, notes, "TMS upgrade detected")
+			got := hook.deliveries()
+			require.Len(t, got, 1, "an upgrade is always news")
+			assert.Equal(t, h.lastNotice().Notes, got[0].Notes, "the webhook carries the notes")
 			if !auto {
 				assert.Equal(t, 1, r2.ExitCode)
 				assert.Equal(t, "tmsdrift post-upgrade -i "+l.inventory, r2.Upgrade.Command)
@@ -485,9 +600,9 @@ func TestServeUpgradeWatch(t *testing.T) {
 			assert.Contains(t, notes, "machinekey.present tms02: pass")
 			pre, err := os.ReadFile(filepath.Join(l.original, "pre-upgrade", "web.config"))
 			require.NoError(t, err)
-			got, err := os.ReadFile(l.webConfig("tms02"))
+			restored, err := os.ReadFile(l.webConfig("tms02"))
 			require.NoError(t, err)
-			assert.Equal(t, string(pre), string(got), "tms02's web.config is the pre-upgrade file, byte for byte")
+			assert.Equal(t, string(pre), string(restored), "tms02's web.config is the pre-upgrade file, byte for byte")
 			rep := latestReport(t, l.inventory)
 			assert.Equal(t, 0, rep.Summary.Fail)
 			h.checkMetrics(r2, l.inventory)
