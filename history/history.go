@@ -18,9 +18,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
@@ -244,7 +246,7 @@ func (p *Pending) Commit(run *Run) error {
 		return fmt.Errorf("history: %w", err)
 	}
 	syncDir(p.s.dir)
-	return nil
+	return p.s.reindex(run)
 }
 
 // Abort removes the unfinished folder.
@@ -315,15 +317,46 @@ func (s *Store) List(limit int) ([]*Run, error) {
 	if limit > 0 && len(ids) > limit {
 		ids = ids[:limit]
 	}
-	runs := make([]*Run, 0, len(ids))
-	var errs []error
-	for _, id := range ids {
-		r, err := s.Get(id)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+	return s.read(ids)
+}
+
+// read returns the records of ids: from the index where it has them,
+// from each run.json otherwise (a run the index missed, or no index).
+func (s *Store) read(ids []string) ([]*Run, error) {
+	var indexed map[string]*Run
+	if len(ids) > 16 { // a few run.json files read faster than the whole index
+		indexed = s.readIndex()
+	}
+	got := make([]*Run, len(ids))
+	errs := make([]error, len(ids))
+	var missing []int
+	for i, id := range ids {
+		if r, ok := indexed[id]; ok {
+			got[i] = r
+		} else {
+			missing = append(missing, i)
 		}
-		runs = append(runs, r)
+	}
+	// Read by a few workers: the time is in opening many small files.
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(len(missing), 2*runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := range next {
+				got[i], errs[i] = s.Get(ids[i])
+			}
+		})
+	}
+	for _, i := range missing {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	runs := make([]*Run, 0, len(ids))
+	for _, r := range got {
+		if r != nil {
+			runs = append(runs, r)
+		}
 	}
 	return runs, errors.Join(errs...)
 }
@@ -349,10 +382,15 @@ func (s *Store) Get(id string) (*Run, error) {
 	return parseRun(data, id)
 }
 
-// parseRun decodes the run.json of run id.
+// parseRun decodes the run.json of run id. The plain decoder reads the
+// file (a listing reads thousands); jsondoc only words the error when it
+// is damaged.
 func parseRun(data []byte, id string) (*Run, error) {
 	var r Run
-	if err := jsondoc.Decode(data, &r); err != nil {
+	if err := json.Unmarshal(data, &r); err != nil {
+		if derr := jsondoc.Decode(data, &Run{}); derr != nil {
+			err = derr
+		}
 		return nil, fmt.Errorf("run %s: %s: %w", id, RunFile, err)
 	}
 	if r.Schema != RunSchema || r.ID != id {
@@ -405,7 +443,7 @@ func (s *Store) Prune(keep int) ([]string, error) {
 		}
 		removed = append(removed, id)
 	}
-	return removed, nil
+	return removed, s.reindex(nil)
 }
 
 // Clean removes what runs that never finished left behind (folders and
@@ -430,4 +468,82 @@ func (s *Store) Clean() ([]string, error) {
 		removed = append(removed, e.Name())
 	}
 	return removed, nil
+}
+
+// IndexFile caches every run.json of the history in one file, so a
+// listing reads one file instead of one per run. The run folders stay the
+// truth: a run the index lacks is read from its run.json, an entry whose
+// folder is gone is ignored, and every commit and prune rewrites it.
+const IndexFile = "index.json"
+
+// IndexSchema identifies the index.
+const IndexSchema = "tmsdrift/history-index/v1"
+
+type index struct {
+	Schema string `json:"schema"`
+	Runs   []*Run `json:"runs"`
+}
+
+// readIndex returns the index's records by id; an index that is missing
+// or damaged is an empty one (the run.json files are read instead).
+func (s *Store) readIndex() map[string]*Run {
+	data, err := os.ReadFile(filepath.Join(s.dir, IndexFile))
+	if err != nil {
+		return nil
+	}
+	var ix index
+	if json.Unmarshal(data, &ix) != nil || ix.Schema != IndexSchema {
+		return nil
+	}
+	out := make(map[string]*Run, len(ix.Runs))
+	for _, r := range ix.Runs {
+		if r != nil && r.Schema == RunSchema && ValidID(r.ID) {
+			out[r.ID] = r
+		}
+	}
+	return out
+}
+
+// Reindex rewrites the index from the run folders (generators and repairs
+// use it; commits and prunes keep it current themselves).
+func (s *Store) Reindex() error { return s.reindex(nil) }
+
+// reindex rewrites the index for the runs in the folder, with add (just
+// committed) among them.
+func (s *Store) reindex(add *Run) error {
+	ids, err := s.IDs()
+	if err != nil {
+		return err
+	}
+	known := s.readIndex()
+	if known == nil {
+		known = map[string]*Run{}
+	}
+	if add != nil {
+		known[add.ID] = add
+	}
+	var missing []string
+	for _, id := range ids {
+		if _, ok := known[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	extra, _ := s.read(missing) // unreadable records are left out; List reports them
+	for _, r := range extra {
+		known[r.ID] = r
+	}
+	ix := index{Schema: IndexSchema, Runs: make([]*Run, 0, len(ids))}
+	for _, id := range ids {
+		if r, ok := known[id]; ok {
+			ix.Runs = append(ix.Runs, r)
+		}
+	}
+	data, err := json.Marshal(ix)
+	if err != nil {
+		return fmt.Errorf("history: index: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(s.dir, IndexFile), append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("history: index: %w", err)
+	}
+	return nil
 }

@@ -48,7 +48,11 @@ func TestRunFolderIsCompleteOrAbsent(t *testing.T) {
 	assert.Equal(t, time.UTC, r.StartedAt.Location())
 	entries, err := os.ReadDir(s.Dir())
 	require.NoError(t, err)
-	require.Len(t, entries, 1, "no temporary folder left")
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{p.ID(), IndexFile}, names, "no temporary folder left")
 
 	q, err := s.Begin(t0.Add(time.Hour))
 	require.NoError(t, err)
@@ -148,6 +152,45 @@ func TestGetRefusesAForeignRecord(t *testing.T) {
 	runs, err := s.List(0)
 	assert.Error(t, err, "List says which record it could not read")
 	assert.Empty(t, runs)
+}
+
+// TestIndexFollowsTheFolders: the index is a cache of the run folders: a
+// run committed without it (a crash between the rename and the index
+// write) is still listed, a pruned run is not, and a damaged index is
+// ignored.
+func TestIndexFollowsTheFolders(t *testing.T) {
+	s := Open(t.TempDir())
+	a := record(t, s, t0, 0)
+	b := record(t, s, t0.Add(time.Hour), 1)
+	saved, err := os.ReadFile(filepath.Join(s.Dir(), IndexFile))
+	require.NoError(t, err)
+	c := record(t, s, t0.Add(2*time.Hour), 0)
+	// Put the index back as it was before c: c is read from its run.json.
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), IndexFile), saved, 0o600))
+	runs, err := s.List(0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{c, b, a}, idsOf(runs))
+
+	_, err = s.Prune(2)
+	require.NoError(t, err)
+	runs, err = s.List(0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{c, b}, idsOf(runs))
+	ix := s.readIndex()
+	assert.Len(t, ix, 2, "prune rewrote the index, and it has c now")
+
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), IndexFile), []byte("{garbage"), 0o600))
+	runs, err = s.List(0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{c, b}, idsOf(runs))
+}
+
+func idsOf(runs []*Run) []string {
+	var out []string
+	for _, r := range runs {
+		out = append(out, r.ID)
+	}
+	return out
 }
 
 // FuzzParseRun: a run.json damaged on disk is an error, never a panic.

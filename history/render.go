@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // ListSchema identifies the JSON `tmsdrift history --format json` prints.
@@ -50,29 +47,23 @@ func WriteList(w io.Writer, format string, runs []*Run) error {
 	return nil
 }
 
+// listTable aligns the runs in columns with text/tabwriter: a box-drawn
+// table of 10,000 rows would take longer to draw than to read the runs.
 func listTable(b *bytes.Buffer, runs []*Run) error {
 	if len(runs) == 0 {
 		b.WriteString("No runs yet.\n")
 		return nil
 	}
-	table := tablewriter.NewTable(b,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
-		tablewriter.WithConfig(tablewriter.Config{
-			Header: tw.CellConfig{Formatting: tw.CellFormatting{AutoFormat: tw.Off}, Alignment: tw.CellAlignment{Global: tw.AlignLeft}},
-			Row: tw.CellConfig{Formatting: tw.CellFormatting{AutoWrap: tw.WrapNormal}, Alignment: tw.CellAlignment{Global: tw.AlignLeft},
-				ColMaxWidths: tw.CellWidth{PerColumn: tw.NewMapper[int, int]().Set(4, 50)}},
-		}))
-	table.Header("Run", "Started (UTC)", "Verdict", "Pass/Fail/Waived/Error", "What changed")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED (UTC)\tVERDICT\tPASS/FAIL/WAIVED/ERROR\tWHAT CHANGED")
 	for _, r := range runs {
 		counts := "-"
 		if s := r.Summary; s != nil {
 			counts = fmt.Sprintf("%d/%d/%d/%d", s.Pass, s.Fail, s.Waived, s.Error)
 		}
-		if err := table.Append(r.ID, r.StartedAt.UTC().Format(time.DateTime), r.Verdict, counts, what(r)); err != nil {
-			return err
-		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", clean(r.ID), r.StartedAt.UTC().Format(time.DateTime), clean(r.Verdict), counts, what(r))
 	}
-	return table.Render()
+	return tw.Flush()
 }
 
 // what is a run's "what changed" cell: the change summary, then what else
