@@ -6,7 +6,7 @@ PKGS      := ./...
 FUZZTIME  ?= 10s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: all build test lint vet fmt-check demo bench fuzz clean test-windows build-windows
+.PHONY: all build test lint vet fmt-check demo serve-demo bench fuzz clean test-windows build-windows
 
 all: build
 
@@ -51,6 +51,14 @@ demo: build
 	@echo "  ./$(BIN) explain machinekey.present                          # what a rule checks, why, how to fix"
 	@echo "  ./$(BIN) fix -i $(DEMO_LAB)/inventory.yaml     # the fix plan (changes nothing)"
 	@echo "  ./$(BIN) audit -i $(DEMO_LAB)/inventory.yaml --format markdown"
+
+## serve-demo: the nightly service on a copy of the demo lab, auditing every
+## minute: open http://127.0.0.1:9417/ (Ctrl-C stops it).
+serve-demo: build
+	@d=$$(mktemp -d "$${TMPDIR:-/tmp}/tmsdrift-serve-demo.XXXXXX"); cp -R $(DEMO_LAB)/. "$$d/"; \
+	printf "schedule:\n  audit: '@every 1m'\n" >> "$$d/inventory.yaml"; \
+	echo "lab copied to $$d; first run now, then every minute: open http://127.0.0.1:9417/"; \
+	./$(BIN) serve --once -i "$$d/inventory.yaml"; ./$(BIN) serve -i "$$d/inventory.yaml"
 
 ## bench: Go benchmarks (the 1,000-node audit, hashing); bench/ has the data-sync comparison script.
 bench:

@@ -28,7 +28,7 @@ import (
 var t0 = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 
 // labWith copies a lab and appends a schedule block to its inventory.
-func labWith(t *testing.T, name, schedule string) string {
+func labWith(t testing.TB, name, schedule string) string {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(fixtures.LabsDir(), name))))
