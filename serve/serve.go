@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -184,6 +185,7 @@ func (s *Service) clean() {
 // nil within stopTimeout.
 func (s *Service) Serve(ctx context.Context) error {
 	s.clean()
+	s.restore()
 	ln, err := net.Listen("tcp", s.opts.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.opts.Listen, err)
@@ -265,6 +267,35 @@ func (s *Service) Serve(ctx context.Context) error {
 	}
 	s.opts.Log.Info("service stopped")
 	return errors.Join(errs...)
+}
+
+// restore picks up where the history left off: /metrics and /healthz
+// describe the last recorded run from the start, not only after the
+// first run of this process.
+func (s *Service) restore() {
+	runs, err := s.runner.Store.List(0)
+	if len(runs) == 0 {
+		if err != nil {
+			s.opts.Log.Warn("history unreadable; starting without the last run", "error", err)
+		}
+		return
+	}
+	last := runs[0]
+	for _, r := range runs {
+		if slices.Contains(r.Files, history.ReportJSON) {
+			rep, err := s.runner.Store.Report(r.ID)
+			if err != nil {
+				s.opts.Log.Warn("last report unreadable; metrics start without results", "run", r.ID, "error", err)
+				break
+			}
+			s.metrics.Update(r, rep)
+			break
+		}
+	}
+	s.metrics.Update(last, nil)
+	s.runner.stateMu.Lock()
+	s.runner.last = last
+	s.runner.stateMu.Unlock()
 }
 
 // jobDefinition turns the schedule into a gocron job: @every as a fixed

@@ -216,3 +216,33 @@ func TestTickDuringARunIsSkippedAndLogged(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"20261125T010100Z"}, ids, "the skipped tick left nothing")
 }
+
+// TestServeRestoresTheLastRun: a restarted service describes the last
+// recorded run at once (metrics, health), not only after its own first.
+func TestServeRestoresTheLastRun(t *testing.T) {
+	inv := labWith(t, "post-upgrade", "schedule:\n  listen: '127.0.0.1:0'\n")
+	fc := clockwork.NewFakeClockAt(t0)
+	once, err := New(Options{InventoryPath: inv, Clock: fc})
+	require.NoError(t, err)
+	require.Equal(t, 1, once.Once(context.Background()))
+
+	svc, err := New(Options{InventoryPath: inv, Clock: fc})
+	require.NoError(t, err)
+	addr := make(chan net.Addr, 1)
+	svc.opts.Ready = func(a net.Addr) { addr <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx) }()
+	base := "http://" + (<-addr).String()
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(body), `tmsdrift_last_run_exit_code{deployment="acme-post-upgrade"} 1`)
+	assert.Contains(t, string(body), `tmsdrift_results{deployment="acme-post-upgrade",status="fail"} 3`)
+	h := svc.Health()
+	assert.True(t, h.OK)
+	assert.Equal(t, "last run 20261125T010000Z: fail", h.Reason)
+	cancel()
+	require.NoError(t, <-done)
+}
