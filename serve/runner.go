@@ -281,7 +281,7 @@ func (r *Runner) perform(ctx context.Context, pending *history.Pending, rec *his
 		r.firstSeen(&ch, prev.ID)
 	}
 	out.notice = &Notice{Inventory: inv, Report: rep, Changes: out.changes, Notes: out.notes, Retry: failedChannels(prev),
-		Force: rec.Upgrade != nil,
+		Force:     rec.Upgrade != nil,
 		ReportURL: strings.TrimRight(r.BaseURL, "/") + "/reports/" + pending.ID() + "/report.html"}
 }
 
