@@ -173,10 +173,11 @@ func diffTable(b *bytes.Buffer, d *Diff) error {
 	return nil
 }
 
-// diffMarkdown is the pull-request and e-mail form.
+// diffMarkdown is the pull-request and e-mail form. Outside text is
+// cleaned of control characters (htmlClean) before it is escaped.
 func diffMarkdown(b *bytes.Buffer, d *Diff) {
-	fmt.Fprintf(b, "## tmsdrift diff: %s\n\n", mdCell(d.Deployment))
-	fmt.Fprintf(b, "%s → %s: **%s**\n", mdCell(d.Old.Name), mdCell(d.New.Name), mdCell(d.Changes.Summary()))
+	fmt.Fprintf(b, "## tmsdrift diff: %s\n\n", mdCell(htmlClean(d.Deployment)))
+	fmt.Fprintf(b, "%s → %s: **%s**\n", mdCell(htmlClean(d.Old.Name)), mdCell(htmlClean(d.New.Name)), mdCell(d.Changes.Summary()))
 	if d.Changes.VerdictChanged && !d.Changes.FirstRun {
 		fmt.Fprintf(b, "\nVerdict: %s → %s\n", d.Changes.OldVerdict.Text(), d.Changes.NewVerdict.Text())
 	}
@@ -192,11 +193,11 @@ func diffMarkdown(b *bytes.Buffer, d *Diff) {
 		}
 		for _, c := range s.changes {
 			if s.firstSeen {
-				fmt.Fprintf(b, "| %s | `%s` | %s | %s | %s |\n", c.Severity, mdCode(c.Rule), mdCell(nodeLabel(c.Node)), dateOf(c.FirstSeen), mdCell(observedText(c.Result)))
+				fmt.Fprintf(b, "| %s | `%s` | %s | %s | %s |\n", c.Severity, mdCode(c.Rule), mdCell(htmlClean(nodeLabel(c.Node))), dateOf(c.FirstSeen), mdCell(htmlClean(observedText(c.Result))))
 				continue
 			}
-			fmt.Fprintf(b, "| %s | `%s` | %s | %s | %s | %s |\n", c.Severity, mdCode(c.Rule), mdCell(nodeLabel(c.Node)),
-				statusWord(c.Before), statusWord(c.After), mdCell(observedText(c.Result)))
+			fmt.Fprintf(b, "| %s | `%s` | %s | %s | %s | %s |\n", c.Severity, mdCode(c.Rule), mdCell(htmlClean(nodeLabel(c.Node))),
+				statusWord(c.Before), statusWord(c.After), mdCell(htmlClean(observedText(c.Result))))
 		}
 	}
 }
