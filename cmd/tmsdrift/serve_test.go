@@ -233,18 +233,35 @@ func (h *harness) step() *history.Run {
 		return err == nil && n.After(h.clock.Now())
 	}, 10*time.Second, time.Millisecond, "the scheduler has a next run")
 	require.NoError(h.t, h.clock.BlockUntilContext(h.ctx, 1), "the scheduler waits for its next run")
+	h.drainSkips()
 	h.clock.Advance(next.Sub(h.clock.Now()))
 	for {
 		select {
 		case r := <-h.runs:
+			h.drainSkips()
+			require.Equal(h.t, next.UTC(), r.StartedAt.UTC(), "the run of this tick, not another")
 			return r
 		case <-h.skips:
 			// The tick came before gocron had marked the previous run done
-			// (OnRun fires just before): ask again at the same instant.
+			// (OnRun fires just before): ask again, at the same instant on
+			// the fake clock, once gocron has had a moment.
+			time.Sleep(10 * time.Millisecond)
+			h.drainSkips()
 			require.NoError(h.t, h.svc.RunNow())
 		case <-time.After(60 * time.Second):
 			h.t.Fatal("the run did not finish")
 			return nil
+		}
+	}
+}
+
+// drainSkips forgets skipped ticks already reported.
+func (h *harness) drainSkips() {
+	for {
+		select {
+		case <-h.skips:
+		default:
+			return
 		}
 	}
 }
