@@ -130,7 +130,20 @@ func (r *Runner) Run(ctx context.Context, trigger history.Trigger) *history.Run 
 		r.Log.Warn("run skipped: the previous run is still going", "trigger", string(trigger))
 		return nil
 	}
-	defer r.mu.Unlock()
+	var rec *history.Run
+	func() {
+		defer r.mu.Unlock()
+		rec = r.run(ctx, trigger)
+	}()
+	// After the unlock: whoever hears of the run can start the next one.
+	if rec != nil && r.onRun != nil {
+		r.onRun(rec)
+	}
+	return rec
+}
+
+// run is Run with the run lock held.
+func (r *Runner) run(ctx context.Context, trigger history.Trigger) *history.Run {
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -191,11 +204,6 @@ func (r *Runner) Run(ctx context.Context, trigger history.Trigger) *history.Run 
 	r.last = rec
 	r.stateMu.Unlock()
 	r.logRun(rec)
-	defer func() {
-		if r.onRun != nil {
-			r.onRun(rec)
-		}
-	}()
 	if out.inv != nil {
 		if removed, err := r.Store.Prune(out.inv.Schedule.KeepRuns()); err != nil {
 			r.Log.Error("history not pruned", "error", err)

@@ -50,9 +50,6 @@ type Options struct {
 	// OnRun, when set, is called after each recorded run (tests wait on
 	// it instead of sleeping).
 	OnRun func(*history.Run)
-	// OnSkip, when set, is called when the scheduler skipped a tick
-	// because a run was still going.
-	OnSkip func()
 }
 
 // A stop waits stopTimeout for the run in flight to notice its
@@ -79,18 +76,6 @@ type Service struct {
 	interval time.Duration // between two scheduled runs
 	spec     string        // schedule.audit and time_zone the job was built from
 	job      gocron.Job
-}
-
-// RunNow asks the scheduler for a run at once (as a tick would; skipped
-// while a run is going).
-func (s *Service) RunNow() error {
-	s.mu.Lock()
-	job := s.job
-	s.mu.Unlock()
-	if job == nil {
-		return errors.New("the scheduler is not running")
-	}
-	return job.RunNow()
 }
 
 // NextRun is when the scheduler runs the audit next.
@@ -196,8 +181,7 @@ func (s *Service) Serve(ctx context.Context) error {
 
 	runCtx, cancelRuns := context.WithCancel(ctx)
 	defer cancelRuns()
-	sched, err := gocron.NewScheduler(gocron.WithClock(s.opts.Clock), gocron.WithStopTimeout(stopTimeout),
-		gocron.WithSchedulerMonitor(&skipLogger{log: s.opts.Log, hook: s.opts.OnSkip}))
+	sched, err := gocron.NewScheduler(gocron.WithClock(s.opts.Clock), gocron.WithStopTimeout(stopTimeout))
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("scheduler: %w", err)
@@ -213,8 +197,13 @@ func (s *Service) Serve(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	job, err = sched.NewJob(def, task, gocron.WithName("audit"), gocron.WithContext(runCtx),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule))
+	// One run at a time is the Runner's own lock, not gocron's singleton
+	// mode: a tick during a run gets the lock refused, is logged and
+	// leaves nothing. gocron frees its singleton slot only after its own
+	// bookkeeping, some time after the run was recorded, so "recorded"
+	// and "ready for the next tick" would be two moments; with the
+	// Runner's lock they are one.
+	job, err = sched.NewJob(def, task, gocron.WithName("audit"), gocron.WithContext(runCtx))
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("schedule %q: %w", spec, err)
@@ -342,8 +331,7 @@ func (s *Service) reschedule(sched gocron.Scheduler, job gocron.Job, ctx context
 			s.reschedule(sched, job, ctx)
 		}
 	})
-	updated, err := sched.Update(job.ID(), def, task, gocron.WithName("audit"), gocron.WithContext(ctx),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule))
+	updated, err := sched.Update(job.ID(), def, task, gocron.WithName("audit"), gocron.WithContext(ctx))
 	if err != nil {
 		s.opts.Log.Error("new schedule not applied", "schedule", spec, "error", err)
 		return
@@ -351,28 +339,3 @@ func (s *Service) reschedule(sched gocron.Scheduler, job gocron.Job, ctx context
 	s.setSchedule(updated, spec)
 	s.opts.Log.Info("schedule changed", "schedule", spec)
 }
-
-// skipLogger logs a tick that came while a run was still going (gocron's
-// singleton mode skips it) and ignores the scheduler's other events.
-type skipLogger struct {
-	log  *slog.Logger
-	hook func()
-}
-
-func (l *skipLogger) ConcurrencyLimitReached(limitType string, job gocron.Job) {
-	l.log.Warn("scheduled run skipped: the previous run is still going", "job", job.Name(), "limit", limitType)
-	if l.hook != nil {
-		l.hook()
-	}
-}
-func (*skipLogger) SchedulerStarted()                                   {}
-func (*skipLogger) SchedulerStopped()                                   {}
-func (*skipLogger) SchedulerShutdown()                                  {}
-func (*skipLogger) JobRegistered(gocron.Job)                            {}
-func (*skipLogger) JobUnregistered(gocron.Job)                          {}
-func (*skipLogger) JobStarted(gocron.Job)                               {}
-func (*skipLogger) JobRunning(gocron.Job)                               {}
-func (*skipLogger) JobFailed(gocron.Job, error)                         {}
-func (*skipLogger) JobCompleted(gocron.Job)                             {}
-func (*skipLogger) JobExecutionTime(gocron.Job, time.Duration)          {}
-func (*skipLogger) JobSchedulingDelay(gocron.Job, time.Time, time.Time) {}

@@ -179,8 +179,8 @@ func TestRunTimeoutIsRecorded(t *testing.T) {
 	assert.Contains(t, r.Error, "longer than schedule.run_timeout (50ms)")
 }
 
-// TestTickDuringARunIsSkippedAndLogged: gocron's singleton mode skips a
-// tick while the run is going; the service logs it.
+// TestTickDuringARunIsSkippedAndLogged: a tick while the run is going is
+// refused by the run lock and logged, and leaves nothing.
 func TestTickDuringARunIsSkippedAndLogged(t *testing.T) {
 	inv := labWith(t, "single", "schedule:\n  audit: '@every 1m'\n  listen: '127.0.0.1:0'\n")
 	var log syncBuffer
@@ -206,7 +206,7 @@ func TestTickDuringARunIsSkippedAndLogged(t *testing.T) {
 	<-entered // the first run is going
 	require.NoError(t, fc.BlockUntilContext(ctx, 1))
 	fc.Advance(time.Minute) // the next tick comes while it runs
-	require.Eventually(t, func() bool { return strings.Contains(log.String(), "scheduled run skipped") }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "run skipped: the previous run is still going") }, 10*time.Second, 5*time.Millisecond)
 	close(release)
 	r := <-runs
 	assert.Equal(t, "20261125T010100Z", r.ID)

@@ -106,7 +106,6 @@ type harness struct {
 	svc     *serve.Service
 	base    string
 	runs    chan *history.Run
-	skips   chan struct{}
 	stopped chan error
 
 	mu      sync.Mutex
@@ -184,7 +183,7 @@ func startService(t *testing.T, inventory string, hook *hookReceiver) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, ctx: ctx, clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)),
-		runs: make(chan *history.Run, 16), skips: make(chan struct{}, 16), stopped: make(chan error, 1)}
+		runs: make(chan *history.Run, 16), stopped: make(chan error, 1)}
 	// The service's own notifier, watched: every notice is kept, and
 	// goes out through package notify to the webhook receiver.
 	send := serve.Notifications(func(k string) string { return map[string]string{"TMSDRIFT_TEST_HOOK_SECRET": hookSecret}[k] })
@@ -196,8 +195,7 @@ func startService(t *testing.T, inventory string, hook *hookReceiver) *harness {
 	}
 	ready := make(chan net.Addr, 1)
 	svc, err := serve.New(serve.Options{InventoryPath: inventory, Clock: h.clock, Notify: notifier,
-		Ready: func(a net.Addr) { ready <- a }, OnRun: func(r *history.Run) { h.runs <- r },
-		OnSkip: func() { h.skips <- struct{}{} }})
+		Ready: func(a net.Addr) { ready <- a }, OnRun: func(r *history.Run) { h.runs <- r }})
 	require.NoError(t, err)
 	h.svc = svc
 	go func() { h.stopped <- svc.Serve(ctx) }()
@@ -233,36 +231,14 @@ func (h *harness) step() *history.Run {
 		return err == nil && n.After(h.clock.Now())
 	}, 10*time.Second, time.Millisecond, "the scheduler has a next run")
 	require.NoError(h.t, h.clock.BlockUntilContext(h.ctx, 1), "the scheduler waits for its next run")
-	h.drainSkips()
 	h.clock.Advance(next.Sub(h.clock.Now()))
-	for {
-		select {
-		case r := <-h.runs:
-			h.drainSkips()
-			require.Equal(h.t, next.UTC(), r.StartedAt.UTC(), "the run of this tick, not another")
-			return r
-		case <-h.skips:
-			// The tick came before gocron had marked the previous run done
-			// (OnRun fires just before): ask again, at the same instant on
-			// the fake clock, once gocron has had a moment.
-			time.Sleep(10 * time.Millisecond)
-			h.drainSkips()
-			require.NoError(h.t, h.svc.RunNow())
-		case <-time.After(60 * time.Second):
-			h.t.Fatal("the run did not finish")
-			return nil
-		}
-	}
-}
-
-// drainSkips forgets skipped ticks already reported.
-func (h *harness) drainSkips() {
-	for {
-		select {
-		case <-h.skips:
-		default:
-			return
-		}
+	select {
+	case r := <-h.runs:
+		require.Equal(h.t, next.UTC(), r.StartedAt.UTC(), "the run of this tick, not another")
+		return r
+	case <-time.After(60 * time.Second):
+		h.t.Fatal("the run did not finish")
+		return nil
 	}
 }
 
