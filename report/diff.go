@@ -9,10 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/tmsdrift/tmsdrift/checks"
 )
 
@@ -37,8 +33,9 @@ type DiffSide struct {
 // DiffFormats are the formats WriteDiff knows, sorted.
 func DiffFormats() []string { return []string{"json", "markdown", "table"} }
 
-// WriteDiff renders d in format (one of DiffFormats).
-func WriteDiff(w io.Writer, format string, d *Diff) error {
+// WriteDiff renders d in format (one of DiffFormats); the table fits width
+// columns (0: DefaultWidth; the command line passes Width(stdout)).
+func WriteDiff(w io.Writer, format string, d *Diff, width int) error {
 	var b bytes.Buffer
 	var err error
 	switch format {
@@ -47,7 +44,7 @@ func WriteDiff(w io.Writer, format string, d *Diff) error {
 	case "markdown":
 		diffMarkdown(&b, d)
 	case "table":
-		err = diffTable(&b, d)
+		err = diffTable(&b, d, Options{Width: width}.width())
 	default:
 		return fmt.Errorf("unknown diff format %q (want one of %s)", format, strings.Join(DiffFormats(), ", "))
 	}
@@ -132,9 +129,9 @@ func diffJSON(b *bytes.Buffer, d *Diff) error {
 	return enc.Encode(doc)
 }
 
-// diffTable is the terminal form: a heading line, then one small table
-// per list that is not empty.
-func diffTable(b *bytes.Buffer, d *Diff) error {
+// diffTable is the terminal form: a heading line, then one table per list
+// that is not empty, fitted to width as the audit table is.
+func diffTable(b *bytes.Buffer, d *Diff, width int) error {
 	fmt.Fprintf(b, "%s: %s → %s: %s\n", htmlClean(d.Deployment), htmlClean(d.Old.Name), htmlClean(d.New.Name), d.Changes.Summary())
 	if d.Changes.VerdictChanged && !d.Changes.FirstRun {
 		fmt.Fprintf(b, "Verdict: %s → %s\n", d.Changes.OldVerdict.Text(), d.Changes.NewVerdict.Text())
@@ -144,29 +141,21 @@ func diffTable(b *bytes.Buffer, d *Diff) error {
 			continue
 		}
 		fmt.Fprintf(b, "\n%s (%d):\n", s.title, len(s.changes))
-		headers := []any{"Severity", "Rule", "Node", "Was", "Now", "Observed / message"}
+		t := box{headers: []string{"Severity", "Rule", "Node", "Was", "Now", "Observed / message"},
+			keep: []bool{true, true, true, true, true, false}, betweenRows: true}
 		if s.firstSeen {
-			headers = slices.Insert(headers, 5, any("Failing since"))
+			t.headers = slices.Insert(t.headers, 5, "Failing since")
+			t.keep = slices.Insert(t.keep, 5, true)
 		}
-		table := tablewriter.NewTable(b,
-			tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
-			tablewriter.WithConfig(tablewriter.Config{
-				Header: tw.CellConfig{Formatting: tw.CellFormatting{AutoFormat: tw.Off}, Alignment: tw.CellAlignment{Global: tw.AlignLeft}},
-				Row: tw.CellConfig{Formatting: tw.CellFormatting{AutoWrap: tw.WrapNormal}, Alignment: tw.CellAlignment{Global: tw.AlignLeft},
-					ColMaxWidths: tw.CellWidth{Global: 42}},
-			}))
-		table.Header(headers...)
 		for _, c := range s.changes {
 			row := []string{string(c.Severity), c.Rule, htmlClean(nodeLabel(c.Node)), statusWord(c.Before), statusWord(c.After),
-				breakLongWords(htmlClean(observedText(c.Result)), 40)}
+				cellText(htmlClean(observedText(c.Result)))}
 			if s.firstSeen {
 				row = slices.Insert(row, 5, dateOf(c.FirstSeen))
 			}
-			if err := table.Append(row); err != nil {
-				return err
-			}
+			t.rows = append(t.rows, row)
 		}
-		if err := table.Render(); err != nil {
+		if err := t.draw(b, width); err != nil {
 			return err
 		}
 	}

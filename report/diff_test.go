@@ -42,7 +42,7 @@ func diffFixture() *Diff {
 
 func TestWriteDiffJSON(t *testing.T) {
 	var b bytes.Buffer
-	require.NoError(t, WriteDiff(&b, "json", diffFixture()))
+	require.NoError(t, WriteDiff(&b, "json", diffFixture(), 0))
 	var doc struct {
 		Schema  string
 		Summary string
@@ -69,7 +69,7 @@ func TestWriteDiffJSON(t *testing.T) {
 func TestWriteDiffTextIsSafe(t *testing.T) {
 	for _, format := range []string{"table", "markdown"} {
 		var b bytes.Buffer
-		require.NoError(t, WriteDiff(&b, format, diffFixture()))
+		require.NoError(t, WriteDiff(&b, format, diffFixture(), 0))
 		out := b.String()
 		assert.NotContains(t, out, "\x1b", "%s: no escape sequence from outside reaches the terminal", format)
 		assert.Contains(t, out, "New failures (1)", format)
@@ -81,7 +81,7 @@ func TestWriteDiffTextIsSafe(t *testing.T) {
 			assert.NotContains(t, out, " | *bold*")
 		}
 	}
-	assert.Error(t, WriteDiff(&bytes.Buffer{}, "xml", diffFixture()))
+	assert.Error(t, WriteDiff(&bytes.Buffer{}, "xml", diffFixture(), 0))
 	assert.Equal(t, []string{"json", "markdown", "table"}, DiffFormats())
 	assert.True(t, strings.HasPrefix(DiffSchema, "tmsdrift/diff/"))
 }

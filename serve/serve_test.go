@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/fixtures"
 	"github.com/tmsdrift/tmsdrift/history"
 	"github.com/tmsdrift/tmsdrift/inventory"
@@ -192,7 +193,7 @@ func TestTickDuringARunIsSkippedAndLogged(t *testing.T) {
 		Audit: pipeline.AuditOptions{Open: func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
 			entered <- struct{}{}
 			<-release
-			return collect.OpenSource(ctx, inv, n)
+			return transports.Open(ctx, inv, n)
 		}}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

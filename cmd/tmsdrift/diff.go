@@ -43,7 +43,11 @@ OLD). -i is needed for run ids and the defaults, not for two files.`,
 				return err
 			}
 			var buf bytes.Buffer
-			if err := report.WriteDiff(&buf, format, d); err != nil {
+			width := report.Width(nil)
+			if f, ok := cmd.OutOrStdout().(*os.File); ok {
+				width = report.Width(f)
+			}
+			if err := report.WriteDiff(&buf, format, d, width); err != nil {
 				return err
 			}
 			_, err = cmd.OutOrStdout().Write(buf.Bytes())
