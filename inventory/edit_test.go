@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,26 @@ func TestFieldText(t *testing.T) {
 	for _, bad := range []string{"nodes[9].role", "nodes.role", "database.max_latency_ms", "nope"} {
 		_, err := inv.FieldText(bad)
 		assert.Error(t, err, bad)
+	}
+}
+
+// TestOffsiteSnapshotKey: offsite_snapshot is read, and only where it
+// makes sense (model offsite, a recorded database).
+func TestOffsiteSnapshotKey(t *testing.T) {
+	base := "deployment: x\nmodel: %s\ndomain: acme.local\ndatabase:\n  %s\n  server: sql01\n  offsite_server: sql-dr\n  offsite_snapshot: db-dr.json\nnodes:\n  - {name: tms01, role: primary, transport: {kind: winrm, host: tms01}}\n  - {name: tmsdr01, role: offsite-standby, transport: {kind: winrm, host: tmsdr01}}\n"
+	inv, err := LoadBytes("inv.yaml", []byte(fmt.Sprintf(base, "offsite", "snapshot: db.json")), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "db-dr.json", inv.Database.OffsiteSnapshot)
+	_, err = LoadBytes("inv.yaml", []byte(fmt.Sprintf(base, "offsite", "dsn_env: TMSDRIFT_DSN")), Options{})
+	if assert.Error(t, err) {
+		assert.Contains(t, err.Error(), "database.offsite_snapshot: goes with database.snapshot")
+	}
+	_, err = LoadBytes("inv.yaml", []byte(strings.Replace(fmt.Sprintf(base, "manual-cutover", "snapshot: db.json"), "offsite-standby", "standby", 1)), Options{})
+	if assert.Error(t, err) {
+		assert.Contains(t, err.Error(), `database.offsite_snapshot: only model "offsite"`)
+	}
+	_, err = LoadBytes(filepath.Join(t.TempDir(), "inv.yaml"), []byte(fmt.Sprintf(base, "offsite", "snapshot: db.json")), Options{RequireFiles: true})
+	if assert.Error(t, err) {
+		assert.Contains(t, err.Error(), "database.offsite_snapshot")
 	}
 }

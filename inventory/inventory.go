@@ -147,6 +147,11 @@ type Database struct {
 	CAFile                 string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
 	TrustServerCertificate bool   `yaml:"trust_server_certificate,omitempty" json:"trust_server_certificate,omitempty"`
 	HostNameInCertificate  string `yaml:"host_name_in_certificate,omitempty" json:"host_name_in_certificate,omitempty"`
+
+	// OffsiteSnapshot is the recorded facts (db.json) of the log-shipping
+	// secondary: what activate-offsite writes the addresses to when the
+	// inventory reads snapshots, as offsite_dsn_env names the live one.
+	OffsiteSnapshot string `yaml:"offsite_snapshot,omitempty" json:"offsite_snapshot,omitempty" jsonschema:"description=offsite only: recorded facts (db.json) of the log-shipping secondary, relative to the inventory"`
 }
 
 // Encryption modes of database.encrypt, named as Microsoft's drivers and

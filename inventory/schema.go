@@ -152,6 +152,7 @@ var schemaDescriptions = map[string]string{
 	"database.snapshot":                     "Offline audit: recorded database facts (db.json), relative to the inventory.",
 	"database.server":                       `The one live SQL Server every active node must point at, e.g. sql01.acme.local\TMS.`,
 	"database.offsite_server":               "offsite only: the log-shipping secondary the off-site standby points at.",
+	"database.offsite_snapshot":             "offsite, offline: recorded facts (db.json) of the log-shipping secondary, relative to the inventory; activate-offsite and return-to-primary switch it with snapshot.",
 	"database.name":                         "Database name. Default tmsng.",
 	"database.max_latency_ms":               "Median round trip to the SQL Server must stay below this, in milliseconds. Default 10.",
 	"database.max_backup_age_hours":         "The last full backup must be younger than this, in hours. Default 26.",

@@ -78,6 +78,7 @@ func validate(inv *Inventory, opts Options, ps *problems) {
 	if opts.RequireFiles {
 		existingFile(inv, ps, "machine_key.file", inv.MachineKey.File)
 		existingFile(inv, ps, "database.snapshot", inv.Database.Snapshot)
+		existingFile(inv, ps, "database.offsite_snapshot", inv.Database.OffsiteSnapshot)
 	}
 	if inv.DataSync.Master != "" {
 		nodeRef(inv, ps, "data_sync.master", inv.DataSync.Master)
@@ -268,6 +269,14 @@ func validateLiveDatabase(inv *Inventory, ps *problems) {
 	envRef(ps, "database.offsite_dsn_env", db.OffsiteDSNEnv, "TMSDRIFT_DR_DSN")
 	if db.OffsiteDSNEnv != "" && inv.Model.Known() && inv.Model != Offsite {
 		ps.add("database.offsite_dsn_env", "only model %q has a log-shipping secondary; remove this key", Offsite)
+	}
+	if db.OffsiteSnapshot != "" {
+		switch {
+		case inv.Model.Known() && inv.Model != Offsite:
+			ps.add("database.offsite_snapshot", "only model %q has a log-shipping secondary; remove this key", Offsite)
+		case db.DSNEnv != "":
+			ps.add("database.offsite_snapshot", "goes with database.snapshot (recorded); a live inventory names the secondary with offsite_dsn_env")
+		}
 	}
 	limit(ps, "database.connect_timeout_seconds", db.ConnectTimeoutSeconds, DefaultConnectTimeoutSeconds)
 	limit(ps, "database.query_timeout_seconds", db.QueryTimeoutSeconds, DefaultQueryTimeoutSeconds)
