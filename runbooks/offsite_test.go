@@ -1,0 +1,98 @@
+package runbooks
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// setState rewrites the database state of a lab copy's db file.
+func setState(t *testing.T, inventoryFile, db, state string) {
+	t.Helper()
+	p := filepath.Join(filepath.Dir(inventoryFile), db)
+	raw, err := os.ReadFile(p)
+	require.NoError(t, err)
+	for _, s := range []string{"ONLINE", "RESTORING"} {
+		raw = []byte(strings.Replace(string(raw), `"state": "`+s+`"`, `"state": "`+state+`"`, 1))
+	}
+	require.NoError(t, os.WriteFile(p, raw, 0o644))
+}
+
+// TestActivateOffsiteRefusesRestoringDatabase: the lab's secondary is
+// restoring, as log shipping leaves it: no addresses can be written there
+// until a DBA brings it online, and --force does not change that.
+func TestActivateOffsiteRefusesRestoringDatabase(t *testing.T) {
+	d, results := audit(t, lab("offsite"))
+	rb, err := ActivateOffsite(d, results, OffsiteOptions{Other: otherDB(t, d)})
+	require.NoError(t, err)
+	refusals := rb.Refusals(true)
+	require.Len(t, refusals, 1)
+	assert.Equal(t, "database state", refusals[0].Check)
+	assert.Contains(t, refusals[0].Problem, "RESTORING")
+	assert.Contains(t, refusals[0].Fix, "WITH RECOVERY")
+}
+
+// TestActivateOffsite: with the secondary online, the primary site is
+// disabled first, the off-site node started, the addresses written to the
+// off-site database, and the inventory switched.
+func TestActivateOffsite(t *testing.T) {
+	file := labCopy(t, "offsite")
+	setState(t, file, "db-dr.json", "ONLINE")
+	d, results := audit(t, file)
+	rb, err := ActivateOffsite(d, results, OffsiteOptions{Other: otherDB(t, d)})
+	require.NoError(t, err)
+	assert.Empty(t, rb.Preflight)
+	assert.Equal(t, []string{"stop:tms01", "start:tmsdr01", "offsite-database", "inventory", "audit"}, ids(rb))
+	s := step(t, rb, "offsite-database").Settings
+	require.NotNil(t, s)
+	assert.Equal(t, OffsiteStore, s.Store)
+	assert.Equal(t, "db-dr.json", s.Database)
+	assert.Equal(t, "10.10.0.31", s.After.IPv4Local)
+	assert.Equal(t, []InventoryChange{
+		{Field: "nodes[0].role", From: "primary", To: "offsite-standby"},
+		{Field: "nodes[1].role", From: "offsite-standby", To: "primary"},
+		{Field: "addresses.ipv4_local", From: "10.10.0.11", To: "10.10.0.31"},
+		{Field: "database.server", From: `sql01.acme.local\TMS`, To: "sql-dr.acme.local"},
+		{Field: "database.offsite_server", From: "sql-dr.acme.local", To: `sql01.acme.local\TMS`},
+		{Field: "database.snapshot", From: "db.json", To: "db-dr.json"},
+		{Field: "database.offsite_snapshot", From: "db-dr.json", To: "db.json"},
+	}, step(t, rb, "inventory").Inventory)
+	assert.Contains(t, rb.Manual[0].What, "disable the SQL Server")
+}
+
+func TestActivateOffsiteBadUsage(t *testing.T) {
+	d, results := audit(t, lab("offsite"))
+	for _, node := range []string{"tms01", "nope"} {
+		_, err := ActivateOffsite(d, results, OffsiteOptions{Node: node, Other: otherDB(t, d)})
+		assert.True(t, errors.Is(err, ErrUsage), "%s: %v", node, err)
+	}
+	d, results = audit(t, lab("manual-cutover"))
+	_, err := ActivateOffsite(d, results, OffsiteOptions{})
+	assert.True(t, errors.Is(err, ErrUsage), "%v", err)
+}
+
+// TestReturnToPrimaryNeedsAnActivation: a deployment that runs on its
+// primary site has nothing to return from.
+func TestReturnToPrimaryNeedsAnActivation(t *testing.T) {
+	d, results := audit(t, lab("offsite"))
+	_, err := ReturnToPrimary(d, results, OffsiteOptions{Other: otherDB(t, d), Resynced: true})
+	assert.True(t, errors.Is(err, ErrUsage), "%v", err)
+	_, err = ReturnToPrimary(d, results, OffsiteOptions{Node: "tms01", Other: otherDB(t, d), Resynced: true})
+	assert.True(t, errors.Is(err, ErrUsage), "%v", err)
+}
+
+func TestDatabaseSwitchLive(t *testing.T) {
+	d, _ := audit(t, lab("offsite"))
+	inv := *d.Inventory
+	inv.Database.Snapshot, inv.Database.OffsiteSnapshot = "", ""
+	inv.Database.DSNEnv, inv.Database.OffsiteDSNEnv = "TMSDRIFT_DSN", "TMSDRIFT_DR_DSN"
+	got := databaseSwitch(&inv)
+	assert.Contains(t, got, InventoryChange{Field: "database.dsn_env", From: "TMSDRIFT_DSN", To: "TMSDRIFT_DR_DSN"})
+	assert.Contains(t, got, InventoryChange{Field: "database.offsite_dsn_env", From: "TMSDRIFT_DR_DSN", To: "TMSDRIFT_DSN"})
+	assert.Len(t, got, 4)
+}
