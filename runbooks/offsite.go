@@ -204,9 +204,12 @@ func switchSite(rb *Runbook, d *facts.Deployment, results []checks.Result, from 
 	}
 	changes = append(changes, f.changes...)
 	changes = append(changes, databaseSwitch(inv)...)
+	// The inventory first: the addresses are then written to the database
+	// it names live, so a rollback (which reads the inventory as the run
+	// left it) finds them in the same database.
 	rb.Steps = append(rb.Steps,
-		settingsStep(OffsiteStore, o.Other, addressesAfter(inv.Addresses, changes), lead.Spec.Name, guideSiteFailure),
 		Step{ID: "inventory", Title: "rewrite the inventory: the other site is live, its database is the live one", Guide: assumption, Target: OnInventory, Inventory: changes},
+		settingsStep(OffsiteStore, o.Other, addressesAfter(inv.Addresses, changes), lead.Spec.Name, guideSiteFailure),
 		auditStep(),
 	)
 	rb.Manual = append([]Manual{{What: "disable the SQL Server of the site that was live, so it does not start up unexpectedly (tmsdrift has no transport to it)", Guide: guideSiteFailure}},

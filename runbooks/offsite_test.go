@@ -47,7 +47,7 @@ func TestActivateOffsite(t *testing.T) {
 	rb, err := ActivateOffsite(d, results, OffsiteOptions{Other: otherDB(t, d)})
 	require.NoError(t, err)
 	assert.Empty(t, rb.Preflight)
-	assert.Equal(t, []string{"stop:tms01", "start:tmsdr01", "offsite-database", "inventory", "audit"}, ids(rb))
+	assert.Equal(t, []string{"stop:tms01", "start:tmsdr01", "inventory", "offsite-database", "audit"}, ids(rb))
 	s := step(t, rb, "offsite-database").Settings
 	require.NotNil(t, s)
 	assert.Equal(t, OffsiteStore, s.Store)
