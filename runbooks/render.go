@@ -75,7 +75,7 @@ func WritePlan(w io.Writer, rb *Runbook, force bool) error {
 	if len(rb.Manual) > 0 {
 		b.WriteString("\nBy hand, afterwards (no tool here can do these):\n")
 		for _, m := range rb.Manual {
-			fmt.Fprintf(&b, "  - %s (%s)\n", m.What, m.Guide)
+			fmt.Fprintf(&b, "  - %s (%s)\n", clean1(m.What), m.Guide)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -105,7 +105,7 @@ func writeStep(b *strings.Builder, n int, s *Step) {
 	case s.Done():
 		state = " — already done"
 	}
-	fmt.Fprintf(b, "  %d. %s", n, s.Title)
+	fmt.Fprintf(b, "  %d. %s", n, clean1(s.Title))
 	if where != "" {
 		fmt.Fprintf(b, " [%s]", where)
 	}
