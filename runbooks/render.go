@@ -6,7 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/tmsdrift/tmsdrift/report"
 )
 
 // WritePlan prints a runbook for a person: the preflight, every step in
@@ -20,7 +21,7 @@ func WritePlan(w io.Writer, rb *Runbook, force bool) error {
 	if len(rb.Args) > 0 {
 		title += " " + strings.Join(clean(rb.Args), " ")
 	}
-	fmt.Fprintf(&b, "%s — %s (%s)\n", title, Printable(rb.Deployment), rb.Model)
+	fmt.Fprintf(&b, "%s — %s (%s)\n", title, report.Sanitize(rb.Deployment), rb.Model)
 	fmt.Fprintf(&b, "Guide: %s\n", rb.Guide)
 	if len(rb.Preflight) == 0 {
 		b.WriteString("\nPreflight: passed.\n")
@@ -41,13 +42,13 @@ func WritePlan(w io.Writer, rb *Runbook, force bool) error {
 			if f.Hard {
 				hard = " [hard]"
 			}
-			fmt.Fprintf(&b, "  - %s%s\n", Printable(f.String()), hard)
+			fmt.Fprintf(&b, "  - %s%s\n", report.Sanitize(f.String()), hard)
 		}
 	}
 	if len(rb.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
 		for _, s := range rb.Warnings {
-			fmt.Fprintf(&b, "  - %s\n", Printable(s))
+			fmt.Fprintf(&b, "  - %s\n", report.Sanitize(s))
 		}
 	}
 	if len(rb.Versions) > 0 && strings.HasPrefix(rb.Command, "upgrade") {
@@ -57,13 +58,13 @@ func WritePlan(w io.Writer, rb *Runbook, force bool) error {
 			if v == "" {
 				v = "unknown"
 			}
-			fmt.Fprintf(&b, "  %-16s %s\n", Printable(name), Printable(v))
+			fmt.Fprintf(&b, "  %-16s %s\n", report.Sanitize(name), report.Sanitize(v))
 		}
 	}
 	if len(rb.Notes) > 0 {
 		b.WriteString("\nProcedure:\n")
 		for _, n := range rb.Notes {
-			fmt.Fprintf(&b, "  %s\n", Printable(n))
+			fmt.Fprintf(&b, "  %s\n", report.Sanitize(n))
 		}
 	}
 	if len(rb.Steps) > 0 {
@@ -75,7 +76,7 @@ func WritePlan(w io.Writer, rb *Runbook, force bool) error {
 	if len(rb.Manual) > 0 {
 		b.WriteString("\nBy hand, afterwards (no tool here can do these):\n")
 		for _, m := range rb.Manual {
-			fmt.Fprintf(&b, "  - %s (%s)\n", Printable(m.What), m.Guide)
+			fmt.Fprintf(&b, "  - %s (%s)\n", report.Sanitize(m.What), m.Guide)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -87,11 +88,11 @@ func writeStep(b *strings.Builder, n int, s *Step) {
 	where := ""
 	switch s.Target {
 	case OnNode:
-		where = "on " + Printable(s.Node)
+		where = "on " + report.Sanitize(s.Node)
 	case OnDatabase:
 		where = "on the database"
 		if s.Settings != nil {
-			where += " " + Printable(s.Settings.Database)
+			where += " " + report.Sanitize(s.Settings.Database)
 		}
 	case OnInventory:
 		where = "in the inventory"
@@ -105,19 +106,19 @@ func writeStep(b *strings.Builder, n int, s *Step) {
 	case s.Done():
 		state = " — already done"
 	}
-	fmt.Fprintf(b, "  %d. %s", n, Printable(s.Title))
+	fmt.Fprintf(b, "  %d. %s", n, report.Sanitize(s.Title))
 	if where != "" {
 		fmt.Fprintf(b, " [%s]", where)
 	}
 	fmt.Fprintf(b, "%s\n     (%s)\n", state, s.Guide)
 	if s.Unreachable != "" {
-		fmt.Fprintf(b, "     %s cannot be reached: %s\n", Printable(s.Node), Printable(s.Unreachable))
+		fmt.Fprintf(b, "     %s cannot be reached: %s\n", report.Sanitize(s.Node), report.Sanitize(s.Unreachable))
 	}
 	if s.Manual != "" {
-		fmt.Fprintf(b, "     by hand: %s\n", Printable(s.Manual))
+		fmt.Fprintf(b, "     by hand: %s\n", report.Sanitize(s.Manual))
 	}
 	for _, c := range s.Services {
-		fmt.Fprintf(b, "       set %-30s %s -> %s\n", Printable(c.Name), c.From, c.To)
+		fmt.Fprintf(b, "       set %-30s %s -> %s\n", report.Sanitize(c.Name), c.From, c.To)
 	}
 	if c := s.Settings; c != nil {
 		for _, f := range c.Fields {
@@ -136,25 +137,14 @@ func writeStep(b *strings.Builder, n int, s *Step) {
 		fmt.Fprintf(b, "       %-28s %s -> %s\n", c.Field, from, to)
 	}
 	for _, r := range s.Repairs {
-		fmt.Fprintf(b, "       repairs %s\n", Printable(r))
+		fmt.Fprintf(b, "       repairs %s\n", report.Sanitize(r))
 	}
-}
-
-// Printable escapes what a terminal would act on (control characters,
-// escape sequences) in text that came from outside: the outcome of a run
-// prints node and service names with it too.
-func Printable(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) < 0 {
-		return s
-	}
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
 }
 
 func clean(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = Printable(s)
+		out[i] = report.Sanitize(s)
 	}
 	return out
 }
