@@ -11,9 +11,10 @@ import (
 // (kind_<name>.go). docs/fixing.md, "Kinds of change", says how to add
 // one.
 var kinds = map[Kind]kind{
-	KindFile:     fileKind{},
-	KindService:  serviceKind{},
-	KindDatabase: settingsKind{},
+	KindFile:      fileKind{},
+	KindService:   serviceKind{},
+	KindDatabase:  settingsKind{},
+	KindInventory: inventoryKind{},
 }
 
 // kind reads changes of one kind back from a run journal.
