@@ -133,11 +133,18 @@ type UnfinishedError struct {
 	// Rollback is true when one of them is a rollback: that one must be
 	// finished or undone first, --resume or not.
 	Rollback bool
+	// Runbook is true when one of them is a runbook run (carried on by
+	// running its command again, not by fix --resume), or when a runbook
+	// is what was refused.
+	Runbook bool
 }
 
 func (e *UnfinishedError) Error() string {
-	if e.Rollback {
+	switch {
+	case e.Rollback:
 		return "a rollback never finished: finish or undo it first; nothing was changed"
+	case e.Runbook:
+		return "an earlier run never finished: carry it on (run its command again) or roll it back first; nothing was changed"
 	}
 	return "an earlier run never finished: roll it back, or carry it on with --resume; nothing was changed"
 }
@@ -231,16 +238,20 @@ func unfinished(runs string, opts FixOptions, out *Fix) ([]string, error) {
 		return nil, nil
 	}
 	var resumable []string
-	rollback := false
+	rollback, runbook := false, false
 	for _, m := range open {
 		if m.Command == "rollback" {
 			rollback = true
 			continue
 		}
+		if rf, err := fixers.ReadRunbook(runs, m.ID); err != nil || rf != nil {
+			runbook = true // carried on by its own command (runbook.go)
+			continue
+		}
 		resumable = append(resumable, m.ID)
 	}
-	if rollback || !opts.Resume {
-		return nil, &UnfinishedError{Runs: open, Rollback: rollback}
+	if rollback || runbook || !opts.Resume {
+		return nil, &UnfinishedError{Runs: open, Rollback: rollback, Runbook: runbook}
 	}
 	return resumable, nil
 }
