@@ -25,8 +25,8 @@ import (
 // into the database: post-upgrade's rules.
 
 // PostUpgradeRules are what a TMS installer breaks on the node it runs on,
-// and what post-upgrade (and upgrade finish) restore.
-var PostUpgradeRules = []string{"machinekey.present", "machinekey.match", "addresses.match", "addresses.public-dns"}
+// and what post-upgrade (and upgrade finish) restore: checks.UpgradeRules.
+var PostUpgradeRules = checks.UpgradeRules()
 
 // upgradeOrder returns the nodes in the order their installers run: the
 // primary (the first pool node for nlb) first — its installer upgrades the

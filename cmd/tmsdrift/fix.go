@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -163,9 +164,18 @@ func noteUnfinishedRuns(cmd *cobra.Command, command string, f fixFlags, open []f
 	}
 	w := cmd.ErrOrStderr()
 	inv := shellword.Quote(f.inventory)
+	runs := f.runs
+	if runs == "" {
+		runs = filepath.Join(filepath.Dir(f.inventory), ".tmsdrift", "runs")
+	}
 	for _, m := range open {
 		fmt.Fprintf(w, "tmsdrift: run %s (%s, started %s) never finished: %s.\n", m.ID, m.Command,
 			m.StartedAt.UTC().Format(time.RFC3339), m.Progress())
+		if hint, ok := runbookCarryOn(runs, m.ID, f.inventory); ok {
+			// A runbook run is carried on by its own command (runbook.go).
+			fmt.Fprintf(w, "  carry it on: %s\n  or roll it back: tmsdrift rollback -i %s %s\n", hint, inv, m.ID)
+			continue
+		}
 		if m.Command == "rollback" {
 			fmt.Fprintf(w, "  carry it on: tmsdrift rollback -i %s %s\n  or undo it:  tmsdrift rollback -i %s %s\n",
 				inv, m.RollbackOf, inv, m.ID)

@@ -50,6 +50,9 @@ func runChildIfAsked() {
 		if n, err := strconv.Atoi(os.Getenv(childHoldEnv)); err == nil {
 			openNode = holdingOpener(openNode, int32(n), os.NewFile(3, "held"))
 		}
+		if n, err := strconv.Atoi(os.Getenv(childHaltStepEnv)); err == nil {
+			afterRunbookStep = haltAfterStep(n, os.NewFile(3, "halted"))
+		}
 		os.Exit(run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
 	}
 }

@@ -257,7 +257,7 @@ func TestFixBadUsage(t *testing.T) {
 		{"fix", "-i", inv, "--node", "tms09"},
 		{"fix", "-i", inv, "--format", "junit"},
 		{"fix"},
-		{"rollback", "-i", inv},
+		{"rollback", "-i", inv, "last", "more"},
 		{"keygen"},
 	} {
 		code, _, stderr := tmsdrift(t, args...)

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tmsdrift/tmsdrift/fixers"
+	"github.com/tmsdrift/tmsdrift/internal/shellword"
 	"github.com/tmsdrift/tmsdrift/pipeline"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -24,12 +27,14 @@ type rollbackFlags struct {
 func newRollbackCmd() *cobra.Command {
 	var f rollbackFlags
 	cmd := &cobra.Command{
-		Use:   "rollback -i INVENTORY RUN|last",
-		Short: "Put back what a fix run changed",
-		Long: `rollback restores every file, service and database value a fix (or
-post-upgrade) run changed, from the backups and values in its run folder
-(.tmsdrift/runs/<RUN>/ beside the inventory, or --runs). "last" is the
-newest fix or post-upgrade run.
+		Use:   "rollback -i INVENTORY [RUN|last]",
+		Short: "Put back what a fix or runbook run changed; list the runs",
+		Long: `rollback restores every file, service and database value a fix, post-upgrade
+or runbook (promote, activate-offsite, return-to-primary, upgrade) run
+changed — the inventory a runbook rewrote included — from the backups and
+values in its run folder (.tmsdrift/runs/<RUN>/ beside the inventory, or
+--runs). "last" is the newest run that is not a rollback. Without RUN it
+lists the runs, newest first, and where each stands.
 
 Before changing anything it checks that each object is still as the run
 left it; when one changed since (someone edited the file, restarted the
@@ -43,8 +48,11 @@ already rolled back run, or another fix holds the lock (nothing changed);
 3 a node or the database could not be reached or written: what could not
 be put back is reported, the backups stay in the run folder. See
 docs/fixing.md.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return listRuns(cmd, f)
+			}
 			return runRollback(cmd, f, args[0])
 		},
 	}
@@ -140,4 +148,31 @@ func noteUnfinished(cmd *cobra.Command, runs, run string) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "tmsdrift: note: run %s (%s, started %s) never finished: %s.\n", m.ID, m.Command,
 			m.StartedAt.UTC().Format(time.RFC3339), m.Progress())
 	}
+}
+
+// listRuns prints the runs a rollback can name, newest first, with where
+// each stands: fix, post-upgrade, runbook (with its arguments) and
+// rollback runs alike.
+func listRuns(cmd *cobra.Command, f rollbackFlags) error {
+	inv, err := loadInventory(f.inventory)
+	if err != nil {
+		return err
+	}
+	runs := pipeline.RunsDir(inv, f.runs)
+	list, err := fixers.Summaries(runs)
+	if err != nil {
+		return usage(err)
+	}
+	var b strings.Builder
+	if len(list) == 0 {
+		fmt.Fprintf(&b, "No runs in %s.\n", runs)
+	} else {
+		fmt.Fprintf(&b, "Runs in %s, newest first:\n", runs)
+		for _, s := range list {
+			fmt.Fprintf(&b, "  %s  %-32s %s  %s\n", s.ID, s.What, s.StartedAt.UTC().Format(time.RFC3339), s.State)
+		}
+		fmt.Fprintf(&b, "Put one back: tmsdrift rollback -i %s RUN (last: the newest that is not a rollback)\n", shellword.Quote(f.inventory))
+	}
+	_, err = io.WriteString(cmd.OutOrStdout(), report.Sanitize(b.String()))
+	return err
 }
