@@ -81,6 +81,7 @@ type RefusedError struct {
 	Findings []runbooks.Finding
 }
 
+// Error names the findings that refused the runbook.
 func (e *RefusedError) Error() string {
 	var what []string
 	for _, f := range e.Findings {

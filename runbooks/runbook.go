@@ -156,6 +156,7 @@ type ServiceState struct {
 	State     string `json:"state"`
 }
 
+// String is the state as plans show it: Automatic/Running.
 func (s ServiceState) String() string { return s.StartType + "/" + s.State }
 
 // ServiceChange sets one service, in the order the step lists them.

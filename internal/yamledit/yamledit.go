@@ -618,6 +618,7 @@ func readsBack(text []byte, off int, src, value string) bool {
 // descend.
 type visitFunc func(ast.Node) bool
 
+// Visit calls f and descends when it says so.
 func (f visitFunc) Visit(n ast.Node) ast.Visitor {
 	if f(n) {
 		return f
