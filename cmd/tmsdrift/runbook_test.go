@@ -19,6 +19,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/fixers"
 	"github.com/tmsdrift/tmsdrift/fixtures"
 	"github.com/tmsdrift/tmsdrift/fixtures/tdsserver"
+	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -435,4 +436,73 @@ func TestActivateOffsiteRollback(t *testing.T) {
 	code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv, "last")
 	require.Equal(t, report.ExitOK, code, stdout+stderr)
 	assert.Equal(t, orig, files(t, dir))
+}
+
+// editFacts changes a node's facts.json (as decoded JSON): the tests play
+// the installer or the DBA with it.
+func editFacts(t *testing.T, path string, edit func(map[string]any)) {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(must(os.ReadFile(path)), &doc))
+	edit(doc)
+	raw, err := json.MarshalIndent(doc, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, raw, 0o644))
+}
+
+// TestRunbooksThroughLiveTransports runs activate-offsite and
+// return-to-primary on the offsite lab, and upgrade prepare and finish on
+// the post-upgrade lab, with every node served by the WinRM and SSH test
+// servers: the same end states as through the snapshot folders.
+func TestRunbooksThroughLiveTransports(t *testing.T) {
+	setCredentials(t)
+	for _, kind := range []string{"winrm", "ssh"} {
+		t.Run(kind+"/offsite", func(t *testing.T) {
+			dir, labInv := labCopy(t, "offsite")
+			p := filepath.Join(dir, "db-dr.json")
+			require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(must(os.ReadFile(p))), `"RESTORING"`, `"ONLINE"`, 1)), 0o644))
+			ll := serveLab(t, labInv, kind, func(inv *inventory.Inventory) {
+				inv.Database.OffsiteSnapshot = inv.Resolve(inv.Database.OffsiteSnapshot)
+			})
+			code, stdout, stderr := tmsdrift(t, "activate-offsite", "-i", ll.Inventory, "--apply", "--yes")
+			require.Equal(t, report.ExitFail, code, stdout+stderr)
+			require.Contains(t, stdout, "Every step is done.")
+			assert.NotContains(t, stdout+stderr, livePassword)
+			left, _ := nonPass(t, ll.Inventory)
+			assert.ElementsMatch(t, []string{"db.log-shipping-lag fail", "db.backup-recent fail"}, left)
+			code, stdout, stderr = tmsdrift(t, "return-to-primary", "-i", ll.Inventory, "--database-resynced", "--apply", "--yes")
+			require.Equal(t, report.ExitOK, code, stdout+stderr)
+			left, code = nonPass(t, ll.Inventory)
+			assert.Equal(t, report.ExitOK, code)
+			assert.Empty(t, left)
+			checkNoLeftovers(t, ll)
+		})
+		t.Run(kind+"/upgrade", func(t *testing.T) {
+			dir, labInv := labCopy(t, "post-upgrade")
+			ll := serveLab(t, labInv, kind)
+			code, stdout, stderr := tmsdrift(t, "upgrade", "prepare", "-i", ll.Inventory, "--apply", "--yes")
+			require.Equal(t, report.ExitFail, code, "the primary is stopped now: %s", stdout+stderr)
+			require.Contains(t, stdout, "Every step is done.")
+			for _, node := range []string{"tms01", "tms02", "tms03"} {
+				editFacts(t, filepath.Join(dir, "nodes", node, "facts.json"), func(doc map[string]any) {
+					doc["tms"].(map[string]any)["version"] = "15.14.0"
+					if node != "tms02" {
+						return
+					}
+					for _, s := range doc["services"].([]any) {
+						svc := s.(map[string]any)
+						if strings.HasPrefix(strings.ToUpper(svc["name"].(string)), "TMS") || strings.EqualFold(svc["name"].(string), "W3SVC") {
+							svc["start_type"], svc["state"] = "Automatic", "Running"
+						}
+					}
+				})
+			}
+			code, stdout, stderr = tmsdrift(t, "upgrade", "finish", "-i", ll.Inventory, "--apply", "--yes")
+			require.Equal(t, report.ExitOK, code, stdout+stderr)
+			left, code := nonPass(t, ll.Inventory)
+			assert.Equal(t, report.ExitOK, code)
+			assert.Empty(t, left)
+			checkNoLeftovers(t, ll)
+		})
+	}
 }
