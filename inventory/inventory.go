@@ -70,6 +70,7 @@ type Inventory struct {
 	Model         Model            `yaml:"model" json:"model" jsonschema:"enum=single,enum=single-separate-db,enum=single-clustered-db,enum=manual-cutover,enum=nlb,enum=offsite,description=Redundancy model (guide section)"`
 	Domain        string           `yaml:"domain,omitempty" json:"domain,omitempty" jsonschema:"description=Expected Active Directory domain (FQDN); required for multi-server models"`
 	PublicSystems bool             `yaml:"public_systems,omitempty" json:"public_systems,omitempty" jsonschema:"description=True when managed systems are behind a firewall or on the internet; then addresses.dns_public is required"`
+	TMSVersion    string           `yaml:"tms_version,omitempty" json:"tms_version,omitempty" jsonschema:"description=TMS release whose profile (docs/tms-versions.md) judges the deployment, e.g. 15.9; default: the version the nodes report"`
 	Addresses     Addresses        `yaml:"addresses,omitempty" json:"addresses,omitempty" jsonschema:"description=Server addresses the tmsng database must hold"`
 	Paths         Paths            `yaml:"paths,omitempty" json:"paths,omitempty" jsonschema:"description=Install paths that must be identical on every node"`
 	MachineKey    MachineKeySource `yaml:"machine_key,omitempty" json:"machine_key,omitempty" jsonschema:"description=Where the approved <machineKey> comes from"`

@@ -114,6 +114,7 @@ var schemaDescriptions = map[string]string{
 	"model":          "Redundancy model, as in Cisco's TMS Server Redundancy Configuration Guide: " + joinModels(Models) + ".",
 	"domain":         "Active Directory domain (FQDN) every TMS node must be joined to, e.g. ACME.LOCAL. Required for manual-cutover, nlb and offsite.",
 	"public_systems": "True when managed systems sit behind a firewall or on the internet; addresses.dns_public is then required.",
+	"tms_version":    "TMS release (major.minor, e.g. 15.9) whose profile of folders, web.configs and limits judges the deployment (docs/tms-versions.md). Default: the version the nodes report; set it when their facts lack one.",
 
 	"addresses":            "The server addresses the tmsng database must hold (Administrative Tools > Configuration > Network Settings).",
 	"addresses.ipv4_local": "TMS Server IPv4 Address (Local): the primary's IP (manual-cutover, offsite) or the NLB virtual IP (nlb). Omitted: empty.",

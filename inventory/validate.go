@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/internal/addrcheck"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // TransportKinds lists the transports a node may use: "dir" reads a
@@ -63,6 +64,9 @@ func validate(inv *Inventory, opts Options, ps *problems) {
 	case inv.Model.MultiServer() && inv.Domain == "":
 		ps.add("domain", "required for model %q: every TMS node must be in this Active Directory domain (e.g. ACME.LOCAL)", inv.Model)
 	}
+	if inv.TMSVersion != "" {
+		validateTMSVersion(inv.TMSVersion, ps)
+	}
 	if inv.PublicSystems && inv.Addresses.DNSPublic == "" {
 		ps.add("addresses.dns_public", "required when public_systems is true: the DNS name systems outside the firewall use to reach TMS")
 	}
@@ -107,6 +111,15 @@ func address(ps *problems, at, v string, check func(string) error) {
 	}
 	if err := check(v); err != nil {
 		ps.add(at, "%v", err)
+	}
+}
+
+// validateTMSVersion checks that tms_version names a release tmsdrift has
+// a profile for: an override nobody can resolve would silently judge the
+// deployment by the nodes' versions instead.
+func validateTMSVersion(v string, ps *problems) {
+	if _, err := tmsversion.Lookup(v); err != nil {
+		ps.add("tms_version", "%v (known releases: docs/tms-versions.md)", err)
 	}
 }
 

@@ -33,14 +33,15 @@ func WriteMarkdown(w io.Writer) error {
 }
 
 // WriteText writes the named facts (FactNames) for each release, as
-// `tmsdrift explain` shows them for a rule: the value, then its source
-// indented below it. With one profile (a version asked for) only that.
+// `tmsdrift explain` and `tmsdrift versions` show them: the value, then
+// its source, wrapped to fit 80 columns. With one profile (a version asked
+// for) only that one.
 func WriteText(w io.Writer, names []string, only *Profile) error {
 	var b strings.Builder
 	for _, name := range names {
 		fmt.Fprintf(&b, "%s\n", FactTitle(name))
 		if only != nil {
-			writeTextRow(&b, only.Version.String()+" ("+only.Name()+")", only, name)
+			writeTextRow(&b, only.Version.String(), only, name)
 			continue
 		}
 		for _, r := range Releases() {
@@ -59,13 +60,41 @@ func writeTextRow(b *strings.Builder, label string, p *Profile, name string) {
 	if unsettled {
 		value += " (unsettled)"
 	}
-	fmt.Fprintf(b, "  %-6s %s\n", label, value)
-	fmt.Fprintf(b, "  %-6s source: %s\n", "", src)
+	const indent = 10
+	head := fmt.Sprintf("  %-*s", indent-2, label)
+	if len(head) > indent {
+		head += "\n" + strings.Repeat(" ", indent)
+	}
+	b.WriteString(head)
+	b.WriteString(wrapText(value, indent, 78))
+	b.WriteString(strings.Repeat(" ", indent))
+	b.WriteString(wrapText("Source: "+src.String(), indent, 78))
 }
 
-// mdEscape keeps a value from breaking a Markdown table cell.
+// wrapText breaks text at spaces into lines of at most width columns, every
+// line after the first indented; each line ends in a newline.
+func wrapText(text string, indent, width int) string {
+	var b strings.Builder
+	col := indent
+	for i, word := range strings.Fields(text) {
+		if i > 0 && col+1+len(word) > width {
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += len(word)
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// mdEscape keeps a value from breaking a Markdown table cell. Backslashes
+// stay single: in Windows paths they precede letters, never the
+// punctuation Markdown would take them to escape.
 func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\\`)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "<", "&lt;")
 	return strings.ReplaceAll(s, "\n", " ")

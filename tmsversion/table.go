@@ -87,13 +87,13 @@ var (
 // Facts of TMS 15.
 var (
 	dirsIn15 = Fact[[]string]{Value: dirs15, Source: Source{Doc: pa14, Section: "Conferencing",
-		Note: "and " + tac215223 + ", as read for issue 10"}}
+		Note: "together with " + tac215223 + ", as read for issue 10"}}
 	softwareIn15 = Fact[string]{Value: `wwwTMS\Public\Data\SystemSoftware`, Source: Source{Doc: pa14, Section: "Conferencing",
-		Note: "and " + tac215223 + ", as read for issue 10"}}
+		Note: "together with " + tac215223 + ", as read for issue 10"}}
 	servicesIn15 = Fact[[]string]{Value: services15, Source: Source{Doc: tac212319,
 		Note: "the services it lists for TMS 15.3, plus W3SVC; IISADMIN, listed as optional, is not governed; as read for issue 10"}}
 	webConfigsFrom158 = Fact[[]WebConfig]{Value: []WebConfig{mainWebConfig, publicWebConfig}, Unsettled: true, Source: Source{Doc: pa14, Section: "Conferencing",
-		Note: "and " + tac215223 + `, as read for issue 10: TMS 15.8 and later has a second application configuration, wwwTMS\Public\web.config; whether it needs its own fixed machineKey is unsettled, so it is compared wherever it carries one and required only where the inventory says so`}}
+		Note: "together with " + tac215223 + `, as read for issue 10: TMS 15.8 and later has a second application configuration, wwwTMS\Public\web.config; whether it needs its own fixed machineKey is unsettled, so it is compared wherever it carries one and required only where the inventory says so`}}
 )
 
 // table is every release family tmsdrift knows, oldest first. An entry's

@@ -208,7 +208,7 @@ func TestWriteMarkdownShowsEverySourceOnce(t *testing.T) {
 	for _, name := range FactNames {
 		assert.Contains(t, md, "### "+mdEscape(FactTitle(name)))
 	}
-	assert.Contains(t, md, `| 15.8 | wwwTMS\\web.config (key required), wwwTMS\\Public\\web.config`)
+	assert.Contains(t, md, `| 15.8 | wwwTMS\web.config (key required), wwwTMS\Public\web.config`)
 	assert.Contains(t, md, "| 13.2 | 2 |")
 	assert.Contains(t, md, "tmsdrift assumption")
 	assert.NotContains(t, md, "| 15.8 | 2 |", "a point release shows only what it changed")
@@ -220,6 +220,6 @@ func TestWriteTextForOneVersion(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, WriteText(&b, []string{"web_configs"}, p))
 	assert.Contains(t, b.String(), `Public\web.config`)
-	assert.Contains(t, b.String(), "source: ")
+	assert.Contains(t, b.String(), "Source: ")
 	assert.NotContains(t, b.String(), "11.x")
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+func TestExplainShowsTheVersionFactsARuleFollows(t *testing.T) {
+	code, out, stderr := tmsdrift(t, "explain", "data.synced")
+	require.Equal(t, report.ExitOK, code, stderr)
+	assert.Contains(t, out, "By TMS version")
+	assert.Contains(t, out, `wwwTMS\Public\Data\SystemSoftware`, "TMS 15's folders")
+	assert.Contains(t, out, `wwwTMS\Data\MGCSettings`, "the 11.7 guide's folders")
+	assert.Contains(t, out, "Source: D14570.02")
+	assert.Contains(t, out, "tmsdrift assumption")
+
+	code, out, _ = tmsdrift(t, "explain", "machinekey.match", "--tms-version", "15.9")
+	require.Equal(t, report.ExitOK, code)
+	assert.Contains(t, out, `wwwTMS\Public\web.config`)
+	assert.Contains(t, out, "(unsettled)")
+	assert.NotContains(t, out, "11.x", "one release asked for, one shown")
+
+	code, out, _ = tmsdrift(t, "explain", "machinekey.match", "--tms-version", "14.6.2")
+	require.Equal(t, report.ExitOK, code)
+	assert.NotContains(t, out, `Public\web.config`, "no Public application before 15.8")
+
+	code, out, _ = tmsdrift(t, "explain", "db.online", "--tms-version", "12.6")
+	require.Equal(t, report.ExitOK, code)
+	assert.Contains(t, out, "The same for every release")
+
+	code, _, stderr = tmsdrift(t, "explain", "data.synced", "--tms-version", "16.0")
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, stderr, "no TMS profile for TMS 16.0")
+}
+
+func TestVersionsCommand(t *testing.T) {
+	code, out, stderr := tmsdrift(t, "versions", "12.6")
+	require.Equal(t, report.ExitOK, code, stderr)
+	assert.Contains(t, out, "TMS 12.6 is judged by the TMS 12.x profile.")
+	assert.Contains(t, out, "no limit documented")
+
+	code, out, _ = tmsdrift(t, "versions", "15.9")
+	require.Equal(t, report.ExitOK, code)
+	assert.Contains(t, out, "(with 15.8)")
+	for _, line := range strings.Split(out, "\n") {
+		assert.LessOrEqual(t, len(line), 80, "fits a terminal: %q", line)
+	}
+
+	code, out, _ = tmsdrift(t, "versions")
+	require.Equal(t, report.ExitOK, code)
+	for _, r := range []string{"11.x", "12.x", "13.x", "13.2", "14.x", "15.x", "15.8"} {
+		assert.Contains(t, out, "  "+r+" ")
+	}
+
+	for _, bad := range [][]string{{"versions", "latest"}, {"versions", "10.2"}, {"versions", "-f", "html"}, {"versions", "15.9", "-f", "markdown"}} {
+		code, _, _ = tmsdrift(t, bad...)
+		assert.Equal(t, report.ExitUsage, code, bad)
+	}
+}
+
+// docs/tms-versions.md embeds `tmsdrift versions --format markdown`
+// between markers; the two must agree.
+func TestTMSVersionsDocMatchesTheTable(t *testing.T) {
+	code, out, _ := tmsdrift(t, "versions", "--format", "markdown")
+	require.Equal(t, report.ExitOK, code)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "tms-versions.md"))
+	require.NoError(t, err)
+	const begin, end = "<!-- BEGIN tmsdrift versions --format markdown -->\n", "<!-- END tmsdrift versions -->"
+	s := string(doc)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	require.True(t, i >= 0 && j > i, "markers in docs/tms-versions.md")
+	assert.Equal(t, out, s[i+len(begin):j], "regenerate the block between the markers from: go run ./cmd/tmsdrift versions --format markdown")
+}
