@@ -12,6 +12,9 @@ import (
 
 func evalPathsIdentical(d *facts.Deployment) []Result {
 	p := d.Inventory.Paths
+	// The software folder the inventory leaves out is the TMS version
+	// profile's (TMS 15 keeps packages under wwwTMS\Public\Data).
+	p.Software = d.ExpectedSoftware()
 	want := fmt.Sprintf("install=%s web_root=%s software=%s", p.Install, p.WebRoot, p.Software)
 	return perNode(d, func(d *facts.Deployment, n *facts.Node) (Result, bool) {
 		f, err := nodeFacts(n)

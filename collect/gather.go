@@ -13,6 +13,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/machinekey"
 	"github.com/tmsdrift/tmsdrift/manifest"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Options tune a gathering run.
@@ -59,14 +60,35 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 		defer wg.Done()
 		d.DB = gatherDB(ctx, inv, opts.LiveDB)
 	}()
+	// First every node's facts, which say the TMS release; then the
+	// files, which the release's profile names (data folders,
+	// web.configs). Each node's source stays open between the two.
+	srcs := make([]Source, len(inv.Nodes))
+	var nodes sync.WaitGroup
 	for i := range inv.Nodes {
 		spec := &inv.Nodes[i]
+		nodes.Add(1)
+		go func() {
+			defer nodes.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d.Nodes[i], srcs[i] = gatherFacts(ctx, inv, spec, opts)
+		}()
+	}
+	nodes.Wait()
+	d.Version = chooseVersion(inv, d.Nodes)
+	dirs := d.DataDirs()
+	for i := range inv.Nodes {
+		if srcs[i] == nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer srcs[i].Close()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			d.Nodes[i] = gatherNode(ctx, inv, spec, opts)
+			gatherFiles(ctx, inv, d.Nodes[i], srcs[i], dirs, opts)
 		}()
 	}
 	wg.Wait()
@@ -77,17 +99,30 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 	return d, nil
 }
 
-// gatherNode reads one node; every part records its own error.
-func gatherNode(ctx context.Context, inv *inventory.Inventory, spec *inventory.Node, opts Options) *facts.Node {
+// chooseVersion picks the TMS version profile from the inventory's
+// tms_version or the versions the nodes report (tmsversion.Choose).
+func chooseVersion(inv *inventory.Inventory, nodes []*facts.Node) tmsversion.Choice {
+	reported := make([]tmsversion.Reported, len(nodes))
+	for i, n := range nodes {
+		reported[i] = tmsversion.Reported{Node: n.Spec.Name, Active: n.Spec.Role.Active()}
+		if n.Facts != nil && n.Facts.TMS != nil {
+			reported[i].Version = n.Facts.TMS.Version
+		}
+	}
+	return tmsversion.Choose(inv.TMSVersion, reported)
+}
+
+// gatherFacts opens one node and reads its facts.json; the source stays
+// open for gatherFiles (nil when the node could not be reached: every part
+// then carries the error).
+func gatherFacts(ctx context.Context, inv *inventory.Inventory, spec *inventory.Node, opts Options) (*facts.Node, Source) {
 	n := &facts.Node{Spec: spec}
 	src, err := opts.Open(ctx, inv, spec)
 	if err != nil {
 		err = fmt.Errorf("node unreachable: %w", err)
 		n.FactsErr, n.WebConfigErr, n.DataErr = err, err, err
-		return n
+		return n, nil
 	}
-	defer src.Close()
-
 	raw, err := src.Facts(ctx)
 	if err == nil {
 		n.Facts, err = facts.ParseNode(raw)
@@ -95,7 +130,12 @@ func gatherNode(ctx context.Context, inv *inventory.Inventory, spec *inventory.N
 	if err != nil {
 		n.FactsErr = fmt.Errorf("facts.json: %w", err)
 	}
+	return n, src
+}
 
+// gatherFiles reads a node's web.config and customer data folders (dirs,
+// relative to its install folder); every part records its own error.
+func gatherFiles(ctx context.Context, inv *inventory.Inventory, n *facts.Node, src Source, dirs []string, opts Options) {
 	// Files are read at the node's own paths, falling back to the
 	// inventory's where facts lack them (contract §3).
 	webRoot, install := inv.Paths.WebRoot, inv.Paths.Install
@@ -121,12 +161,11 @@ func gatherNode(ctx context.Context, inv *inventory.Inventory, spec *inventory.N
 	}
 
 	if inv.Model.MultiServer() {
-		n.Data, err = src.Data(ctx, trimSep(install), inv.DataSync.Dirs, opts.Hasher)
+		n.Data, err = src.Data(ctx, trimSep(install), dirs, opts.Hasher)
 		if err != nil {
 			n.Data, n.DataErr = nil, err
 		}
 	}
-	return n
 }
 
 // gatherDB reads the database facts: the recorded snapshot, or the live

@@ -6,6 +6,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/machinekey"
 	"github.com/tmsdrift/tmsdrift/manifest"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Deployment is everything gathered for one audit run. It is built once by
@@ -25,6 +26,10 @@ type Deployment struct {
 	ApprovedKeyFrom string
 	// Now is the time of the run: waivers expire against it.
 	Now time.Time
+	// Version is the TMS version profile the deployment is judged by and
+	// where its version came from; Version.Profile is nil when no version
+	// could be read (Version.Err says why). See profile.go.
+	Version tmsversion.Choice
 }
 
 // Node is what was gathered from one node. Each part carries its own error:

@@ -18,7 +18,9 @@ const (
 // as loaded ones. An omitted web root lies below the install folder and an
 // omitted software folder below the web root, so an install on another
 // drive needs only paths.install. Load calls it; call it yourself on an
-// Inventory built in code before handing it to the checks.
+// Inventory built in code before handing it to the checks. Defaulted
+// records what it filled in: the software folder and the data folders are
+// then the TMS version profile's to choose (package facts).
 func (inv *Inventory) ApplyDefaults() {
 	if inv.Time.MaxOffsetMS == 0 {
 		inv.Time.MaxOffsetMS = DefaultMaxOffsetMS
@@ -54,9 +56,11 @@ func (inv *Inventory) ApplyDefaults() {
 	}
 	if p.Software == "" {
 		p.Software = windowsJoin(p.WebRoot, `Data\Software`)
+		inv.Defaulted.Software = true
 	}
 	if len(inv.DataSync.Dirs) == 0 {
 		inv.DataSync.Dirs = slices.Clone(DefaultDataDirs)
+		inv.Defaulted.DataDirs = true
 	}
 	inv.Notify.applyDefaults()
 }
@@ -64,4 +68,20 @@ func (inv *Inventory) ApplyDefaults() {
 // windowsJoin appends a relative Windows path to a folder.
 func windowsJoin(dir, rel string) string {
 	return strings.TrimRight(dir, `\`) + `\` + rel
+}
+
+// AsWritten returns a copy of inv without the values ApplyDefaults filled
+// in where a TMS version profile decides instead (Defaulted): what to
+// marshal when writing an inventory back out, so the copy is judged by
+// the nodes' release as the original is, not by the fixed defaults.
+func (inv *Inventory) AsWritten() *Inventory {
+	out := *inv
+	if out.Defaulted.DataDirs {
+		out.DataSync.Dirs = nil
+	}
+	if out.Defaulted.Software {
+		out.Paths.Software = ""
+	}
+	out.Defaulted = Defaulted{}
+	return &out
 }

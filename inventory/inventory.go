@@ -85,6 +85,17 @@ type Inventory struct {
 	// File is the inventory's own path; relative paths resolve against its
 	// folder (see Resolve).
 	File string `yaml:"-" json:"-"`
+	// Defaulted says which keys ApplyDefaults filled in because the
+	// inventory left them out, so a TMS version profile may fill them
+	// differently: what the administrator wrote always wins.
+	Defaulted Defaulted `yaml:"-" json:"-"`
+}
+
+// Defaulted lists the inventory keys that hold a default, not a value
+// the administrator wrote.
+type Defaulted struct {
+	DataDirs bool // data_sync.dirs
+	Software bool // paths.software
 }
 
 // Addresses are the TMS server addresses stored in the database

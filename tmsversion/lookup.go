@@ -161,3 +161,33 @@ func containsFold(list []string, s string) bool {
 	}
 	return false
 }
+
+// AllDataDirs is every customer folder any profile names, without
+// repeats: what to compare (or hash) when the release is not known yet or
+// not known at all.
+func AllDataDirs() []string {
+	var out []string
+	for _, r := range Releases() {
+		out = union(out, r.Profile.DataDirs.Value)
+	}
+	return out
+}
+
+// SoftwareCandidates are the software folders of every profile relative
+// to the web root, newest release first: a collector that cannot ask TMS
+// where its packages are reports the first of them that exists on the
+// node.
+func SoftwareCandidates() []string {
+	var out []string
+	rs := Releases()
+	for i := len(rs) - 1; i >= 0; i-- {
+		rel := rs[i].Profile.SoftwareDir.Value
+		if head, rest, ok := strings.Cut(rel, `\`); ok && strings.EqualFold(head, "wwwTMS") {
+			rel = rest
+		}
+		if !containsFold(out, rel) {
+			out = append(out, rel)
+		}
+	}
+	return out
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/internal/shellword"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 type collectFlags struct {
@@ -231,18 +232,23 @@ func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
 		return usage(err)
 	}
 	defer src.Close()
-	webRoot, install := inv.Paths.WebRoot, inv.Paths.Install
+	webRoot, install, version := inv.Paths.WebRoot, inv.Paths.Install, ""
 	if raw, err := src.Facts(ctx); err == nil {
 		if nf, err := facts.ParseNode(raw); err == nil && nf.TMS != nil {
 			webRoot = cmp.Or(nf.TMS.WebRoot, webRoot)
 			install = cmp.Or(nf.TMS.InstallPath, install)
+			version = nf.TMS.Version
 		}
 	}
+	// The folders of this machine's release, as the audit of the
+	// recording will choose them (every profile's when it has none).
+	choice := tmsversion.Choose(inv.TMSVersion, []tmsversion.Reported{{Node: spec.Name, Version: version, Active: true}})
+	dirs := facts.DataDirsFor(inv.DataSync.Dirs, inv.Defaulted.DataDirs, choice.Profile)
 	// The recorder keeps what each read returned, errors included: they
 	// land in NOTES.txt / manifest.json and make the exit code 3 below.
 	_, _ = src.ReadFile(ctx, strings.TrimRight(webRoot, `\`)+`\web.config`)
 	hasher, _ := newHasher(cmd, "")
-	_, _ = src.Data(ctx, strings.TrimRight(install, `\`), inv.DataSync.Dirs, hasher)
+	_, _ = src.Data(ctx, strings.TrimRight(install, `\`), dirs, hasher)
 	r := rec.Node(spec.Name)
 	if err := replaceDir(f.output, "facts.json", func(tmp string) error { return record.WriteNode(tmp, r) }); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)

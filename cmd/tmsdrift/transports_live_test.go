@@ -115,7 +115,7 @@ func serveLab(t testing.TB, labInventory, kind string, mutate ...func(*inventory
 	if inv.MachineKey.File != "" {
 		inv.MachineKey.File = inv.Resolve(inv.MachineKey.File)
 	}
-	body, err := yaml.MarshalWithOptions(inv, yaml.UseSingleQuote(true))
+	body, err := yaml.MarshalWithOptions(inv.AsWritten(), yaml.UseSingleQuote(true))
 	require.NoError(t, err)
 	ll.Inventory = filepath.Join(dir, "inventory.yaml")
 	require.NoError(t, os.WriteFile(ll.Inventory, body, 0o644))

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -291,6 +292,17 @@ func TestTMSFacts(t *testing.T) {
 	files := InstallInfo{FallbackInstall: `C:\Program Files\TANDBERG\TMS`}
 	assert.Equal(t, `C:\Program Files\TANDBERG\TMS\wwwTMS`, files.TMSFacts().WebRoot)
 	assert.Nil(t, InstallInfo{}.TMSFacts(), "nothing found: no tms block, never a guess")
+
+	// The software folder is the newest release's that exists on the node.
+	for dirs, want := range map[string]string{
+		`D:\TMS\wwwTMS\Public\Data\SystemSoftware|D:\TMS\wwwTMS\Data\Software`: `D:\TMS\wwwTMS\Public\Data\SystemSoftware`,
+		`D:\TMS\wwwTMS\Data\Software`:                                          `D:\TMS\wwwTMS\Data\Software`,
+		``:                                                                     `D:\TMS\wwwTMS\Data\Software`,
+	} {
+		i := full
+		i.IsDir = func(p string) bool { return slices.Contains(strings.Split(dirs, "|"), p) }
+		assert.Equal(t, want, i.TMSFacts().SoftwareDir, dirs)
+	}
 
 	assert.True(t, IsTMSProduct("Cisco TelePresence Management Suite"))
 	assert.True(t, IsTMSProduct("TANDBERG Management Suite 12.6"))

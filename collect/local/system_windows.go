@@ -135,7 +135,10 @@ func uninstallEntry() (version, location string) {
 
 // installInfo gathers what each source says about TMS.
 func installInfo(fallbackInstall string) InstallInfo {
-	var i InstallInfo
+	i := InstallInfo{IsDir: func(p string) bool {
+		st, err := os.Stat(p)
+		return err == nil && st.IsDir()
+	}}
 	config := filepath.Join(os.Getenv("windir"), `System32\inetsrv\config\applicationHost.config`)
 	if data, err := os.ReadFile(config); err == nil {
 		i.IISWebRoot, _ = WebRootFromAppHost(data, func(s string) string { return ExpandPercent(s, os.LookupEnv) })

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Where TMS is looked for, in the same order as the PowerShell collector
@@ -56,13 +57,19 @@ type InstallInfo struct {
 	// FallbackInstall is the inventory's install path when a TMS
 	// web.config exists below it (the installed files themselves).
 	FallbackInstall string
+	// IsDir reports whether a folder exists on the node: the software
+	// folder is the first of tmsversion.SoftwareCandidates below the web
+	// root that does. Nil checks nothing (the web root's Data\Software).
+	IsDir func(winPath string) bool
 }
 
 // TMSFacts chooses the tms block of facts.json: install path from the
 // uninstall entry, the TMS key, the web root's parent, or the installed
 // files; web root from IIS, else <install>\wwwTMS; the software folder
-// below the web root; version and database from the uninstall entry and
-// the TMS key. Nil when nothing was found.
+// below the web root, the newest release's that exists (TMS 15 keeps
+// packages in Public\Data\SystemSoftware, older releases in
+// Data\Software); version and database from the uninstall entry and the
+// TMS key. Nil when nothing was found.
 func (i InstallInfo) TMSFacts() *facts.TMSFacts {
 	trim := func(p string) string { return strings.TrimRight(strings.TrimSpace(p), `\`) }
 	t := &facts.TMSFacts{}
@@ -82,6 +89,12 @@ func (i InstallInfo) TMSFacts() *facts.TMSFacts {
 	t.InstallPath, t.WebRoot = install, webRoot
 	if webRoot != "" {
 		t.SoftwareDir = webRoot + `\Data\Software`
+		for _, rel := range tmsversion.SoftwareCandidates() {
+			if i.IsDir != nil && i.IsDir(webRoot+`\`+rel) {
+				t.SoftwareDir = webRoot + `\` + rel
+				break
+			}
+		}
 	}
 	t.Version = first(strings.TrimSpace(i.UninstallVersion), strings.TrimSpace(i.RegVersion))
 	t.DBServer = strings.TrimSpace(i.RegDBServer)

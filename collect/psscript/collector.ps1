@@ -274,7 +274,18 @@ function Get-TmsFacts($P) {
     if ($install) { $tms['install_path'] = $install }
     if ($webRoot) {
         $tms['web_root'] = $webRoot
+        # The newest release's software folder that exists (TMS 15:
+        # Public\Data\SystemSoftware; older: Data\Software), as tmsdrift's
+        # version profiles list them; else the older one.
         $tms['software_dir'] = Join-WinPath $webRoot 'Data\Software'
+        foreach ($rel in @($P.software_dirs)) {
+            if (-not $rel) { continue }
+            $candidate = Join-WinPath $webRoot $rel
+            if (Test-Path -LiteralPath $candidate -PathType Container) {
+                $tms['software_dir'] = $candidate
+                break
+            }
+        }
     }
     $dbServer = Get-TmsRegValue @('DatabaseServer', 'DbServer', 'SqlServer', 'DatabaseServerName')
     $dbName = Get-TmsRegValue @('DatabaseName', 'DbName')

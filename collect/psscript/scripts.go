@@ -89,6 +89,11 @@ type Params struct {
 	// models, where data.synced compares them).
 	DataDirs []string `json:"data_dirs"`
 	HashData bool     `json:"hash_data"`
+	// SoftwareDirs are the software folders of every TMS release,
+	// relative to the web root, newest first
+	// (tmsversion.SoftwareCandidates): the collector reports the first
+	// that exists as software_dir.
+	SoftwareDirs []string `json:"software_dirs"`
 	// DBServer is the SQL Server to time round trips to (db_rtt_ms);
 	// empty skips the measure. RTTSamples is how many.
 	DBServer   string `json:"db_server"`

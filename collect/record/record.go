@@ -252,7 +252,7 @@ func (r *Recorder) Write(dir string, d *facts.Deployment, collectedAt time.Time)
 			inv.MachineKey.File = "keys/" + filepath.Base(f) // missing there, missing here
 		}
 	}
-	body, err := yaml.MarshalWithOptions(&inv, yaml.UseSingleQuote(true))
+	body, err := yaml.MarshalWithOptions(inv.AsWritten(), yaml.UseSingleQuote(true))
 	if err != nil {
 		return fmt.Errorf("inventory.yaml: %w", err)
 	}

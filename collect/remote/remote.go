@@ -16,13 +16,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tmsdrift/tmsdrift/collect/psscript"
+	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/manifest"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Runner runs one command line on a node: what a transport provides.
@@ -75,15 +78,25 @@ func New(r Runner, params psscript.Params, timeout time.Duration) *Node {
 // Params are the collector's parameters for a node of inv: the inventory's
 // paths as fallbacks, the data folders (hashed only in multi-server
 // models, the only ones data.synced judges), the SQL Server to time.
+//
+// The data folders are the inventory's when it lists them, else those of
+// the release its tms_version names, else every folder any TMS profile
+// names: the release the nodes run is only known from the facts this very
+// run returns, and Data asks for a subset.
 func Params(inv *inventory.Inventory) psscript.Params {
+	var profile *tmsversion.Profile
+	if inv.TMSVersion != "" {
+		profile, _ = tmsversion.Lookup(inv.TMSVersion) // validated on load; nil means every folder
+	}
 	return psscript.Params{
-		Install:    inv.Paths.Install,
-		WebRoot:    inv.Paths.WebRoot,
-		Software:   inv.Paths.Software,
-		DataDirs:   inv.DataSync.Dirs,
-		HashData:   inv.Model.MultiServer(),
-		DBServer:   inv.Database.Server,
-		RTTSamples: 3,
+		Install:      inv.Paths.Install,
+		WebRoot:      inv.Paths.WebRoot,
+		Software:     inv.Paths.Software,
+		DataDirs:     facts.DataDirsFor(inv.DataSync.Dirs, inv.Defaulted.DataDirs, profile),
+		SoftwareDirs: tmsversion.SoftwareCandidates(),
+		HashData:     inv.Model.MultiServer(),
+		DBServer:     inv.Database.Server,
+		RTTSamples:   3,
 	}
 }
 
@@ -246,6 +259,17 @@ func (n *Node) Data(ctx context.Context, install string, dirs []string, _ *manif
 	m, err := manifest.Parse(p.Data, install)
 	if err != nil {
 		return nil, fmt.Errorf("manifest from the node: %w", err)
+	}
+	// A folder the collector was not asked to hash would look empty, and
+	// an empty folder passes: refuse rather than judge it.
+	var missing []string
+	for _, d := range dirs {
+		if !slices.ContainsFunc(n.params.DataDirs, func(h string) bool { return samePath(h, d) }) {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the collector did not hash %s (it was asked for %s)", strings.Join(missing, ", "), strings.Join(n.params.DataDirs, ", "))
 	}
 	return manifest.Filter(m, dirs), nil
 }
