@@ -110,6 +110,7 @@ func testDeployment(model inventory.Model, roles ...inventory.Role) *facts.Deplo
 		RTTMS:      []float64{0.7, 0.8, 0.9},
 		ObservedAt: &observed,
 	}}
+	d.ChooseVersion()
 	return d
 }
 

@@ -15,6 +15,9 @@ var (
 	withStandby = []inventory.Model{inventory.ManualCutover, inventory.Offsite}
 	clusteredDB = []inventory.Model{inventory.SingleClusteredDB, inventory.NLB}
 	offsiteOnly = []inventory.Model{inventory.Offsite}
+	// pooled are the models whose active servers may be a load-balanced
+	// pool sharing the live database.
+	pooled = []inventory.Model{inventory.NLB, inventory.Offsite}
 )
 
 // catalogue is the one table of every rule, in the order reports list them.
@@ -102,6 +105,14 @@ var catalogue = []*Rule{
 		Why:         "All TMS servers share one database whose schema belongs to one TMS version; every node must be upgraded to the same version.",
 		Remediation: "Upgrade (or reinstall) the nodes that lag so every node reports the same TMS version; then restore machineKey and addresses (`tmsdrift post-upgrade`).",
 		eval:        evalVersionSame,
+	},
+	{
+		ID: "nodes.count", Title: "No more TMS servers than the release supports", Severity: High, Scope: DeploymentScope, Models: pooled,
+		Doc:         "D14570.04 Cisco TMS Redundancy Deployment Guide 13.2; Cisco TMS Installation and Upgrade Guide 15.x",
+		Source:      "Introduction (D14570.04); Setting up a Redundant Deployment: Supported Configurations (15.x)",
+		Why:         "From TMS 13.2 on, Cisco supports no more than two TMS servers in a redundant deployment: more are neither tested nor supported, and they add no capacity, only availability. The 11.7 guide, which covers 11.5 to 13.1, sets no limit. The limit comes from the TMS version profile of the release the nodes run (docs/tms-versions.md).",
+		Remediation: "Take pool members out of the deployment until at most two TMS servers share the database (keep the others as cold spares, TMS services stopped, pointing at no live database), or, if the nodes run an older release than their facts say, set `tms_version` in the inventory.",
+		eval:        evalNodesCount,
 	},
 	{
 		ID: "nodes.unique-address", Title: "Node addresses are distinct", Severity: High, Scope: DeploymentScope, Models: multiServer,

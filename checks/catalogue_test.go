@@ -16,7 +16,7 @@ var contractIDs = []string{
 	"db.clustered", "db.online", "db.recovery-full", "db.backup-recent", "db.log-shipping-lag",
 	"data.synced",
 	// Added by tmsdrift (contract §7, Extensions).
-	"nodes.identity",
+	"nodes.identity", "nodes.count",
 }
 
 func TestCatalogueMatchesContract(t *testing.T) {

@@ -177,3 +177,38 @@ func hasAddress(addrs []string, want string) bool {
 	}
 	return false
 }
+
+// Pool size rule: no more active TMS servers share the live database than
+// the release supports: two from TMS 13.2 on (D14570.04, Introduction;
+// 15.x Installation Guide, Setting up a Redundant Deployment: Supported
+// Configurations), no documented limit before. The limit is the TMS
+// version profile's (docs/tms-versions.md); standbys and the off-site
+// node are not counted (what Cisco's sentence means for them is
+// unsettled).
+
+func evalNodesCount(d *facts.Deployment) []Result {
+	var active []string
+	for _, n := range d.Inventory.Nodes {
+		if n.Role.Active() {
+			active = append(active, n.Name)
+		}
+	}
+	p := d.Version.Profile
+	if p == nil {
+		return deployment(errored("at most the active TMS servers the release supports", "TMS version unknown, so its limit is: %v", d.Version.Err))
+	}
+	limit := p.MaxActive
+	obs := fmt.Sprintf("%d active TMS servers on the live database: %s", len(active), listLimited(active, 5))
+	if limit.Value == 0 {
+		return deployment(passed(fmt.Sprintf("no limit documented for TMS %s (%s)", p.Version, limit.Source), obs))
+	}
+	want := fmt.Sprintf("at most %d active TMS servers for TMS %s (%s)", limit.Value, p.Version, limit.Source)
+	if len(active) > limit.Value {
+		msg := fmt.Sprintf("Cisco supports no more than %d TMS servers in a redundant deployment of TMS %s; more are neither tested nor supported", limit.Value, p.Version)
+		if d.Version.Note != "" {
+			msg += " (" + d.Version.Note + ")"
+		}
+		return deployment(failed(want, obs, msg))
+	}
+	return deployment(passed(want, obs))
+}

@@ -10,6 +10,7 @@ var profileFacts = map[string][]string{
 	"services.standby-inactive": {"passive", "services"},
 	"services.active-running":   {"services"},
 	"data.synced":               {"data_dirs"},
+	"nodes.count":               {"max_active"},
 }
 
 // ProfileFacts lists the version-profile facts (tmsversion.FactNames) the

@@ -32,6 +32,9 @@ type Rule struct {
 	Models []inventory.Model
 	// Source is the guide section the invariant comes from.
 	Source string
+	// Doc names the document Source refers to when it is not the 11.7
+	// guide (D14570.02) that most rules follow.
+	Doc string
 	// Why paraphrases the guide's reason.
 	Why string
 	// Remediation tells an administrator how to fix a failure by hand.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Service rules: a warm standby keeps its TMS services and IIS stopped and
@@ -36,7 +37,18 @@ func describeService(s facts.Service) string {
 }
 
 func evalServicesStandbyInactive(d *facts.Deployment) []Result {
-	const want = "every TMS* service and W3SVC Stopped and Manual"
+	// The 11.7 guide's Stopped and Manual, unless the release's profile
+	// says otherwise (none does: later documents leave it unsettled,
+	// docs/tms-versions.md).
+	passive := tmsversion.ServiceState{StartType: facts.StartManual, State: facts.StateStopped}
+	why := "the standby is not inactive: it works on the database alongside the primary"
+	if p := d.Version.Profile; p != nil {
+		passive = p.Passive.Value
+		if p.Passive.Unsettled {
+			why += fmt.Sprintf(" (TMS %s: %s and %s as the 11.7 guide asks; later Cisco documents leave a passive node's services unsettled, docs/tms-versions.md)", p.Version, passive.State, passive.StartType)
+		}
+	}
+	want := fmt.Sprintf("every TMS* service and W3SVC %s and %s", passive.State, passive.StartType)
 	return perNode(d, func(d *facts.Deployment, n *facts.Node) (Result, bool) {
 		if n.Spec.Role != inventory.Standby && n.Spec.Role != inventory.OffsiteStandby {
 			return Result{}, false
@@ -47,14 +59,14 @@ func evalServicesStandbyInactive(d *facts.Deployment) []Result {
 		}
 		var bad []string
 		for _, s := range services {
-			if s.StartType != facts.StartManual || s.State != facts.StateStopped {
+			if s.StartType != passive.StartType || s.State != passive.State {
 				bad = append(bad, describeService(s))
 			}
 		}
 		if len(bad) > 0 {
-			return failed(want, listLimited(bad, 8), "the standby is not inactive: it works on the database alongside the primary"), true
+			return failed(want, listLimited(bad, 8), why), true
 		}
-		return passed(want, fmt.Sprintf("%d services Stopped/Manual", len(services))), true
+		return passed(want, fmt.Sprintf("%d services %s", len(services), passive)), true
 	})
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/machinekey"
 	"github.com/tmsdrift/tmsdrift/manifest"
-	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Options tune a gathering run.
@@ -76,7 +75,7 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 		}()
 	}
 	nodes.Wait()
-	d.Version = chooseVersion(inv, d.Nodes)
+	d.ChooseVersion()
 	dirs := d.DataDirs()
 	for i := range inv.Nodes {
 		if srcs[i] == nil {
@@ -97,19 +96,6 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 	}
 	d.ApprovedKey, d.ApprovedKeyFrom, d.ApprovedKeyErr = approvedKey(inv, d)
 	return d, nil
-}
-
-// chooseVersion picks the TMS version profile from the inventory's
-// tms_version or the versions the nodes report (tmsversion.Choose).
-func chooseVersion(inv *inventory.Inventory, nodes []*facts.Node) tmsversion.Choice {
-	reported := make([]tmsversion.Reported, len(nodes))
-	for i, n := range nodes {
-		reported[i] = tmsversion.Reported{Node: n.Spec.Name, Active: n.Spec.Role.Active()}
-		if n.Facts != nil && n.Facts.TMS != nil {
-			reported[i].Version = n.Facts.TMS.Version
-		}
-	}
-	return tmsversion.Choose(inv.TMSVersion, reported)
 }
 
 // gatherFacts opens one node and reads its facts.json; the source stays

@@ -11,6 +11,25 @@ import (
 // inventory leaves out, the profile of the release the nodes run fills in
 // (docs/tms-versions.md). The inventory's own values always win.
 
+// ChooseVersion sets d.Version from the inventory's tms_version, else the
+// versions the nodes report (tmsversion.Choose): the gatherer calls it
+// once every node's facts are in, before reading the files the profile
+// names.
+func (d *Deployment) ChooseVersion() {
+	reported := make([]tmsversion.Reported, 0, len(d.Nodes))
+	for _, n := range d.Nodes {
+		if n == nil {
+			continue
+		}
+		r := tmsversion.Reported{Node: n.Spec.Name, Active: n.Spec.Role.Active()}
+		if n.Facts != nil && n.Facts.TMS != nil {
+			r.Version = n.Facts.TMS.Version
+		}
+		reported = append(reported, r)
+	}
+	d.Version = tmsversion.Choose(d.Inventory.TMSVersion, reported)
+}
+
 // DataDirs are the customer data folders data.synced compares and the
 // fixers copy, relative to the install folder: the inventory's
 // data_sync.dirs when it lists them; else the profile's; else, with no

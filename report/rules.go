@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -160,7 +161,7 @@ func WriteExplanation(w io.Writer, r *checks.Rule, opts Options) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s — %s\n\n", r.ID, r.Title)
 	fmt.Fprintf(&b, "Severity:  %s\nScope:     %s\nModels:    %s\n", r.Severity, r.Scope, ModelsOf(r))
-	guide := wrapText(fmt.Sprintf("%q (TMS Server Redundancy Configuration Guide, D14570.02)", r.Source), width-11)
+	guide := wrapText(fmt.Sprintf("%q (%s)", r.Source, cmp.Or(r.Doc, "TMS Server Redundancy Configuration Guide, D14570.02")), width-11)
 	for i, line := range guide {
 		label := "           "
 		if i == 0 {
