@@ -81,7 +81,7 @@ func TestCollectThroughSealedWinRMMatchesDir(t *testing.T) {
 				}
 				inv.Database.Snapshot = inv.Resolve(inv.Database.Snapshot)
 				inv.MachineKey.File = inv.Resolve(inv.MachineKey.File)
-				body, err := yaml.MarshalWithOptions(inv, yaml.UseSingleQuote(true))
+				body, err := yaml.MarshalWithOptions(inv.AsWritten(), yaml.UseSingleQuote(true))
 				require.NoError(t, err)
 				liveInv := filepath.Join(dir, "inventory.yaml")
 				require.NoError(t, os.WriteFile(liveInv, body, 0o644))
