@@ -70,7 +70,7 @@ func TestLoadPlacesProblemsInDecodedFiles(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadBytes("inv.yaml", raw, Options{})
-			require.EqualError(t, err, "inv.yaml:5:1: colour: unknown key (allowed here: deployment, model, domain, public_systems, tms_version, addresses, paths, machine_key, data_sync, time, database, nodes, waivers, notify, schedule)")
+			require.EqualError(t, err, "inv.yaml:5:1: colour: unknown key (allowed here: deployment, model, domain, public_systems, tms_version, addresses, paths, machine_key, data_sync, time, database, registry, nodes, waivers, notify, schedule)")
 			fixed := strings.Replace(text, "colour: red\n", "", 1)
 			var raw2 []byte
 			switch name {

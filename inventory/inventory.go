@@ -77,6 +77,7 @@ type Inventory struct {
 	DataSync      DataSync         `yaml:"data_sync,omitempty" json:"data_sync,omitempty" jsonschema:"description=Customer data folders kept in sync between nodes"`
 	Time          TimeLimits       `yaml:"time,omitempty" json:"time,omitempty"`
 	Database      Database         `yaml:"database" json:"database"`
+	Registry      Registry         `yaml:"registry,omitempty" json:"registry,omitempty" jsonschema:"description=Where TMS keeps its settings in each node's registry (tmsdrift discover node prints it)"`
 	Nodes         []Node           `yaml:"nodes" json:"nodes" jsonschema:"minItems=1"`
 	Waivers       []Waiver         `yaml:"waivers,omitempty" json:"waivers,omitempty"`
 	Notify        Notify           `yaml:"notify,omitempty" json:"notify,omitempty" jsonschema:"description=tmsdrift serve: when and where to report a run"`
@@ -113,6 +114,10 @@ type Paths struct {
 	Install  string `yaml:"install,omitempty" json:"install,omitempty"`
 	WebRoot  string `yaml:"web_root,omitempty" json:"web_root,omitempty"`
 	Software string `yaml:"software,omitempty" json:"software,omitempty"`
+	// WebConfigs are more web.config files whose <machineKey> must match
+	// the approved key, besides <web_root>\web.config and those of the
+	// TMS version profile: relative to the web root, or absolute.
+	WebConfigs []string `yaml:"web_configs,omitempty" json:"web_configs,omitempty"`
 }
 
 // MachineKeySource names where the approved machineKey is read: a file
@@ -121,6 +126,23 @@ type Paths struct {
 type MachineKeySource struct {
 	File string `yaml:"file,omitempty" json:"file,omitempty" jsonschema:"description=File holding one <machineKey .../> element (relative to the inventory)"`
 	Node string `yaml:"node,omitempty" json:"node,omitempty" jsonschema:"description=Take the key from this node's web.config"`
+	// RequiredIn are web.config files, besides the main one, that must
+	// carry a fixed machineKey (machinekey.present): as paths.web_configs
+	// spells them.
+	RequiredIn []string `yaml:"required_in,omitempty" json:"required_in,omitempty"`
+}
+
+// Registry says where TMS keeps its settings in a node's registry, as
+// tmsdrift discover node found it: the key under HKEY_LOCAL_MACHINE and
+// the value names. Each name is tried before tmsdrift's own guesses
+// (docs/transports.md, Where TMS keeps what); omitted ones keep the
+// guesses.
+type Registry struct {
+	Key         string `yaml:"key,omitempty" json:"key,omitempty"`
+	DBServer    string `yaml:"db_server,omitempty" json:"db_server,omitempty"`
+	DBName      string `yaml:"db_name,omitempty" json:"db_name,omitempty"`
+	InstallPath string `yaml:"install_path,omitempty" json:"install_path,omitempty"`
+	Version     string `yaml:"version,omitempty" json:"version,omitempty"`
 }
 
 // DataSync describes the customer data folders.

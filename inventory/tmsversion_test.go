@@ -41,3 +41,29 @@ func TestTMSVersionAccepted(t *testing.T) {
 	inv.TMSVersion = "11.4"
 	assert.ErrorContains(t, inv.Validate(Options{}), "tms_version: no TMS profile for TMS 11.4")
 }
+
+func TestWebConfigsAndRegistryAreChecked(t *testing.T) {
+	inv := &Inventory{Deployment: "lab", Model: SingleSeparateDB,
+		File:       filepath.Join("testdata", "versions", "inventory.yaml"),
+		Database:   Database{Snapshot: "db.json", Server: "sql01"},
+		Nodes:      []Node{{Name: "tms01", Role: Primary, Transport: Transport{Kind: "dir", Path: "nodes/tms01"}}},
+		Paths:      Paths{WebConfigs: []string{`Public\web.config`, `D:\Sites\TMS\web.config`, `Public/web.config`}},
+		MachineKey: MachineKeySource{RequiredIn: []string{`Public\web.config`}},
+		Registry:   Registry{Key: `SOFTWARE\WOW6432Node\Tandberg\TMS`, DBServer: "SqlServerInstanceName"}}
+	require.NoError(t, inv.Validate(Options{}))
+	inv.Registry.Key = `HKLM\SOFTWARE\Tandberg\TMS`
+	require.NoError(t, inv.Validate(Options{}), "HKLM\\ is accepted")
+
+	inv.Paths.WebConfigs = []string{"", `Public\app.config`, `..\other\web.config`, `\web.config`, `C:web.config`}
+	inv.MachineKey.RequiredIn = []string{"Public"}
+	inv.Registry = Registry{Key: `HKEY_CURRENT_USER\Software\TMS`, DBName: `TMS\DbName`}
+	err := inv.Validate(Options{})
+	var ie *Error
+	require.ErrorAs(t, err, &ie)
+	var got []string
+	for _, p := range ie.Problems {
+		got = append(got, p.Field)
+	}
+	assert.Equal(t, []string{"paths.web_configs[0]", "paths.web_configs[1]", "paths.web_configs[2]", "paths.web_configs[3]", "paths.web_configs[4]",
+		"machine_key.required_in[0]", "registry.key", "registry.db_name"}, got, "%v", err)
+}

@@ -67,6 +67,8 @@ func validate(inv *Inventory, opts Options, ps *problems) {
 	if inv.TMSVersion != "" {
 		validateTMSVersion(inv.TMSVersion, ps)
 	}
+	validateWebConfigs(inv, ps)
+	validateRegistry(inv.Registry, ps)
 	if inv.PublicSystems && inv.Addresses.DNSPublic == "" {
 		ps.add("addresses.dns_public", "required when public_systems is true: the DNS name systems outside the firewall use to reach TMS")
 	}
@@ -120,6 +122,50 @@ func address(ps *problems, at, v string, check func(string) error) {
 func validateTMSVersion(v string, ps *problems) {
 	if _, err := tmsversion.Lookup(v); err != nil {
 		ps.add("tms_version", "%v (known releases: docs/tms-versions.md)", err)
+	}
+}
+
+// validateWebConfigs checks paths.web_configs and machine_key.required_in:
+// web.config files, relative to the web root or absolute, never above it.
+func validateWebConfigs(inv *Inventory, ps *problems) {
+	for _, f := range []struct {
+		field string
+		list  []string
+	}{{"paths.web_configs", inv.Paths.WebConfigs}, {"machine_key.required_in", inv.MachineKey.RequiredIn}} {
+		field := f.field
+		for i, p := range f.list {
+			at := fmt.Sprintf("%s[%d]", field, i)
+			clean := strings.ReplaceAll(strings.TrimSpace(p), "/", `\`)
+			switch {
+			case clean == "":
+				ps.add(at, "empty: a web.config file, relative to paths.web_root (e.g. Public\\web.config) or absolute")
+			case !strings.EqualFold(clean[strings.LastIndex(clean, `\`)+1:], "web.config"):
+				ps.add(at, "%q is not a web.config file", p)
+			case slices.Contains(strings.Split(clean, `\`), ".."):
+				ps.add(at, "%q: .. is not allowed (give the file below the web root, or its absolute path)", p)
+			case strings.HasPrefix(clean, `\`) || len(clean) >= 2 && clean[1] == ':' && (len(clean) < 3 || clean[2] != '\\'):
+				ps.add(at, "%q: an absolute path needs its drive (C:\\...), a relative one none", p)
+			}
+		}
+	}
+}
+
+// validateRegistry checks the registry key and value names.
+func validateRegistry(r Registry, ps *problems) {
+	key := strings.TrimSpace(r.Key)
+	if key != "" {
+		up := strings.ToUpper(key)
+		switch {
+		case strings.HasPrefix(up, `HKEY_`) && !strings.HasPrefix(up, `HKEY_LOCAL_MACHINE\`), strings.HasPrefix(up, `HKCU\`), strings.HasPrefix(up, `HKU\`):
+			ps.add("registry.key", "%q: TMS keeps its settings under HKEY_LOCAL_MACHINE; give the key below it (SOFTWARE\\...)", r.Key)
+		case strings.Contains(key, `\\`) || strings.HasSuffix(key, `\`):
+			ps.add("registry.key", "%q has an empty part", r.Key)
+		}
+	}
+	for _, f := range [][2]string{{"registry.db_server", r.DBServer}, {"registry.db_name", r.DBName}, {"registry.install_path", r.InstallPath}, {"registry.version", r.Version}} {
+		if strings.ContainsAny(f[1], "\\\x00") {
+			ps.add(f[0], "%q: a value name has no backslash (the key goes in registry.key)", f[1])
+		}
 	}
 }
 
