@@ -1,0 +1,81 @@
+// Package discover turns what tmsdrift's read-only probes find on a real
+// deployment (`tmsdrift discover database`, `tmsdrift discover node`) into
+// the inventory values that fit it and a short, secret-free block of
+// facts to report to the project: where TMS keeps its database connection
+// and version in the registry, which tmsng table holds the Network
+// Settings addresses. No public document says either (docs/transports.md,
+// docs/database.md); the first administrator who runs these settles it.
+//
+// The probes themselves live with the transports (collect/sqlserver,
+// collect/psscript, collect/local); this package only reads their
+// results, so it is tested without a server.
+package discover
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"unicode"
+)
+
+// secretWords are parts of a name that say its value is a secret.
+var secretWords = []string{"password", "passwd", "pwd", "secret", "token", "credential", "apikey", "privatekey",
+	"connectionstring", "connstr", "salt", "passphrase", "certificate", "cert", "encrypted", "hash"}
+
+// LooksSecret reports whether a registry value or table row named name
+// probably holds a secret, so its value is shown only as a fingerprint.
+// It errs on the side of hiding: a hidden harmless value costs a line,
+// a shown password costs a breach.
+func LooksSecret(name string) bool {
+	n := strings.ToLower(name)
+	n = strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, n)
+	for _, w := range secretWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Fingerprint is the short SHA-256 of a secret, as tmsdrift shows every
+// secret: equal values have equal fingerprints, and nothing else leaks.
+func Fingerprint(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return "sha256:" + hex.EncodeToString(sum[:])[:12]
+}
+
+// Clean makes text from a server safe for a terminal: control characters
+// (escape sequences, bells, carriage returns) become \x.. escapes, and
+// very long text is cut.
+func Clean(s string) string {
+	const max = 200
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n >= max {
+			b.WriteString("…")
+			break
+		}
+		n++
+		switch {
+		case r == unicode.ReplacementChar:
+			b.WriteString(`\ufffd`)
+		case unicode.IsControl(r) || r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+			if r < 0x100 {
+				b.WriteString(`\x`)
+				b.WriteString(hex.EncodeToString([]byte{byte(r)}))
+			} else {
+				b.WriteString(`\u`)
+				b.WriteString(strings.ToLower(hex.EncodeToString([]byte{byte(r >> 8), byte(r)})))
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
