@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/manifest"
 )
@@ -63,4 +64,12 @@ type Target interface {
 	// brings it to state (facts.StateStopped or facts.StateRunning); an
 	// empty argument leaves that part as it is.
 	SetService(ctx context.Context, name, startType, state string) error
+}
+
+// Discoverer is a live node that can run `tmsdrift discover node`'s
+// read-only probe (WinRM, SSH, local; a snapshot folder cannot). It
+// returns the probe's JSON document (psscript.DiscoverDocument), not yet
+// checked: package discover parses it.
+type Discoverer interface {
+	Discover(ctx context.Context, p psscript.DiscoverParams) ([]byte, error)
 }

@@ -12,42 +12,20 @@
 package discover
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"strings"
 	"unicode"
-)
 
-// secretWords are parts of a name that say its value is a secret.
-var secretWords = []string{"password", "passwd", "pwd", "secret", "token", "credential", "apikey", "privatekey",
-	"connectionstring", "connstr", "salt", "passphrase", "certificate", "cert", "encrypted", "hash"}
+	"github.com/tmsdrift/tmsdrift/internal/secretname"
+)
 
 // LooksSecret reports whether a registry value or table row named name
 // probably holds a secret, so its value is shown only as a fingerprint.
-// It errs on the side of hiding: a hidden harmless value costs a line,
-// a shown password costs a breach.
-func LooksSecret(name string) bool {
-	n := strings.ToLower(name)
-	n = strings.Map(func(r rune) rune {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return r
-		}
-		return -1
-	}, n)
-	for _, w := range secretWords {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
-}
+func LooksSecret(name string) bool { return secretname.Looks(name) }
 
 // Fingerprint is the short SHA-256 of a secret, as tmsdrift shows every
 // secret: equal values have equal fingerprints, and nothing else leaks.
-func Fingerprint(value string) string {
-	sum := sha256.Sum256([]byte(value))
-	return "sha256:" + hex.EncodeToString(sum[:])[:12]
-}
+func Fingerprint(value string) string { return "sha256:" + secretname.SHA256(value)[:12] }
 
 // Clean makes text from a server safe for a terminal: control characters
 // (escape sequences, bells, carriage returns) become \x.. escapes, and

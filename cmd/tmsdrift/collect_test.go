@@ -37,7 +37,7 @@ func TestShowScript(t *testing.T) {
 	assert.Equal(t, psscript.Scripts()["set-service.ps1"], out)
 	code, _, errOut := runCmd("collect", "--show-script=evil.ps1")
 	assert.Equal(t, report.ExitUsage, code)
-	assert.Contains(t, errOut, "collector.ps1, read-file.ps1")
+	assert.Contains(t, errOut, "collector.ps1, discover.ps1, read-file.ps1")
 }
 
 func TestCollectUsage(t *testing.T) {

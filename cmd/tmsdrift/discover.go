@@ -3,12 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
 	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/discover"
+	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -124,13 +129,80 @@ func runDiscoverDatabase(cmd *cobra.Command, f discoverDatabaseFlags) error {
 	return nil
 }
 
+type discoverNodeFlags struct {
+	inventory string
+}
+
 func newDiscoverNodeCmd() *cobra.Command {
-	return &cobra.Command{
+	var f discoverNodeFlags
+	cmd := &cobra.Command{
 		Use:   "node NODE -i INVENTORY",
-		Short: "List a node's TMS registry values, services, IIS applications and folders",
-		Args:  cobra.ExactArgs(1),
+		Short: "List a node's TMS registry values, services, IIS applications and folders, and the inventory values that fit",
+		Long: `discover node runs a read-only probe on one node through its transport
+(winrm, ssh or local; not a snapshot folder) and lists:
+
+  - the registry values under HKLM\SOFTWARE[\WOW6432Node]\Tandberg and
+    ...\Cisco, names and data; a value whose name suggests a secret (or a
+    binary one) is hashed on the node and shown only as a fingerprint;
+  - the installed Cisco and TANDBERG products;
+  - the TMS services with display names, start types and binary paths;
+  - IIS's sites and applications with their folders and web.config files;
+  - the folders under the TMS install folder.
+
+It then prints the inventory values they point to (tms_version, paths,
+paths.web_configs, the registry block that lets tmsdrift read the node's
+database connection) and a short "facts to report" block without values.
+
+Exit codes: 0 the probe ran; 2 bad input; 3 the node could not be probed.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usage(errors.New("discover node: not built yet"))
+			return runDiscoverNode(cmd, args[0], f)
 		},
 	}
+	cmd.Flags().StringVarP(&f.inventory, "inventory", "i", "", "inventory file (YAML) naming the node and its transport")
+	_ = cmd.MarkFlagRequired("inventory")
+	return cmd
+}
+
+func runDiscoverNode(cmd *cobra.Command, name string, f discoverNodeFlags) error {
+	inv, err := loadInventory(f.inventory)
+	if err != nil {
+		return err
+	}
+	n := inv.NodeByName(name)
+	if n == nil {
+		return usage(fmt.Errorf("%s: no node %q (nodes: %s)", f.inventory, name, nodeNames(inv)))
+	}
+	if n.Transport.Kind == "dir" {
+		return usage(fmt.Errorf("%s: node %s reads a snapshot folder; discover node needs the live server (transport winrm, ssh or local, docs/transports.md)", f.inventory, n.Name))
+	}
+	ctx := cmd.Context()
+	t, err := transports.OpenTarget(ctx, inv, n)
+	if err != nil {
+		return &exitError{code: report.ExitErrored, err: fmt.Errorf("discover node %s: %w", n.Name, err)}
+	}
+	defer t.Close()
+	d, ok := t.(collect.Discoverer)
+	if !ok {
+		return usage(fmt.Errorf("discover node %s: transport %s cannot run the probe", n.Name, n.Transport.Kind))
+	}
+	raw, err := d.Discover(ctx, psscript.DefaultDiscoverParams(inv.Paths.Install, inv.Paths.WebRoot))
+	if err != nil {
+		return &exitError{code: report.ExitErrored, err: fmt.Errorf("discover node %s: %w", n.Name, err)}
+	}
+	doc, err := discover.ParseNode(raw)
+	if err != nil {
+		return &exitError{code: report.ExitErrored, err: fmt.Errorf("discover node %s: %w", n.Name, err)}
+	}
+	rep := &discover.NodeReport{Node: n.Name, Transport: n.Transport.Kind, Doc: doc, Suggestion: discover.Suggest(doc, inv)}
+	return rep.Write(cmd.OutOrStdout())
+}
+
+// nodeNames lists an inventory's node names.
+func nodeNames(inv *inventory.Inventory) string {
+	names := make([]string, len(inv.Nodes))
+	for i, n := range inv.Nodes {
+		names[i] = n.Name
+	}
+	return strings.Join(names, ", ")
 }

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,14 +129,14 @@ func TestDiscoverDatabaseSaysWhatItCouldNotDo(t *testing.T) {
 	assert.Contains(t, out, "settings_table: not found")
 
 	// The budget runs out: what was not searched is said to be so.
-	dbServeLab(t, lab, tdsserver.Faults{Latency: 150 * time.Millisecond})
-	code, out, _ = dbRun(t, "discover", "database", "-i", lab.LiveInventory, "--value", "10.10.0.11", "--budget", "1s")
-	assert.Equal(t, report.ExitErrored, code, out)
-	assert.Contains(t, out, "NOT COMPLETE: the time budget (1s) ran out")
+	dbServeLab(t, lab, tdsserver.Faults{StallQueries: true})
+	code, out, errOut := dbRun(t, "discover", "database", "-i", lab.LiveInventory, "--value", "10.10.0.11", "--budget", "1s")
+	assert.Equal(t, report.ExitErrored, code, out+errOut)
+	assert.Contains(t, out, "NOT COMPLETE: the time budget (1s) ran out after 0 searches", errOut)
 
 	// Nobody listens: exit 3 naming the cause, no secret.
 	t.Setenv(dbEnv, "sqlserver://"+dbUser+":"+url.QueryEscape(dbPassword)+"@127.0.0.1:1?database=tmsng&dial+timeout=2")
-	code, _, errOut := dbRun(t, "discover", "database", "-i", lab.LiveInventory, "--value", "10.10.0.11")
+	code, _, errOut = dbRun(t, "discover", "database", "-i", lab.LiveInventory, "--value", "10.10.0.11")
 	assert.Equal(t, report.ExitErrored, code)
 	assert.Contains(t, errOut, "refused the connection")
 
@@ -152,4 +151,88 @@ func TestDiscoverDatabaseSaysWhatItCouldNotDo(t *testing.T) {
 		code, _, errOut := dbRun(t, args...)
 		assert.Equal(t, report.ExitUsage, code, "%v: %s", args, errOut)
 	}
+}
+
+// yamlBlock cuts the top-level key's block (its line and the indented
+// lines after it) from printed YAML.
+func yamlBlock(t *testing.T, out, key string) string {
+	t.Helper()
+	var b strings.Builder
+	in := false
+	for _, line := range strings.SplitAfter(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, key+":"):
+			in = true
+		case in && !strings.HasPrefix(line, "  "):
+			return b.String()
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	require.True(t, in, "no %s block in:\n%s", key, out)
+	return b.String()
+}
+
+func TestDiscoverNodeThroughWinRMFindsTheRegistryNames(t *testing.T) {
+	setCredentials(t)
+	lab := discoverLab(t)
+	ll := serveLab(t, lab.Inventory, "winrm")
+
+	// Before: the guessed value names find nothing.
+	rep, code, printed := auditJSON(t, ll.Inventory)
+	assert.Equal(t, report.ExitErrored, code, printed)
+	assert.Equal(t, checks.Error, findResult(t, rep, "db.single-live", "tms01").Status)
+
+	code, out, errOut := tmsdrift(t, "discover", "node", "tms01", "-i", ll.Inventory)
+	require.Equal(t, report.ExitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	t.Log(out)
+	assert.NotContains(t, out, "Wq9-registry-s3cret", "the registry secret never shows")
+	assert.Contains(t, out, "SqlUserPassword")
+	assert.Contains(t, out, "sha256:")
+	assert.Contains(t, out, `HKLM\SOFTWARE\WOW6432Node\Tandberg\TMS\Legacy`)
+	assert.Contains(t, out, "Cisco TelePresence Management Suite 15.9")
+	assert.Contains(t, out, "TMSLiveService")
+	assert.Contains(t, out, "/tms/public")
+	assert.Contains(t, out, "Facts to report")
+	assert.NotContains(t, out, livePassword)
+
+	assert.Contains(t, out, "tms_version: '15.9'")
+	paths := yamlBlock(t, out, "paths")
+	assert.Contains(t, paths, `software: 'C:\Program Files\TANDBERG\TMS\wwwTMS\Public\Data\SystemSoftware'`)
+	assert.Contains(t, paths, `- 'Public\web.config'`)
+	block := yamlBlock(t, out, "registry")
+	assert.Contains(t, block, `key: 'SOFTWARE\WOW6432Node\Tandberg\TMS'`, "TMS's key, not the legacy one or the extension's")
+	assert.Contains(t, block, "db_server: 'SqlServerInstanceName'")
+	assert.Contains(t, block, "db_name: 'SqlDatabaseName'")
+
+	// Put into the inventory, the names make db.single-live pass.
+	f, err := os.OpenFile(ll.Inventory, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(block)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	rep, _, printed = auditJSON(t, ll.Inventory)
+	for _, n := range []string{"tms01", "tms02"} {
+		assert.Equal(t, checks.Pass, findResult(t, rep, "db.single-live", n).Status, printed)
+	}
+}
+
+func TestDiscoverNodeRefusesWhatItCannotProbe(t *testing.T) {
+	lab := discoverLab(t)
+	code, _, errOut := tmsdrift(t, "discover", "node", "tms01", "-i", lab.Inventory)
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, errOut, "reads a snapshot folder")
+	code, _, errOut = tmsdrift(t, "discover", "node", "tms09", "-i", lab.Inventory)
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, errOut, `no node "tms09" (nodes: tms01, tms02)`)
+
+	setCredentials(t)
+	ll := serveLab(t, lab.Inventory, "ssh")
+	for _, n := range ll.Nodes {
+		n.SetFailure(1, "powershell is not here")
+	}
+	code, _, errOut = tmsdrift(t, "discover", "node", "tms02", "-i", ll.Inventory)
+	assert.Equal(t, report.ExitErrored, code)
+	assert.Contains(t, errOut, "discover node tms02")
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/windows/registry"
 	"golang.org/x/sys/windows/svc/mgr"
 
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/manifest"
@@ -101,6 +102,28 @@ func TestSetServiceChangesTheStartType(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
+// TestInstallInfoTriesTheInventorysNames: a TMS that keeps its
+// connection under value names tmsdrift does not guess is read through
+// the inventory's registry block (what discover node found).
+func TestInstallInfoTriesTheInventorysNames(t *testing.T) {
+	const key = `SOFTWARE\WOW6432Node\Tandberg\tmsdrift-test-TMS`
+	k, _, err := registry.CreateKey(registry.LOCAL_MACHINE, key, registry.ALL_ACCESS)
+	require.NoError(t, err)
+	require.NoError(t, k.SetStringValue("SqlServerInstanceName", `sql01.acme.local\TMS`))
+	require.NoError(t, k.SetStringValue("SqlDatabaseName", "tmsng"))
+	k.Close()
+	t.Cleanup(func() { _ = registry.DeleteKey(registry.LOCAL_MACHINE, key) })
+
+	got := installInfo(`D:\nowhere`, psscript.RegistryFor(inventory.Registry{})).TMSFacts()
+	if got != nil {
+		assert.Empty(t, got.DBServer, "the guesses do not find it")
+	}
+	got = installInfo(`D:\nowhere`, psscript.RegistryFor(inventory.Registry{Key: `HKLM\` + key, DBServer: "SqlServerInstanceName", DBName: "SqlDatabaseName"})).TMSFacts()
+	require.NotNil(t, got)
+	assert.Equal(t, `sql01.acme.local\TMS`, got.DBServer)
+	assert.Equal(t, "tmsng", got.DBName)
+}
+
 // TestInstallInfoReadsTheRegistry: the uninstall entry and the TMS key
 // give the tms block of facts.json.
 func TestInstallInfoReadsTheRegistry(t *testing.T) {
@@ -118,7 +141,7 @@ func TestInstallInfoReadsTheRegistry(t *testing.T) {
 		k.Close()
 		t.Cleanup(func() { _ = registry.DeleteKey(registry.LOCAL_MACHINE, path) })
 	}
-	got := installInfo(`D:\nowhere`).TMSFacts()
+	got := installInfo(`D:\nowhere`, psscript.RegistryFor(inventory.Registry{})).TMSFacts()
 	require.NotNil(t, got)
 	assert.Equal(t, facts.TMSFacts{
 		Version:     "15.13.2",

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
@@ -92,7 +93,7 @@ func BuildFacts(ctx context.Context, inv *inventory.Inventory) (*facts.NodeFacts
 	}
 	f.Time = &t
 
-	f.TMS = installInfo(inv.Paths.Install).TMSFacts()
+	f.TMS = installInfo(inv.Paths.Install, psscript.RegistryFor(inv.Registry)).TMSFacts()
 	if f.TMS == nil {
 		warn("no TMS installation found (IIS /tms application, uninstall entry, TMS registry key, %s)", inv.Paths.Install)
 	}

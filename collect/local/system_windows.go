@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
+
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
 )
 
 // ComputerName returns a GetComputerNameEx name of this machine.
@@ -134,7 +136,7 @@ func uninstallEntry() (version, location string) {
 }
 
 // installInfo gathers what each source says about TMS.
-func installInfo(fallbackInstall string) InstallInfo {
+func installInfo(fallbackInstall string, reg psscript.Registry) InstallInfo {
 	i := InstallInfo{IsDir: func(p string) bool {
 		st, err := os.Stat(p)
 		return err == nil && st.IsDir()
@@ -144,10 +146,10 @@ func installInfo(fallbackInstall string) InstallInfo {
 		i.IISWebRoot, _ = WebRootFromAppHost(data, func(s string) string { return ExpandPercent(s, os.LookupEnv) })
 	}
 	i.UninstallVersion, i.UninstallLocation = uninstallEntry()
-	i.RegInstall = regFirst(TMSKeys, RegInstallValues)
-	i.RegVersion = regFirst(TMSKeys, RegVersionValues)
-	i.RegDBServer = regFirst(TMSKeys, RegDBServerValues)
-	i.RegDBName = regFirst(TMSKeys, RegDBNameValues)
+	i.RegInstall = regFirst(reg.Keys, reg.Install)
+	i.RegVersion = regFirst(reg.Keys, reg.Version)
+	i.RegDBServer = regFirst(reg.Keys, reg.DBServer)
+	i.RegDBName = regFirst(reg.Keys, reg.DBName)
 	fb := strings.TrimRight(fallbackInstall, `\`)
 	if st, err := os.Stat(fb + `\wwwTMS\web.config`); err == nil && st.Mode().IsRegular() {
 		i.FallbackInstall = fb

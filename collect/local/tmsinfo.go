@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
@@ -18,14 +19,9 @@ import (
 var (
 	// TMSKeys are the TMS registry key in the 64-bit and 32-bit views,
 	// under HKEY_LOCAL_MACHINE.
-	TMSKeys = []string{
-		`SOFTWARE\Tandberg\TANDBERG Management Suite`,
-		`SOFTWARE\WOW6432Node\Tandberg\TANDBERG Management Suite`,
-	}
-	RegInstallValues  = []string{"InstallDir", "InstallPath", "InstallLocation"}
-	RegVersionValues  = []string{"Version", "CurrentVersion"}
-	RegDBServerValues = []string{"DatabaseServer", "DbServer", "SqlServer", "DatabaseServerName"}
-	RegDBNameValues   = []string{"DatabaseName", "DbName"}
+	// The guesses live in psscript (RegistryFor puts the inventory's
+	// registry block before them).
+	TMSKeys = psscript.GuessedKeys
 
 	// UninstallKeys hold one subkey per installed product.
 	UninstallKeys = []string{

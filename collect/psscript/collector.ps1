@@ -195,15 +195,12 @@ function Get-ServiceFacts {
 
 # ---- facts: the TMS installation --------------------------------------------
 
-# The TMS key: 64-bit and 32-bit views. Value names are tmsdrift's best
-# knowledge, not confirmed on a TMS server (docs/transports.md).
-$TmsKeys = @(
-    'HKLM:\SOFTWARE\Tandberg\TANDBERG Management Suite',
-    'HKLM:\SOFTWARE\WOW6432Node\Tandberg\TANDBERG Management Suite'
-)
-
+# The keys and value names come from tmsdrift: the inventory's registry
+# block (what `tmsdrift discover node` found) first, then tmsdrift's
+# guesses, not confirmed on a TMS server (docs/transports.md).
 function Get-TmsRegValue([string[]]$Names) {
-    foreach ($key in $TmsKeys) {
+    foreach ($k in @($P.registry.keys)) {
+        $key = 'HKLM:\' + $k
         foreach ($name in $Names) {
             $v = Get-RegValue $key $name
             if ($v) { return $v }
@@ -259,7 +256,7 @@ function Get-TmsFacts($P) {
 
     $install = $null
     if ($entry -and $entry.install) { $install = $entry.install.TrimEnd('\') }
-    if (-not $install) { $install = Get-TmsRegValue @('InstallDir', 'InstallPath', 'InstallLocation') }
+    if (-not $install) { $install = Get-TmsRegValue @($P.registry.install) }
     if (-not $install -and $webRoot -and ((Split-Path -Leaf $webRoot) -eq 'wwwTMS')) { $install = Split-Path -Parent $webRoot }
     if (-not $install -and (Test-Path -LiteralPath (Join-WinPath $P.install 'wwwTMS\web.config') -PathType Leaf)) {
         $install = $P.install.TrimEnd('\')
@@ -268,7 +265,7 @@ function Get-TmsFacts($P) {
 
     $version = $null
     if ($entry -and $entry.version) { $version = $entry.version }
-    if (-not $version) { $version = Get-TmsRegValue @('Version', 'CurrentVersion') }
+    if (-not $version) { $version = Get-TmsRegValue @($P.registry.version) }
 
     if ($version) { $tms['version'] = $version }
     if ($install) { $tms['install_path'] = $install }
@@ -287,8 +284,8 @@ function Get-TmsFacts($P) {
             }
         }
     }
-    $dbServer = Get-TmsRegValue @('DatabaseServer', 'DbServer', 'SqlServer', 'DatabaseServerName')
-    $dbName = Get-TmsRegValue @('DatabaseName', 'DbName')
+    $dbServer = Get-TmsRegValue @($P.registry.db_server)
+    $dbName = Get-TmsRegValue @($P.registry.db_name)
     if ($dbServer) { $tms['db_server'] = $dbServer }
     if ($dbName) { $tms['db_name'] = $dbName }
     return $tms

@@ -66,6 +66,7 @@ func Scripts() map[string]string {
 		"write-file.ps1":  writeFileScript,
 		"remove-file.ps1": removeFileScript,
 		"set-service.ps1": setServiceScript,
+		"discover.ps1":    discoverScript,
 	}
 }
 
@@ -94,6 +95,9 @@ type Params struct {
 	// (tmsversion.SoftwareCandidates): the collector reports the first
 	// that exists as software_dir.
 	SoftwareDirs []string `json:"software_dirs"`
+	// Registry is where the collector looks for the install path, version
+	// and database of TMS (RegistryFor).
+	Registry Registry `json:"registry"`
 	// DBServer is the SQL Server to time round trips to (db_rtt_ms);
 	// empty skips the measure. RTTSamples is how many.
 	DBServer   string `json:"db_server"`

@@ -94,6 +94,7 @@ func Params(inv *inventory.Inventory) psscript.Params {
 		Software:     inv.Paths.Software,
 		DataDirs:     facts.DataDirsFor(inv.DataSync.Dirs, inv.Defaulted.DataDirs, profile),
 		SoftwareDirs: tmsversion.SoftwareCandidates(),
+		Registry:     psscript.RegistryFor(inv.Registry),
 		HashData:     inv.Model.MultiServer(),
 		DBServer:     inv.Database.Server,
 		RTTSamples:   3,
@@ -218,6 +219,24 @@ func (n *Node) Facts(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("on the node: %w", p.Err)
 	}
 	return p.Data, nil
+}
+
+// Discover runs discover node's read-only probe (psscript.Discover) and
+// returns the JSON document it printed.
+func (n *Node) Discover(ctx context.Context, p psscript.DiscoverParams) ([]byte, error) {
+	in, err := psscript.DiscoverInput(p)
+	if err != nil {
+		return nil, err
+	}
+	out, err := n.exec(ctx, psscript.CollectorCommand, bytes.NewReader(in))
+	if err != nil {
+		return nil, fmt.Errorf("discover probe: %w", err)
+	}
+	doc, err := psscript.ParseDiscoverOutput(out)
+	if err != nil {
+		return nil, fmt.Errorf("discover probe output: %w", err)
+	}
+	return doc, nil
 }
 
 // ReadFile returns a file of the node: the web.config the collector read,

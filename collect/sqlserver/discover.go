@@ -122,6 +122,10 @@ func Discover(ctx context.Context, inv *inventory.Inventory, opts DiscoverOption
 	}
 	d := &Discovery{Server: t.server()}
 	err = s.discover(ctx, d, opts)
+	if err != nil && spent(ctx) {
+		// The budget ran out: report what was searched, never an absence.
+		d.Incomplete, err = fmt.Sprintf("the time budget (%s) ran out after %d searches", opts.Budget, d.Searched), nil
+	}
 	if cerr := s.close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -171,7 +175,7 @@ func (s *session) discover(ctx context.Context, d *Discovery, opts DiscoverOptio
 				d.Skipped++
 				continue
 			}
-			if ctx.Err() != nil {
+			if spent(ctx) {
 				d.Incomplete = fmt.Sprintf("the time budget (%s) ran out after %d searches", opts.Budget, d.Searched)
 				return nil
 			}
@@ -273,9 +277,19 @@ func (d *Discovery) note(ctx context.Context, opts DiscoverOptions, err error) (
 	case errors.As(err, &r):
 		d.Problems = append(d.Problems, r.msg)
 		return false, nil
-	case ctx.Err() != nil:
+	case spent(ctx):
 		d.Incomplete = fmt.Sprintf("the time budget (%s) ran out after %d searches", opts.Budget, d.Searched)
 		return true, nil
 	}
 	return true, err
+}
+
+// spent reports whether the budget's context is done or its deadline has
+// passed (a statement's own timeout, derived from it, may fire first).
+func spent(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
