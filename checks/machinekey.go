@@ -13,7 +13,7 @@ import (
 // and it is the approved one (guide: Set web validation key on web
 // servers). TMS upgrades erase it from web.config.
 
-func evalMachineKeyPresent(d *facts.Deployment) []Result {
+func evalMainKeyPresent(d *facts.Deployment) []Result {
 	const want = "explicit <machineKey> with fixed keys under <system.web>"
 	return perNode(d, func(d *facts.Deployment, n *facts.Node) (Result, bool) {
 		if n.WebConfigErr != nil || n.WebConfig == nil {
@@ -47,7 +47,7 @@ func evalMachineKeyPresent(d *facts.Deployment) []Result {
 	})
 }
 
-func evalMachineKeyMatch(d *facts.Deployment) []Result {
+func evalMainKeyMatch(d *facts.Deployment) []Result {
 	want := "the approved key"
 	if d.ApprovedKey != nil {
 		want = d.ApprovedKey.String()

@@ -76,7 +76,7 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 	}
 	nodes.Wait()
 	d.ChooseVersion()
-	dirs := d.DataDirs()
+	dirs, others := d.DataDirs(), d.WebConfigs()
 	for i := range inv.Nodes {
 		if srcs[i] == nil {
 			continue
@@ -87,7 +87,7 @@ func Gather(ctx context.Context, inv *inventory.Inventory, opts Options) (*facts
 			defer srcs[i].Close()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			gatherFiles(ctx, inv, d.Nodes[i], srcs[i], dirs, opts)
+			gatherFiles(ctx, inv, d.Nodes[i], srcs[i], dirs, others, opts)
 		}()
 	}
 	wg.Wait()
@@ -121,7 +121,7 @@ func gatherFacts(ctx context.Context, inv *inventory.Inventory, spec *inventory.
 
 // gatherFiles reads a node's web.config and customer data folders (dirs,
 // relative to its install folder); every part records its own error.
-func gatherFiles(ctx context.Context, inv *inventory.Inventory, n *facts.Node, src Source, dirs []string, opts Options) {
+func gatherFiles(ctx context.Context, inv *inventory.Inventory, n *facts.Node, src Source, dirs []string, others []facts.ListedWebConfig, opts Options) {
 	// Files are read at the node's own paths, falling back to the
 	// inventory's where facts lack them (contract §3).
 	webRoot, install := inv.Paths.WebRoot, inv.Paths.Install
@@ -146,12 +146,39 @@ func gatherFiles(ctx context.Context, inv *inventory.Inventory, n *facts.Node, s
 		n.WebConfigErr = describeReadErr(wcPath, err)
 	}
 
+	for _, w := range others {
+		n.OtherWebConfigs = append(n.OtherWebConfigs, readOtherWebConfig(ctx, src, webRoot, w.Path))
+	}
+
 	if inv.Model.MultiServer() {
 		n.Data, err = src.Data(ctx, trimSep(install), dirs, opts.Hasher)
 		if err != nil {
 			n.Data, n.DataErr = nil, err
 		}
 	}
+}
+
+// readOtherWebConfig reads a listed web.config (relative to the node's
+// web root, or absolute): absent is not an error, the rules decide.
+func readOtherWebConfig(ctx context.Context, src Source, webRoot, listed string) facts.OtherWebConfig {
+	out := facts.OtherWebConfig{Listed: listed}
+	path := facts.WebConfigPath(webRoot, listed)
+	raw, err := src.ReadFile(ctx, path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		out.Absent = true
+		return out
+	case err != nil:
+		out.Err = err
+		return out
+	}
+	key, err := machinekey.FromWebConfig(raw)
+	if err != nil {
+		out.Err = fmt.Errorf("%s: %w", path, err)
+		return out
+	}
+	out.File = &facts.WebConfig{Path: path, Raw: raw, Key: key}
+	return out
 }
 
 // gatherDB reads the database facts: the recorded snapshot, or the live

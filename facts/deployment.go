@@ -42,6 +42,10 @@ type Node struct {
 
 	WebConfig    *WebConfig
 	WebConfigErr error
+	// OtherWebConfigs are the other web.config files the deployment's
+	// TMS profile and inventory list (Deployment.WebConfigs), in that
+	// order, as found on this node.
+	OtherWebConfigs []OtherWebConfig
 
 	Data    *manifest.Manifest
 	DataErr error
@@ -53,6 +57,18 @@ type WebConfig struct {
 	Path string // Windows path on the node
 	Raw  []byte
 	Key  *machinekey.Key
+}
+
+// OtherWebConfig is one web.config besides the main one on a node.
+type OtherWebConfig struct {
+	// Listed is the file as the profile or inventory lists it
+	// (`Public\web.config`, or an absolute path).
+	Listed string
+	// File is nil when the file is absent (Absent) or could not be read
+	// or parsed (Err).
+	File   *WebConfig
+	Absent bool
+	Err    error
 }
 
 // DB is what was gathered from the database.

@@ -85,3 +85,61 @@ func UnderInstall(install, webRoot, rel string) string {
 	}
 	return join(install, rel)
 }
+
+// ListedWebConfig is a web.config besides the main one whose machineKey
+// the rules judge: from the TMS profile (TMS 15.8+: Public\web.config)
+// or the inventory's paths.web_configs.
+type ListedWebConfig struct {
+	// Path is relative to the web root, or absolute (C:\...).
+	Path string
+	// Required says it must carry a fixed machineKey (machinekey.present):
+	// the profile says so, or the inventory's machine_key.required_in.
+	Required bool
+	// From says who listed it, for messages.
+	From string
+}
+
+// WebConfigs are the web.config files besides <web_root>\web.config that
+// the machineKey rules judge and the fixers restore: the profile's, then
+// the inventory's paths.web_configs, without repeats.
+func (d *Deployment) WebConfigs() []ListedWebConfig {
+	inv := d.Inventory
+	var out []ListedWebConfig
+	add := func(path string, required bool, from string) {
+		path = strings.TrimSpace(strings.ReplaceAll(path, "/", `\`))
+		if strings.EqualFold(path, "web.config") || path == "" {
+			return
+		}
+		for i := range out {
+			if strings.EqualFold(out[i].Path, path) {
+				if required && !out[i].Required {
+					out[i].Required, out[i].From = true, from
+				}
+				return
+			}
+		}
+		out = append(out, ListedWebConfig{Path: path, Required: required, From: from})
+	}
+	if p := d.Version.Profile; p != nil {
+		for _, w := range p.WebConfigs.Value {
+			add(w.Path, w.KeyRequired, "the "+p.Name())
+		}
+	}
+	for _, w := range inv.Paths.WebConfigs {
+		add(w, false, "the inventory's paths.web_configs")
+	}
+	for _, w := range inv.MachineKey.RequiredIn {
+		add(w, true, "the inventory's machine_key.required_in")
+	}
+	return out
+}
+
+// WebConfigPath is a listed web.config's Windows path on a node whose web
+// root is webRoot.
+func WebConfigPath(webRoot, listed string) string {
+	listed = strings.ReplaceAll(listed, "/", `\`)
+	if len(listed) >= 3 && listed[1] == ':' && listed[2] == '\\' {
+		return listed
+	}
+	return strings.TrimRight(webRoot, `\`) + `\` + strings.TrimLeft(listed, `\`)
+}

@@ -247,6 +247,9 @@ func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
 	// The recorder keeps what each read returned, errors included: they
 	// land in NOTES.txt / manifest.json and make the exit code 3 below.
 	_, _ = src.ReadFile(ctx, strings.TrimRight(webRoot, `\`)+`\web.config`)
+	for _, w := range (&facts.Deployment{Inventory: inv, Version: choice}).WebConfigs() {
+		_, _ = src.ReadFile(ctx, facts.WebConfigPath(webRoot, w.Path)) // absent is recorded as absent
+	}
 	hasher, _ := newHasher(cmd, "")
 	_, _ = src.Data(ctx, strings.TrimRight(install, `\`), dirs, hasher)
 	r := rec.Node(spec.Name)

@@ -105,9 +105,13 @@ func (s *source) ReadFile(ctx context.Context, winPath string) ([]byte, error) {
 	b, err := s.Source.ReadFile(ctx, winPath)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Absent: the snapshot holds no such file either, which is what
+		// a file the rules may look for (a listed web.config) needs.
+	case err != nil:
 		s.rec.problem("%s: %v", winPath, err)
-	} else {
+	default:
 		s.rec.Files[winPath] = bytes.Clone(b)
 	}
 	return b, err
