@@ -22,7 +22,7 @@ import (
 
 const (
 	webConfig = "fs/C/Program Files/TANDBERG/TMS/wwwTMS/web.config"
-	reminder  = "fs/C/Program Files/TANDBERG/TMS/wwwTMS/Data/EmailTemplate/MeetingReminder.txt"
+	reminder  = "fs/C/Program Files/TANDBERG/TMS/wwwTMS/Data/CompanyLogo/acme-logo.png" // a folder TMS 15's profile compares
 )
 
 // twoBrokenNodes is the post-upgrade lab where tms02 and tms03 both lost
