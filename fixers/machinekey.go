@@ -73,5 +73,6 @@ func planMachineKey(_ context.Context, in *input, failing []checks.Result) ([]Ch
 			Op:      &FileOp{Path: wc.Path, Before: stateOf(wc.Raw), After: stateOf(out), Data: out},
 		})
 	}
-	return changes, skipped, nil
+	more, moreSkipped := planOtherWebConfigs(in, failing)
+	return append(changes, more...), append(skipped, moreSkipped...), nil
 }

@@ -78,3 +78,41 @@ func TestTMSVersionsDocMatchesTheTable(t *testing.T) {
 	require.True(t, i >= 0 && j > i, "markers in docs/tms-versions.md")
 	assert.Equal(t, out, s[i+len(begin):j], "regenerate the block between the markers from: go run ./cmd/tmsdrift versions --format markdown")
 }
+
+// The issue's acceptance test for every web.config: on TMS 15.9, the
+// upgrade-stripped wwwTMS\Public\web.config of tms02 fails
+// machinekey.match naming the file, and post-upgrade gives back the
+// pre-upgrade file byte for byte; a second run changes nothing; rollback
+// puts the stripped file back.
+func TestPostUpgradeRestoresThePublicWebConfig(t *testing.T) {
+	dir, inv := labCopy(t, "tms15-public-key")
+	const public = "nodes/tms02/fs/C/Program Files/TANDBERG/TMS/wwwTMS/Public/web.config"
+	before := files(t, dir)
+
+	code, stdout, _ := tmsdrift(t, "audit", "-i", inv, "--format", "json")
+	require.Equal(t, report.ExitFail, code)
+	rep := dbReport(t, stdout)
+	r := findResult(t, rep, "machinekey.match", "tms02")
+	assert.Contains(t, r.Observed, `Public\web.config: no <machineKey>`)
+
+	code, stdout, stderr := tmsdrift(t, "post-upgrade", "-i", inv)
+	require.Equal(t, report.ExitOK, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	assert.Contains(t, stdout, `Public\web.config`)
+	got := files(t, dir)
+	assert.True(t, got["pre-upgrade/Public/web.config"] == got[public], "tms02's Public web.config is the pre-upgrade file, byte for byte")
+	for name, data := range before {
+		if name != public && !strings.HasPrefix(name, ".tmsdrift/") {
+			assert.Equal(t, data, got[name], "%s untouched", name)
+		}
+	}
+	code, _, _ = tmsdrift(t, "audit", "-i", inv)
+	assert.Equal(t, report.ExitOK, code, "the audit afterwards passes")
+
+	code, stdout, _ = tmsdrift(t, "post-upgrade", "-i", inv)
+	assert.Equal(t, report.ExitOK, code)
+	assert.Contains(t, stdout, "Nothing tmsdrift can change")
+
+	code, _, stderr = tmsdrift(t, "rollback", "-i", inv, "last")
+	require.Equal(t, report.ExitOK, code, stderr)
+	assert.Equal(t, before[public], files(t, dir)[public], "rolled back byte for byte")
+}
