@@ -3,6 +3,7 @@ package fixers
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,6 +17,12 @@ import (
 func TestPruneRefusesAMasterWithoutItsFolders(t *testing.T) {
 	inv := copyLab(t, "post-upgrade")
 	dir := filepath.Dir(inv)
+	// Judged by the 12.x profile, whose customer folders are the 11.7
+	// guide's nine: all four that hold files count (TMS 15's compare
+	// only CompanyLogo of them).
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inv, []byte(strings.Replace(string(raw), "model: manual-cutover\n", "model: manual-cutover\ntms_version: '12.6'\n", 1)), 0o644))
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/Data")))
 	a := audit(t, inv)
 	require.Equal(t, checks.Fail, status(a.results, "data.synced", "tms02"))

@@ -90,11 +90,8 @@ func fileChange(rules []string, node, path string, before, after []byte, summary
 	return Change{
 		Rules:   rules,
 		Node:    node,
-		Kind:    KindFile,
-		Object:  path,
-		Action:  Replace,
 		Summary: summary,
 		Detail:  unifiedDiff(node+":"+path, node+":"+path+" (fixed)", before, after),
-		File:    &FileOp{Path: path, Before: stateOf(before), After: stateOf(after), Data: after},
+		Op:      &FileOp{Path: path, Before: stateOf(before), After: stateOf(after), Data: after},
 	}
 }

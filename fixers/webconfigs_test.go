@@ -22,7 +22,7 @@ func TestOtherWebConfigsArePlanned(t *testing.T) {
 
 	var paths []string
 	for _, c := range p.Changes {
-		paths = append(paths, c.Node+" "+c.Object)
+		paths = append(paths, c.Node+" "+c.Object())
 	}
 	assert.Equal(t, []string{`tms02 C:\Program Files\TANDBERG\TMS\wwwTMS\Public\web.config`}, paths)
 	assert.Contains(t, p.Changes[0].Summary, `add the approved <machineKey>`)

@@ -26,7 +26,7 @@ func TestFixPruneRefusesAMasterWithoutData(t *testing.T) {
 	code, stdout, stderr := tmsdrift(t, "fix", "-i", inv, "--only", "data.synced", "--prune")
 	assert.Equal(t, report.ExitFail, code, stderr)
 	assert.NotContains(t, stdout, "delete file")
-	assert.Contains(t, stdout, `tms02: not pruned: the data master tms01 has no files in wwwTMS\Data\Software (the folder is missing, unreadable or empty there)`)
+	assert.Contains(t, stdout, `tms02: not pruned: the data master tms01 has no files in wwwTMS\Data\CompanyLogo (the folder is missing, unreadable or empty there)`) // TMS 15.13.2: its profile compares CompanyLogo of these folders
 	assert.Contains(t, stdout, `data.synced tms03: not pruned`)
 
 	code, stdout, stderr = tmsdrift(t, "fix", "-i", inv, "--only", "data.synced", "--prune", "--apply")
