@@ -14,7 +14,7 @@ func TestUpgradePlanOrder(t *testing.T) {
 		lab  string
 		want []string // substrings, in this order
 	}{
-		{"nlb", []string{"stops the TMS services and IIS on tmsnlb01, tmsnlb02, tmsnlb03", "installer on tmsnlb01: it upgrades the tmsng database", "installer on tmsnlb02, tmsnlb03: it finds the database upgraded", "upgrade finish"}},
+		{"nlb-three", []string{"stops the TMS services and IIS on tmsnlb01, tmsnlb02, tmsnlb03", "installer on tmsnlb01: it upgrades the tmsng database", "installer on tmsnlb02, tmsnlb03: it finds the database upgraded", "upgrade finish"}}, // three pool nodes (lab nlb has two since issue 10)
 		{"manual-cutover", []string{"IIS on tms01; the standbys (tms02, tms03) must be stopped already", "installer on tms01: it upgrades", "installer on tms02, tms03 (it may start", "upgrade finish"}},
 		{"offsite", []string{"IIS on tms01; the standbys (tmsdr01)", "installer on tms01", "force log shipping", "installer on tmsdr01", "upgrade finish"}},
 	}
@@ -54,7 +54,7 @@ func TestUpgradePrepare(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"tms01": "15.13.2", "tms02": "15.13.2", "tms03": "15.13.2"}, rb.Versions)
 
-	d, results = audit(t, lab("nlb"))
+	d, results = audit(t, lab("nlb-three")) // three pool nodes (lab nlb has two since issue 10)
 	rb, err = UpgradePrepare(d, results)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"stop:tmsnlb01", "stop:tmsnlb02", "stop:tmsnlb03", "audit"}, ids(rb))
