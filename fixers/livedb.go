@@ -54,6 +54,9 @@ func (s *liveStore) Describe(_ context.Context, op *SettingsOp) (string, error) 
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "on %s, in one serializable transaction, written only when the addresses are still the old values and each update changes exactly one row:\n", s.Name())
+	if route := sqlserver.SettingsRoute(s.inv); route != "" {
+		fmt.Fprintf(&b, "  (%s)\n", route)
+	}
 	fmt.Fprintf(&b, "  %s  -- check the old values\n", query)
 	for _, name := range op.Fields {
 		fmt.Fprintf(&b, "  %s  -- @name = %q, @value = %q (was %q)\n", update, settingName(st.Names, name), getField(op.After, name), getField(op.Before, name))

@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,6 +51,11 @@ func TestLiveDatabaseKeysLoad(t *testing.T) {
 	assert.Equal(t, 15.0, inv.Database.QueryTimeoutSeconds, "default")
 	assert.Equal(t, 20, inv.Database.LatencySamples, "default")
 	assert.Equal(t, Settings{}, inv.Database.Settings, "empty: collect/sqlserver's reference-schema defaults apply")
+
+	long := strings.Repeat("ü", 128) // 128 characters, each one UTF-16 code unit
+	inv, err = LoadBytes("inv.yaml", liveInv("single", "  name: "+long+"\n"), Options{})
+	require.NoError(t, err, "a sysname may have 128 characters")
+	assert.Equal(t, long, inv.Database.Name)
 }
 
 func TestLiveDatabaseKeysValidate(t *testing.T) {
@@ -63,6 +69,9 @@ func TestLiveDatabaseKeysValidate(t *testing.T) {
 		{"update with pasted values", "single", "  settings:\n    update: UPDATE dbo.S SET v = '10.0.0.1' WHERE n = 'IPv4';\n", "database.settings.update", "must use the parameters @name and @value"},
 		{"blank query", "single", "  settings:\n    query: '  '\n", "database.settings.query", "must be a SELECT"},
 		{"unknown settings key", "single", "  settings:\n    names:\n      ipv4: x\n", "database.settings.names.ipv4", "unknown key"},
+		{"database name too long", "offsite", "  name: " + strings.Repeat("t", 129) + "\n", "database.name", "129 characters long: a SQL Server database name has at most 128"},
+		{"database name blank", "single", "  name: '  '\n", "database.name", "must be the TMS database's name"},
+		{"database name with a control character", "single", "  name: \"tms\\tng\"\n", "database.name", "holds a control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadBytes("inv.yaml", liveInv(tc.model, tc.database), Options{})

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 
 	"github.com/tmsdrift/tmsdrift/internal/addrcheck"
 	"github.com/tmsdrift/tmsdrift/tmsversion"
@@ -300,6 +302,26 @@ func serverName(ps *problems, field, v string) {
 	}
 }
 
+// maxDatabaseName is the length of a SQL Server name (sysname), in UTF-16
+// code units.
+const maxDatabaseName = 128
+
+// databaseName refuses a database name SQL Server cannot have: blank,
+// longer than a sysname's 128 characters, or holding control characters.
+// The live settings statements pass it to QUOTENAME, which gives NULL for
+// a longer name (docs/database.md); the value is not echoed.
+func databaseName(ps *problems, field, v string) {
+	switch {
+	case v == "":
+	case strings.TrimSpace(v) == "":
+		ps.add(field, "must be the TMS database's name (omit it for %q)", DefaultDatabaseName)
+	case len(utf16.Encode([]rune(v))) > maxDatabaseName:
+		ps.add(field, "is %d characters long: a SQL Server database name has at most %d", len(utf16.Encode([]rune(v))), maxDatabaseName)
+	case strings.ContainsFunc(v, unicode.IsControl):
+		ps.add(field, "holds a control character: a SQL Server database name cannot")
+	}
+}
+
 // validateDatabase checks where the database facts come from.
 func validateDatabase(inv *Inventory, ps *problems) {
 	db := inv.Database
@@ -315,6 +337,7 @@ func validateDatabase(inv *Inventory, ps *problems) {
 	envRef(ps, "database.dsn_env", db.DSNEnv, "TMSDRIFT_DSN")
 	serverName(ps, "database.server", db.Server)
 	serverName(ps, "database.offsite_server", db.OffsiteServer)
+	databaseName(ps, "database.name", db.Name)
 	limit(ps, "database.max_latency_ms", db.MaxLatencyMS, DefaultMaxLatencyMS)
 	limit(ps, "database.max_backup_age_hours", db.MaxBackupAgeHours, DefaultMaxBackupAgeHours)
 	limit(ps, "database.max_log_shipping_lag_minutes", db.MaxLogShippingLagMinutes, DefaultMaxLogShippingLagMinutes)

@@ -29,7 +29,43 @@ func Gather(ctx context.Context, inv *inventory.Inventory) facts.DB {
 		return out
 	}
 	out.From = "live SQL Server " + t.server() + " via $" + db.DSNEnv
-	out.Facts, out.Err = probe(ctx, inv, t)
+	out.Facts, out.Err = probe(ctx, inv, t, inv.Model == inventory.Offsite)
+	if out.Facts != nil && out.Facts.Connection != nil {
+		out.From += ", " + out.Facts.Connection.Summary()
+	}
+	return out
+}
+
+// GatherOffsite reads, live, the database the inventory names off-site:
+// the server database.offsite_dsn_env holds the DSN of. That is the
+// log-shipping secondary activate-offsite switches to, and, once it has,
+// the primary site's database return-to-primary switches back to: both
+// read it to check it is ONLINE and to see its addresses before they
+// write them (docs/runbooks.md).
+//
+// It is Gather's probe without the log-shipping questions, logged in to
+// master whatever database the DSN names: SQL Server refuses a login to a
+// database that is restoring or offline (error 4060), which would hide
+// the one fact the runbooks must check first, the database's state in
+// sys.databases. Every login may connect to master. The addresses are
+// read in database.name (InDatabaseQuery); while it cannot be opened
+// (restoring: error 927) only they are unknown, with SQL Server's reason.
+// The DSN never shows, as in Gather.
+func GatherOffsite(ctx context.Context, inv *inventory.Inventory) facts.DB {
+	db := inv.Database
+	out := facts.DB{From: "live SQL Server via $" + db.OffsiteDSNEnv}
+	if db.OffsiteDSNEnv == "" {
+		out.Err = errors.New("database.offsite_dsn_env is not set: the off-site database is reached through the environment variable it names")
+		return out
+	}
+	t, err := newTarget(db.OffsiteDSNEnv, db, wantedTLS(inv, false))
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	t.cfg.Database = "master"
+	out.From = "live SQL Server " + t.server() + " via $" + db.OffsiteDSNEnv
+	out.Facts, out.Err = probe(ctx, inv, t, false)
 	if out.Facts != nil && out.Facts.Connection != nil {
 		out.From += ", " + out.Facts.Connection.Summary()
 	}
@@ -38,13 +74,13 @@ func Gather(ctx context.Context, inv *inventory.Inventory) facts.DB {
 
 // probe connects, measures the round trips, and asks its questions, in
 // this order, on one connection: server and database, last backup, TMS
-// server addresses, and (model offsite) log shipping.
-func probe(ctx context.Context, inv *inventory.Inventory, t *target) (*facts.DBFacts, error) {
+// server addresses, and (logShipping) log shipping.
+func probe(ctx context.Context, inv *inventory.Inventory, t *target, logShipping bool) (*facts.DBFacts, error) {
 	s, err := open(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	f, err := ask(ctx, inv, s)
+	f, err := ask(ctx, inv, s, logShipping)
 	if cerr := s.close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -56,7 +92,7 @@ func probe(ctx context.Context, inv *inventory.Inventory, t *target) (*facts.DBF
 
 // ask fills the facts; an error means the connection failed and no fact
 // can be trusted.
-func ask(ctx context.Context, inv *inventory.Inventory, s *session) (*facts.DBFacts, error) {
+func ask(ctx context.Context, inv *inventory.Inventory, s *session, logShipping bool) (*facts.DBFacts, error) {
 	db := inv.Database
 	f := &facts.DBFacts{Schema: facts.DBSchema, Unknown: map[string]string{}}
 	connect := s.connectMS
@@ -77,7 +113,7 @@ func ask(ctx context.Context, inv *inventory.Inventory, s *session) (*facts.DBFa
 	if err := readSettings(ctx, s, db, current, f); err != nil {
 		return nil, err
 	}
-	if inv.Model == inventory.Offsite {
+	if logShipping {
 		if err := readLogShipping(ctx, s, inv, f); err != nil {
 			return nil, err
 		}
@@ -183,11 +219,13 @@ func readBackup(ctx context.Context, s *session, name string, f *facts.DBFacts) 
 }
 
 // readSettings reads the TMS server addresses with the inventory's (or
-// the default) settings query. It runs in the connection's database, so
-// that must be the TMS database.
+// the default) settings query, in the TMS database: as written when the
+// DSN names it, else through InDatabaseQuery. current is the connection's
+// database; a DSN naming the TMS database yet landing elsewhere would be
+// a server that does not do what it was asked, so that is reported.
 func readSettings(ctx context.Context, s *session, db inventory.Database, current string, f *facts.DBFacts) error {
-	if current != "" && !strings.EqualFold(current, db.Name) {
-		f.Unknown["settings"] = fmt.Sprintf("the connection's database is %q, not %q: add database=%s to the connection string in $%s", current, db.Name, db.Name, s.t.env)
+	if name := tmsDatabase(db); current != "" && s.t.namesDatabase(name) && !strings.EqualFold(current, name) {
+		f.Unknown["settings"] = fmt.Sprintf("the connection's database is %q although the connection string in $%s names %q", current, s.t.env, name)
 		return nil
 	}
 	settings, err := s.settings(ctx, s.conn, db)

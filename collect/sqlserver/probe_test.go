@@ -200,7 +200,8 @@ func TestGatherRecordsWhyAFactIsMissing(t *testing.T) {
 		{name: "settings query of another TMS version", change: func(_ *tdsserver.Catalogue, inv *inventory.Inventory) {
 			inv.Database.Settings.Query = "SELECT SettingName, SettingValue FROM dbo.TMSSettings;"
 		}, key: "settings", want: []string{"error 208", "dbo.TMSSettings"}},
-		{name: "connected to master", dsnDB: "master", key: "settings", want: []string{`database is "master", not "tmsng"`, "add database=tmsng", "$" + env}},
+		{name: "restoring, read through msdb", dsnDB: "msdb", change: func(c *tdsserver.Catalogue, _ *inventory.Inventory) { c.Databases[0].State = "RESTORING" },
+			key: "settings", want: []string{"error 927", "in the middle of a restore", "in database tmsng"}},
 		{name: "log shipping tables denied", change: func(c *tdsserver.Catalogue, _ *inventory.Inventory) {
 			c.Denied = []string{"msdb.dbo.log_shipping_primary_secondaries"}
 		}, key: "log_shipping", want: []string{"error 229", "log_shipping_primary_secondaries"}},

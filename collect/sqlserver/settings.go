@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"strings"
+
+	"github.com/microsoft/go-mssqldb/msdsn"
 
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/inventory"
@@ -113,8 +116,9 @@ func decodeSettings(rows []settingRow, names inventory.SettingNames) (*facts.Set
 // what their plan saw, and a rollback to see what is there now.
 //
 // Any failure is an error: unreachable, a refused login or statement,
-// names that do not map. The query runs in the connection's database, so
-// the DSN must name the TMS database (docs/database.md). Time is bounded
+// names that do not map. The query runs in the TMS database
+// (database.name) whatever database the DSN names (InDatabaseQuery when
+// it names another; docs/database.md). Time is bounded
 // by database.connect_timeout_seconds and query_timeout_seconds; errors
 // never contain the DSN or its password.
 func ReadSettings(ctx context.Context, inv *inventory.Inventory) (facts.Settings, error) {
@@ -137,6 +141,34 @@ func ReadSettings(ctx context.Context, inv *inventory.Inventory) (facts.Settings
 	return *settings, nil
 }
 
+// SettingsRoute says, for a plan, how the settings statements reach the
+// TMS database on the server database.dsn_env names: "" when the DSN
+// names that database (they are sent as written), otherwise that they run
+// in it through its own sp_executesql (InDatabaseQuery, InDatabaseUpdate).
+// It reads only the DSN's database name, never shows the DSN, and gives
+// "" for a DSN it cannot read: the write then says why.
+func SettingsRoute(inv *inventory.Inventory) string {
+	dsn, ok := os.LookupEnv(inv.Database.DSNEnv)
+	if !ok || inv.Database.DSNEnv == "" {
+		return ""
+	}
+	cfg, err := msdsn.Parse(dsn)
+	name := tmsDatabase(inv.Database)
+	if err != nil || strings.EqualFold(strings.TrimSpace(cfg.Database), name) {
+		return ""
+	}
+	return fmt.Sprintf("each statement runs in database %s through %s.sys.sp_executesql (@db = %q, @stmt = the statement): $%s logs in to %s",
+		name, name, name, inv.Database.DSNEnv, quotedOrDefault(cfg.Database))
+}
+
+// quotedOrDefault names the DSN's database for SettingsRoute.
+func quotedOrDefault(database string) string {
+	if strings.TrimSpace(database) == "" {
+		return "the login's default database"
+	}
+	return fmt.Sprintf("%q", database)
+}
+
 // settings reads and maps the addresses with the settings query, on q:
 // the connection, or a transaction on it (a fixer's check before its
 // write). The server refusing the query, rows of the wrong shape and
@@ -148,14 +180,23 @@ func (s *session) settings(ctx context.Context, q queryer, db inventory.Database
 		query = DefaultSettingsQuery
 	}
 	var rows []settingRow
-	err := s.queryOn(ctx, q, "the TMS server addresses (database.settings.query)", query, func(r *sql.Rows) error {
+	scan := func(r *sql.Rows) error {
 		var row settingRow
 		if err := r.Scan(&row.Name, &row.Value); err != nil {
 			return fmt.Errorf("the settings query must return two columns, name and value: %w", err)
 		}
 		rows = append(rows, row)
 		return nil
-	})
+	}
+	const what = "the TMS server addresses (database.settings.query)"
+	var err error
+	if name := tmsDatabase(db); s.t.namesDatabase(name) {
+		err = s.queryOn(ctx, q, what, query, scan)
+	} else {
+		// The DSN names another database (msdb, master) or none: the
+		// query runs in the TMS database all the same.
+		err = s.queryOn(ctx, q, what+" in database "+name, InDatabaseQuery, scan, sql.Named("db", name), sql.Named("stmt", query))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -86,3 +86,30 @@ const (
 	DefaultNameDNSLocal  = "TMSServerFQDN"
 	DefaultNameDNSPublic = "TMSServerPublicAddress"
 )
+
+// The settings statements run in the TMS database (database.name) whatever
+// database the DSN names. When the DSN names it, they are sent as they
+// are; otherwise — a DSN on msdb or master, as the log-shipping
+// secondary's must be while its copy of tmsng is restoring (the off-site
+// runbooks then write the addresses through it), or one without a
+// database — they travel as the parameter @stmt of the TMS database's own
+// sp_executesql: EXEC tmsng.sys.sp_executesql runs its statement in
+// tmsng's context, and "EXECUTE (Transact-SQL)" lets a variable hold the
+// module's name (a widely used pattern for a database chosen at run time;
+// not tried against a real SQL Server here). The procedure's name is
+// built on the server from the parameter @db with QUOTENAME, so the
+// database name, like every value, is never part of the text and cannot
+// be read as SQL; QUOTENAME returns NULL beyond 128 characters, which the
+// inventory refuses (database.name). docs/database.md.
+const (
+	// InDatabaseQuery runs @stmt, a statement returning rows (the
+	// settings query), in database @db.
+	InDatabaseQuery = `DECLARE @run nvarchar(300) = QUOTENAME(@db) + N'.sys.sp_executesql';
+EXEC @run @stmt;`
+	// InDatabaseUpdate runs @stmt, the settings update, in database @db
+	// with its parameters @name and @value passed on (declared
+	// nvarchar(max), so nothing is cut short on the way). The rows it
+	// changes are reported as the update's own.
+	InDatabaseUpdate = `DECLARE @run nvarchar(300) = QUOTENAME(@db) + N'.sys.sp_executesql';
+EXEC @run @stmt, N'@name nvarchar(max), @value nvarchar(max)', @name = @name, @value = @value;`
+)

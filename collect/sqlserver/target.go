@@ -74,6 +74,22 @@ func seconds(v, def float64) time.Duration {
 	return time.Duration(v * float64(time.Second))
 }
 
+// namesDatabase reports whether the DSN logs in to the database called
+// name. The settings statements then run as written; otherwise they run
+// in name through InDatabaseQuery and InDatabaseUpdate (statements.go).
+func (t *target) namesDatabase(name string) bool {
+	return strings.EqualFold(strings.TrimSpace(t.cfg.Database), name)
+}
+
+// tmsDatabase is database.name, or the default for an inventory built in
+// code without ApplyDefaults.
+func tmsDatabase(db inventory.Database) string {
+	if strings.TrimSpace(db.Name) == "" {
+		return inventory.DefaultDatabaseName
+	}
+	return db.Name
+}
+
 // server names the SQL Server for messages: host, instance or port. It is
 // not secret; the user name and password are never part of it.
 func (t *target) server() string {

@@ -66,6 +66,9 @@ func (e *ChangedError) Error() string {
 // parameters, and each update must change exactly one row: a statement
 // that matches no row (a wrong name or table for this TMS version) or
 // several rolls everything back, so the database is never left half-fixed.
+// The statements run in the TMS database (database.name) whatever
+// database the DSN names: as written when it names that database, else
+// through InDatabaseQuery and InDatabaseUpdate, in the same transaction.
 // Time is bounded by database.connect_timeout_seconds for the login and
 // database.query_timeout_seconds for each statement; errors never contain
 // the DSN or its password.
@@ -154,7 +157,16 @@ func (s *session) writeAll(ctx context.Context, db inventory.Database, update st
 		what := fmt.Sprintf("the update of %s (%s)", w.Key, name)
 		var affected int64
 		err := s.step(ctx, what, func(qctx context.Context) error {
-			res, err := tx.ExecContext(qctx, update, sql.Named("name", name), sql.Named("value", w.Value))
+			var res sql.Result
+			var err error
+			if dbName := tmsDatabase(db); s.t.namesDatabase(dbName) {
+				res, err = tx.ExecContext(qctx, update, sql.Named("name", name), sql.Named("value", w.Value))
+			} else {
+				// In the TMS database whatever the DSN names; the
+				// update's rows come back as the call's.
+				res, err = tx.ExecContext(qctx, InDatabaseUpdate, sql.Named("db", dbName), sql.Named("stmt", update),
+					sql.Named("name", name), sql.Named("value", w.Value))
+			}
 			if err != nil {
 				return err
 			}
