@@ -87,6 +87,7 @@ func TestAddressesFixerOnTheLiveDatabase(t *testing.T) {
 	assert.Contains(t, c.Detail, sqlserver.DefaultSettingsUpdate, "and the statement")
 	assert.Contains(t, c.Detail, `@name = "TMSServerIPv4Address", @value = "10.10.0.11" (was "10.10.0.12")`, "and its parameters")
 	assert.NotContains(t, c.Detail, dbPassword)
+	assert.NotContains(t, c.Detail, "sp_executesql", "the DSN names tmsng: the statements go as written")
 
 	runs := t.TempDir()
 	n := len(s.Executed())
@@ -227,4 +228,24 @@ func stringValue(v any) string {
 		return s
 	}
 	return ""
+}
+
+// TestAddressesFixerThroughAnotherDatabase: with a DSN naming msdb (as a
+// log-shipping secondary's does) the plan says the statements run in
+// tmsng through its sp_executesql, and the fix writes there.
+func TestAddressesFixerThroughAnotherDatabase(t *testing.T) {
+	noLeaks(t)
+	s, inv := liveLab(t)
+	t.Setenv("TMSDRIFT_DSN", s.DSN(dbUser, dbPassword, "msdb"))
+	a := auditLive(t, inv)
+	require.Equal(t, checks.Fail, status(a.results, "addresses.match", ""), "read in tmsng all the same")
+	p := plan(t, a, Options{Only: []string{"addresses.match"}, Settings: NewLiveStore(a.inv)})
+	require.Len(t, p.Changes, 1)
+	detail := p.Changes[0].Detail
+	assert.Contains(t, detail, `(each statement runs in database tmsng through tmsng.sys.sp_executesql (@db = "tmsng", @stmt = the statement): $TMSDRIFT_DSN logs in to "msdb")`)
+	assert.NotContains(t, detail, dbPassword)
+	out := applyLive(t, a, p, t.TempDir())
+	require.True(t, out.Complete(), "%+v", out.Nodes)
+	assert.Equal(t, "10.10.0.11", ipv4(t, s))
+	assert.Equal(t, checks.Pass, status(auditLive(t, inv).results, "addresses.match", ""))
 }

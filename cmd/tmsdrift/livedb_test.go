@@ -30,8 +30,11 @@ import (
 // go-mssqldb driver over 127.0.0.1.
 
 const (
-	dbEnv  = "TMSDRIFT_DSN" // what inventory.live.yaml names
-	dbUser = "tmsdrift_audit"
+	dbEnv = "TMSDRIFT_DSN" // what inventory.live.yaml names
+	// dbDREnv is the log-shipping secondary's variable
+	// (database.offsite_dsn_env of a lab with db-dr.yaml).
+	dbDREnv = "TMSDRIFT_DR_DSN"
+	dbUser  = "tmsdrift_audit"
 	// dbPassword is distinctive so a leak is found by grep; it has
 	// characters a URL must escape.
 	dbPassword = "Zq7!live#pw/42"
@@ -60,12 +63,33 @@ func dbServeLab(t *testing.T, lab fixtures.Lab, faults tdsserver.Faults, change 
 	return s
 }
 
+// dbServeSecondary starts a TDS server playing lab's log-shipping
+// secondary (db-dr.yaml, after change) and points $TMSDRIFT_DR_DSN at its
+// msdb, as docs/database.md advises while the secondary's tmsng is
+// restoring.
+func dbServeSecondary(t *testing.T, lab fixtures.Lab, change ...func(*tdsserver.Catalogue)) *tdsserver.Server {
+	t.Helper()
+	require.NotEmpty(t, lab.DRDBYAML, "lab %s has no log-shipping secondary", lab.Name)
+	cat, err := tdsserver.LoadCatalogue(lab.DRDBYAML)
+	require.NoError(t, err)
+	for _, c := range change {
+		c(cat)
+	}
+	s, err := tdsserver.Start(tdsserver.Config{Catalogue: cat, User: dbUser, Password: dbPassword})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	t.Setenv(dbDREnv, s.DSN(dbUser, dbPassword, "msdb"))
+	return s
+}
+
 // dbSecrets are what must never be printed: the password, as written and
 // escaped, and whatever DSN is in the variable.
 func dbSecrets() []string {
 	s := []string{dbPassword, url.QueryEscape(dbPassword), url.UserPassword(dbUser, dbPassword).String()}
-	if dsn := os.Getenv(dbEnv); dsn != "" {
-		s = append(s, dsn)
+	for _, v := range []string{dbEnv, dbDREnv} {
+		if dsn := os.Getenv(v); dsn != "" {
+			s = append(s, dsn)
+		}
 	}
 	return s
 }
@@ -164,6 +188,9 @@ func TestLabsLive(t *testing.T) {
 	for _, lab := range labs {
 		t.Run(lab.Name, func(t *testing.T) {
 			dbServeLab(t, lab, tdsserver.Faults{})
+			if lab.DRDBYAML != "" {
+				dbServeSecondary(t, lab)
+			}
 			code, out, errOut := dbRun(t, "audit", "-i", lab.LiveInventory, "--format", "json")
 			require.Equalf(t, lab.Expected.Exit, code, "exit code; stderr: %s", errOut)
 			live := dbReport(t, out)

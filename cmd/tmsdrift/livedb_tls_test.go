@@ -37,6 +37,15 @@ func tlsLab(t *testing.T, lab fixtures.Lab, ca *tdsserver.TestCA) (*tdsserver.Se
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	t.Setenv(dbEnv, s.DSNWith(dbUser, dbPassword, "tmsng", url.Values{}))
+	if lab.DRDBYAML != "" {
+		// The log-shipping secondary, over TLS with the same settings.
+		dr, err := tdsserver.LoadCatalogue(lab.DRDBYAML)
+		require.NoError(t, err)
+		drs, err := tdsserver.Start(tdsserver.Config{Catalogue: dr, User: dbUser, Password: dbPassword, TLS: &tdsserver.TLS{Certificate: cert}})
+		require.NoError(t, err)
+		t.Cleanup(func() { assert.NoError(t, drs.Close()) })
+		t.Setenv(dbDREnv, drs.DSNWith(dbUser, dbPassword, "msdb", url.Values{}))
+	}
 	caFile := filepath.Join(t.TempDir(), "sql-ca.pem")
 	require.NoError(t, os.WriteFile(caFile, ca.PEM(), 0o600))
 	return s, caFile

@@ -255,8 +255,9 @@ func runbookCarryOn(runs, id, inventoryPath string) (string, bool) {
 }
 
 // otherDatabase gathers the database the inventory names off-site
-// (offsite_snapshot, or live offsite_dsn_env): activate-offsite writes the
-// addresses there, return-to-primary checks it is online.
+// (offsite_snapshot, or live offsite_dsn_env): activate-offsite and
+// return-to-primary check it is online and plan the addresses they write
+// there.
 func otherDatabase(ctx context.Context, inv *inventory.Inventory) facts.DB {
 	db := inv.Database
 	switch {
@@ -272,10 +273,9 @@ func otherDatabase(ctx context.Context, inv *inventory.Inventory) facts.DB {
 		}
 		return out
 	case db.DSNEnv != "" && db.OffsiteDSNEnv != "":
-		alt := *inv
-		alt.Database.DSNEnv, alt.Database.Server = db.OffsiteDSNEnv, db.OffsiteServer
-		alt.Database.OffsiteDSNEnv = ""
-		return sqlserver.Gather(ctx, &alt)
+		// Logged in to master: a restoring database refuses a login
+		// naming it, and its state is what must be read first.
+		return sqlserver.GatherOffsite(ctx, inv)
 	}
 	return facts.DB{Err: errors.New("the inventory names no off-site database (database.offsite_snapshot or offsite_dsn_env)")}
 }
