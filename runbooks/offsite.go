@@ -253,6 +253,13 @@ func otherDatabaseFindings(inv *inventory.Inventory, other facts.DB, command str
 	if db.OffsiteServer == "" {
 		out = append(out, Finding{Check: "database.offsite_server", Hard: true, Problem: "not set: there is no other database to switch to", Fix: "name it in the inventory"})
 	}
+	if db.DSNEnv != "" && db.HostNameInCertificate != "" {
+		// It applies to the server dsn_env reaches, which the switch
+		// changes: the other server would be held to this one's name.
+		out = append(out, Finding{Check: "database.host_name_in_certificate", Hard: true,
+			Problem: "names the certificate of the server database.dsn_env reaches; once the inventory is switched that is the other server, whose certificate carries another name",
+			Fix:     "put each server's name in its own DSN instead (hostnameincertificate=...), remove the key, then run this again"})
+	}
 	switch {
 	case db.DSNEnv != "" && db.OffsiteDSNEnv == "":
 		return append(out, Finding{Check: "database.offsite_dsn_env", Hard: true, Problem: "not set: " + what + " cannot be reached", Fix: "name the environment variable holding its DSN (with the database tmsng)"})

@@ -96,3 +96,26 @@ func TestDatabaseSwitchLive(t *testing.T) {
 	assert.Contains(t, got, InventoryChange{Field: "database.offsite_dsn_env", From: "TMSDRIFT_DR_DSN", To: "TMSDRIFT_DSN"})
 	assert.Len(t, got, 4)
 }
+
+// TestSwitchRefusesTheInventorysCertificateName: host_name_in_certificate
+// holds whichever server dsn_env reaches to that name, so the switch would
+// hold the other server to it: refused, even with --force.
+func TestSwitchRefusesTheInventorysCertificateName(t *testing.T) {
+	file := labCopy(t, "offsite")
+	setState(t, file, "db-dr.json", "ONLINE")
+	d, results := audit(t, file)
+	other := otherDB(t, d)
+	d.Inventory.Database.Snapshot, d.Inventory.Database.OffsiteSnapshot = "", ""
+	d.Inventory.Database.DSNEnv, d.Inventory.Database.OffsiteDSNEnv = "TMSDRIFT_DSN", "TMSDRIFT_DR_DSN"
+	rb, err := ActivateOffsite(d, results, OffsiteOptions{Other: other})
+	require.NoError(t, err)
+	assert.Empty(t, rb.Refusals(true), "without the key")
+
+	d.Inventory.Database.HostNameInCertificate = "sql01.acme.local"
+	rb, err = ActivateOffsite(d, results, OffsiteOptions{Other: other})
+	require.NoError(t, err)
+	refusals := rb.Refusals(true)
+	require.Len(t, refusals, 1)
+	assert.Equal(t, "database.host_name_in_certificate", refusals[0].Check)
+	assert.Contains(t, refusals[0].Fix, "hostnameincertificate=")
+}
