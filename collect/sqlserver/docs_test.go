@@ -26,6 +26,8 @@ func TestDocsShowTheStatementsSent(t *testing.T) {
 		"LogShippingRestoreQuery":     sqlserver.LogShippingRestoreQuery,
 		"DefaultSettingsQuery":        sqlserver.DefaultSettingsQuery,
 		"DefaultSettingsUpdate":       sqlserver.DefaultSettingsUpdate,
+		"InDatabaseQuery":             sqlserver.InDatabaseQuery,
+		"InDatabaseUpdate":            sqlserver.InDatabaseUpdate,
 		"DefaultNameIPv4Local":        sqlserver.DefaultNameIPv4Local,
 		"DefaultNameIPv6Local":        sqlserver.DefaultNameIPv6Local,
 		"DefaultNameDNSLocal":         sqlserver.DefaultNameDNSLocal,
