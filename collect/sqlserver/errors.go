@@ -49,6 +49,10 @@ func (t *target) connectError(ctx context.Context, err error) error {
 		return t.scrub.error(fmt.Errorf("the TLS handshake with SQL Server at %s failed: %s", t.server(), why))
 	case errors.As(err, &me):
 		return t.scrub.error(t.loginRefused(me))
+	case errors.Is(ctx.Err(), context.Canceled):
+		// The dialer ended a stalled handshake with a past deadline
+		// (dialer.go): a timeout to the driver, a cancellation here.
+		return errors.New("interrupted while connecting to SQL Server")
 	case timedOut(ctx, err):
 		return fmt.Errorf("SQL Server at %s did not answer within %s (database.connect_timeout_seconds): the server, a firewall or the network stalls the connection", t.server(), t.connectTimeout)
 	case errors.As(err, &dns):

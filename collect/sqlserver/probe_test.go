@@ -363,3 +363,39 @@ func TestGatherFailsWithinBoundsAndSaysWhy(t *testing.T) {
 		})
 	}
 }
+
+// TestGatherEndsWhenCancelledWhileConnecting: a server that stalls the
+// pre-login handshake or the login is given up as soon as the caller
+// cancels (serve abandons a run after 7 s when it stops), not only when
+// the connect timeout (a minute here) runs out.
+func TestGatherEndsWhenCancelledWhileConnecting(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		faults tdsserver.Faults
+	}{
+		{name: "stalls before login", faults: tdsserver.Faults{Stall: true}},
+		{name: "stalls the login", faults: tdsserver.Faults{StallLogin: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noLeaks(t)
+			s := serve(t, labCatalogue(t, "manual-cutover"), tc.faults)
+			t.Setenv(env, s.DSN(user, password, "tmsng"))
+			inv := liveInventory(inventory.ManualCutover)
+			inv.Database.ConnectTimeoutSeconds = 60
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			time.AfterFunc(300*time.Millisecond, cancel)
+			done := make(chan facts.DB, 1)
+			go func() { done <- sqlserver.Gather(ctx, inv) }()
+			select {
+			case db := <-done:
+				noSecret(t, db)
+				require.Error(t, db.Err)
+				assert.Nil(t, db.Facts)
+				assert.Contains(t, db.Err.Error(), "interrupted while connecting to SQL Server")
+			case <-time.After(30 * time.Second):
+				t.Fatal("the probe went on connecting for 30 s after it was cancelled (its connect timeout is 60 s)")
+			}
+		})
+	}
+}

@@ -24,7 +24,7 @@ type session struct {
 
 // open connects and logs in within the connect timeout.
 func open(ctx context.Context, t *target) (*session, error) {
-	d := &dialer{host: t.cfg.Host, tls: t.tls}
+	d := &dialer{host: t.cfg.Host, tls: t.tls, caller: ctx}
 	c := mssql.NewConnectorConfig(t.cfg)
 	c.Dialer = d
 	db := sql.OpenDB(c)
@@ -35,6 +35,7 @@ func open(ctx context.Context, t *target) (*session, error) {
 	start := time.Now()
 	conn, err := db.Conn(cctx)
 	elapsed := time.Since(start)
+	interrupted := d.unwatch()
 	if err != nil {
 		err = t.connectError(cctx, err)
 		if cerr := db.Close(); cerr != nil {
@@ -43,6 +44,9 @@ func open(ctx context.Context, t *target) (*session, error) {
 		return nil, err
 	}
 	s := &session{t: t, db: db, conn: conn, dialer: d, connectMS: millis(elapsed)}
+	if interrupted {
+		return nil, errors.Join(errors.New("interrupted while connecting to SQL Server"), s.close())
+	}
 	if err := d.deadline(time.Time{}); err != nil {
 		return nil, errors.Join(err, s.close())
 	}
