@@ -174,11 +174,13 @@ func TestLabsThroughLiveTransports(t *testing.T) {
 	}
 }
 
-// checkNoLeftovers checks the WinRM servers hold no shell open: every
-// shell the transport created was deleted.
+// checkNoLeftovers checks the WinRM servers hold no shell open (every
+// shell the transport created was deleted), and that no NTLM exchange was
+// spread over several connections.
 func checkNoLeftovers(t *testing.T, ll *liveLab) {
 	for name, srv := range ll.WSMan {
 		assert.Zerof(t, srv.OpenShells(), "%s: shells left open", name)
+		assert.Zerof(t, srv.NTLMMismatched(), "%s: NTLM AUTHENTICATE on another connection than its CHALLENGE", name)
 	}
 }
 

@@ -26,7 +26,7 @@ type transport struct {
 	ctx            context.Context
 	url            string
 	user, password string
-	http           *http.Client
+	lanes          *lanes
 }
 
 // Transport is part of winrm.Transporter; the HTTP client is already set.
@@ -47,7 +47,11 @@ func (t *transport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error)
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	req.SetBasicAuth(t.user, t.password)
-	resp, err := t.http.Do(req)
+	// The lane is this request's alone until its answer is read whole:
+	// an NTLM exchange's legs follow each other on its one connection.
+	ln := t.lanes.get()
+	defer t.lanes.put(ln)
+	resp, err := ln.cl.Do(req)
 	if err != nil {
 		// Keep the *url.Error in the chain: the library tells timeouts by it.
 		return "", fmt.Errorf("cannot reach the WinRM service: %w", err)

@@ -78,8 +78,7 @@ type Client struct {
 	cfg   Config
 	https bool
 	url   string
-	http  *http.Client // Basic and NTLM
-	idle  *http.Transport
+	lanes *lanes      // Basic and NTLM (lanes.go)
 	pool  *sealedPool // ntlm-encrypted and kerberos
 }
 
@@ -136,27 +135,25 @@ func New(cfg Config) (*Client, error) {
 		}
 		tlsConf.RootCAs = pool
 	}
-	c.idle = &http.Transport{
+	base := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: c.cfg.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:     tlsConf,
 		TLSHandshakeTimeout: c.cfg.DialTimeout,
-		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	var rt http.RoundTripper = c.idle
+	c.lanes = &lanes{base: base, wrap: func(rt http.RoundTripper) http.RoundTripper { return rt }}
 	if cfg.Auth == AuthNTLM {
 		// The negotiator falls back to Basic when the server offers no
 		// Negotiate; refuse that, the inventory asked for NTLM.
-		rt = ntlmssp.Negotiator{RoundTripper: noBasic{c.idle}}
+		c.lanes.wrap = func(rt http.RoundTripper) http.RoundTripper { return ntlmssp.Negotiator{RoundTripper: noBasic{rt}} }
 	}
-	c.http = &http.Client{Transport: rt}
 	return c, nil
 }
 
 // Close releases idle connections.
 func (c *Client) Close() error {
-	if c.idle != nil {
-		c.idle.CloseIdleConnections()
+	if c.lanes != nil {
+		c.lanes.close()
 	}
 	if c.pool != nil {
 		c.pool.close()
@@ -177,7 +174,7 @@ func (c *Client) Run(ctx context.Context, cmdline string, stdin io.Reader, stdou
 		params.TransportDecorator = func() winrm.Transporter { return &sealedTransport{ctx: ctx, pool: c.pool} }
 	} else {
 		params.TransportDecorator = func() winrm.Transporter {
-			return &transport{ctx: ctx, url: c.url, user: c.cfg.User, password: c.cfg.Password, http: c.http}
+			return &transport{ctx: ctx, url: c.url, user: c.cfg.User, password: c.cfg.Password, lanes: c.lanes}
 		}
 	}
 	ep := winrm.NewEndpoint(c.cfg.Host, c.cfg.Port, c.https, c.cfg.InsecureSkipVerify, c.cfg.CACert, nil, nil, c.cfg.DialTimeout)
