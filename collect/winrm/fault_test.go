@@ -1,10 +1,12 @@
 package winrm
 
 import (
+	"encoding/xml"
 	"net/http"
 	"strings"
 	"testing"
 
+	mz "github.com/masterzen/winrm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,23 +15,72 @@ import (
 // answers with).
 const faultSample = `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action></s:Header><s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>w:TimedOut</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">The WS-Management service cannot complete the operation within the time specified in OperationTimeout.</s:Text></s:Reason><s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="2150858793" Machine="tms01"><f:Message>The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  </f:Message></f:WSManFault></s:Detail></s:Fault></s:Body></s:Envelope>`
 
-func TestCheckAnswer(t *testing.T) {
-	body, err := checkAnswer(http.StatusOK, []byte("<s:Envelope/>"))
-	require.NoError(t, err)
-	assert.Equal(t, "<s:Envelope/>", body)
+// receiveRequest is the library's Receive request, as Post gets it.
+func receiveRequest() string {
+	return mz.NewGetOutputRequest("https://tms01:5986/wsman", "SHELL-1", "CMD-1", "stdout stderr", mz.DefaultParameters).String()
+}
 
-	_, err = checkAnswer(http.StatusInternalServerError, []byte(faultSample))
+// replyTo is an answer to request as Windows (and fixtures/wsman) sends
+// it: the request's action with "Response", RelatesTo its MessageID.
+func replyTo(t testing.TB, request, body string) string {
+	var req addressing
+	require.NoError(t, xml.Unmarshal([]byte(request), &req))
+	return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xml:lang="en-US" xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell">` +
+		`<s:Header><a:Action>` + req.Action + `Response</a:Action><a:MessageID>uuid:7B1C0D1E-0000-4000-8000-000000000001</a:MessageID><a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To><a:RelatesTo>` + req.MessageID + `</a:RelatesTo></s:Header>` +
+		`<s:Body>` + body + `</s:Body></s:Envelope>`
+}
+
+const receiveBody = `<rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="CMD-1">I3Rtc2RyaWZ0LWNvbGxlY3Rvci92MQ0K</rsp:Stream><rsp:Stream Name="stdout" CommandId="CMD-1" End="true"></rsp:Stream><rsp:Stream Name="stderr" CommandId="CMD-1" End="true"></rsp:Stream><rsp:CommandState CommandId="CMD-1" State="http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"><rsp:ExitCode>0</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>`
+
+func TestCheckAnswer(t *testing.T) {
+	req := receiveRequest()
+	good := replyTo(t, req, receiveBody)
+	body, err := checkAnswer(req, http.StatusOK, []byte(good))
+	require.NoError(t, err)
+	assert.Equal(t, good, body)
+
+	_, err = checkAnswer(req, http.StatusInternalServerError, []byte(faultSample))
 	var f *Fault
 	require.ErrorAs(t, err, &f)
 	assert.Equal(t, "w:TimedOut", f.Subcode)
 	assert.Contains(t, err.Error(), "OperationTimeout", "the library keeps polling on this one")
 
-	_, err = checkAnswer(http.StatusUnauthorized, nil)
+	_, err = checkAnswer(req, http.StatusUnauthorized, nil)
 	assert.ErrorContains(t, err, "login refused (HTTP 401)")
-	_, err = checkAnswer(http.StatusBadGateway, []byte("<html>proxy error</html>"))
+	_, err = checkAnswer(req, http.StatusBadGateway, []byte("<html>proxy error</html>"))
 	assert.EqualError(t, err, "HTTP 502 from the WinRM service")
-	_, err = checkAnswer(http.StatusOK, []byte(strings.Replace(faultSample, "w:TimedOut", "w:AccessDenied", 1)))
+	_, err = checkAnswer(req, http.StatusOK, []byte(strings.Replace(faultSample, "w:TimedOut", "w:AccessDenied", 1)))
 	assert.ErrorContains(t, err, "w:AccessDenied", "a fault is an error even with status 200")
+}
+
+// TestCheckAnswerRefusesWhatIsNoReply: a 200 answer reaches the library
+// only when it is one well-formed SOAP 1.2 envelope answering the request
+// (an empty one panics the library: masterzen/winrm #185).
+func TestCheckAnswerRefusesWhatIsNoReply(t *testing.T) {
+	req := receiveRequest()
+	good := replyTo(t, req, receiveBody)
+	other := replyTo(t, mz.NewGetOutputRequest("https://tms01:5986/wsman", "SHELL-1", "CMD-1", "stdout stderr", mz.DefaultParameters).String(), receiveBody)
+	for _, c := range []struct{ name, answer, want string }{
+		{"empty", "", "empty answer (HTTP 200) from the WinRM service"},
+		{"white space", " \r\n", "empty answer (HTTP 200) from the WinRM service"},
+		{"not XML", "Service Unavailable", "malformed answer from the WinRM service"},
+		{"HTML page", "<html><body>Bad gateway</body></html>", `malformed answer from the WinRM service: "html" is not a SOAP 1.2 envelope`},
+		{"cut off", good[:len(good)/2], "malformed answer from the WinRM service"},
+		{"text after it", good + "garbage", "malformed answer from the WinRM service: text after the envelope"},
+		{"two envelopes", good + good, "malformed answer from the WinRM service: more after the envelope"},
+		{"SOAP 1.1", strings.Replace(good, "http://www.w3.org/2003/05/soap-envelope", "http://schemas.xmlsoap.org/soap/envelope/", 1), "is not a SOAP 1.2 envelope"},
+		{"no body", strings.Replace(strings.Replace(good, "<s:Body>", "<s:Bodx>", 1), "</s:Body>", "</s:Bodx>", 1), "a SOAP envelope without a Body"},
+		{"another request's reply", other, "the WinRM service answered another request"},
+		{"no RelatesTo", strings.NewReplacer("<a:RelatesTo>", "<a:Relates>", "</a:RelatesTo>", "</a:Relates>").Replace(good), "the WinRM service answered another request"},
+		{"another action", strings.Replace(good, "ReceiveResponse</a:Action>", "SendResponse</a:Action>", 1), `answered "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse" to "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive"`},
+		{"UTF-16 declared", strings.Replace(good, `encoding="UTF-8"`, `encoding="UTF-16"`, 1), "malformed answer from the WinRM service"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := checkAnswer(req, http.StatusOK, []byte(c.answer))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
 }
 
 // FuzzParseFault: SOAP from the network never panics the parser, and a
@@ -41,5 +92,25 @@ func FuzzParseFault(f *testing.F) {
 		if flt := parseFault(data); flt != nil {
 			require.Contains(t, flt.Error(), flt.Subcode)
 		}
+	})
+}
+
+// FuzzCheckAnswer: whatever a node answers, checkAnswer never panics, and
+// what it lets through never panics the library's parsers either (the
+// answers to Create, Command and Receive are the ones it parses).
+func FuzzCheckAnswer(f *testing.F) {
+	req := receiveRequest()
+	f.Add([]byte(replyTo(f, req, receiveBody)))
+	f.Add([]byte(replyTo(f, req, `<rsp:ReceiveResponse><rsp:CommandState CommandId="CMD-1" State="http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Running"/></rsp:ReceiveResponse>`)))
+	f.Add([]byte(faultSample))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		body, err := checkAnswer(req, http.StatusOK, data)
+		if err != nil {
+			return
+		}
+		_, _, _ = mz.ParseSlurpOutputErrResponse(body, &strings.Builder{}, &strings.Builder{})
+		_, _ = mz.ParseOpenShellResponse(body)
+		_, _ = mz.ParseExecuteCommandResponse(body)
 	})
 }

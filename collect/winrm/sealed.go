@@ -210,7 +210,7 @@ func (t *sealedTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, 
 		return "", err
 	}
 	t.pool.put(sc)
-	return checkAnswer(resp.StatusCode, answer)
+	return checkAnswer(string(plain), resp.StatusCode, answer)
 }
 
 // openAnswer unseals the node's answer; an answer in clear text is

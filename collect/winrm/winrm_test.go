@@ -179,3 +179,37 @@ func TestSOAPFault(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswersThatAreNoReplyAreRefused: a node (or a proxy) answering HTTP
+// 200 with an empty body, something that is not SOAP, or the reply to
+// another action makes the call fail with a message saying so; nothing
+// reaches the library that could panic it (an empty answer to a Receive
+// did: masterzen/winrm #185, a crash of the whole process), and the shell
+// is still deleted.
+func TestAnswersThatAreNoReplyAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		name, action, body, want string
+	}{
+		{"empty Receive", wsman.ActionReceive, "", "empty answer (HTTP 200) from the WinRM service"},
+		{"HTML Receive", wsman.ActionReceive, "<html><body>It works!</body></html>", `malformed answer from the WinRM service: "html" is not a SOAP 1.2 envelope`},
+		{"cut-off Receive", wsman.ActionReceive, `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><rsp:ReceiveResponse>`, "malformed answer from the WinRM service"},
+		{"empty Command", wsman.ActionCommand, "", "empty answer (HTTP 200) from the WinRM service"},
+		{"empty Create", wsman.ActionCreate, "", "empty answer (HTTP 200) from the WinRM service"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			node := fakenode.New(nodeDir())
+			srv, err := wsman.Start(wsman.Options{User: user, Password: password, Node: node,
+				Misbehave: wsman.Misbehave{Replace: map[string][]byte{c.action: []byte(c.body)}}})
+			require.NoError(t, err)
+			t.Cleanup(srv.Close)
+			cl, err := winrm.New(winrm.Config{Host: srv.Host, Port: srv.Port, Auth: winrm.AuthBasic, User: user, Password: password, CACert: srv.CertPEM})
+			require.NoError(t, err)
+			t.Cleanup(func() { cl.Close() })
+			_, err = cl.Run(ctx(t, 20*time.Second), psscript.CollectorCommand, bytes.NewReader(collectorInput(t)), &bytes.Buffer{}, &bytes.Buffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.False(t, errors.Is(err, context.DeadlineExceeded), "refused at once, not at the deadline: %v", err)
+			assert.Zero(t, srv.OpenShells())
+		})
+	}
+}
