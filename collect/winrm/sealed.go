@@ -171,8 +171,10 @@ func (sc *sealedConn) failed(ctx context.Context, err error) error {
 // sealedTransport is the winrm.Transporter of the sealed auth methods:
 // one per Run, sharing the client's pool.
 type sealedTransport struct {
-	ctx  context.Context
-	pool *sealedPool
+	ctx context.Context
+	// abort ends the run when a Send fails (failedSend).
+	abort context.CancelCauseFunc
+	pool  *sealedPool
 }
 
 // Transport is part of winrm.Transporter; the pool is already set.
@@ -182,6 +184,12 @@ func (t *sealedTransport) Transport(*winrm.Endpoint) error { return nil }
 // and unseals the answer.
 func (t *sealedTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error) {
 	plain := []byte(msg.String())
+	answer, err := t.post(plain)
+	failedSend(t.abort, string(plain), err)
+	return answer, err
+}
+
+func (t *sealedTransport) post(plain []byte) (string, error) {
 	ctx := t.ctx
 	if isCleanup(string(plain)) {
 		var cancel context.CancelFunc

@@ -25,7 +25,9 @@ const cleanupGrace = 5 * time.Second
 // (Basic, or NTLM through the client's negotiator), turning HTTP errors
 // and SOAP faults into errors.
 type transport struct {
-	ctx            context.Context
+	ctx context.Context
+	// abort ends the run when a Send fails (failedSend).
+	abort          context.CancelCauseFunc
 	url            string
 	user, password string
 	lanes          *lanes
@@ -37,6 +39,12 @@ func (t *transport) Transport(*winrm.Endpoint) error { return nil }
 // Post sends one message.
 func (t *transport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error) {
 	body := msg.String()
+	answer, err := t.post(body)
+	failedSend(t.abort, body, err)
+	return answer, err
+}
+
+func (t *transport) post(body string) (string, error) {
 	ctx := t.ctx
 	if isCleanup(body) {
 		var cancel context.CancelFunc
@@ -175,6 +183,14 @@ func safeAction(s string) string {
 		s = s[:120] + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// failedSend ends the run (abort) when a Send of standard input failed:
+// the library goes on without the input, and the command waits for it.
+func failedSend(abort context.CancelCauseFunc, body string, err error) {
+	if err != nil && strings.Contains(body, "/windows/shell/Send<") {
+		abort(fmt.Errorf("send standard input to the command: %w", err))
+	}
 }
 
 // isCleanup tells Signal and Delete messages, which get a grace period.

@@ -169,12 +169,18 @@ func (c *Client) Close() error {
 // ends first the command is signalled to terminate and Run returns
 // ctx's error.
 func (c *Client) Run(ctx context.Context, cmdline string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	// The library drops the error of a Send (standard input): the
+	// command would wait for input that never comes until ctx ends, five
+	// minutes by default. The transports end the run with that error
+	// instead (abort).
+	runCtx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
 	params := winrm.NewParameters("PT60S", "en-US", 153600)
 	if c.pool != nil {
-		params.TransportDecorator = func() winrm.Transporter { return &sealedTransport{ctx: ctx, pool: c.pool} }
+		params.TransportDecorator = func() winrm.Transporter { return &sealedTransport{ctx: runCtx, abort: abort, pool: c.pool} }
 	} else {
 		params.TransportDecorator = func() winrm.Transporter {
-			return &transport{ctx: ctx, url: c.url, user: c.cfg.User, password: c.cfg.Password, lanes: c.lanes}
+			return &transport{ctx: runCtx, abort: abort, url: c.url, user: c.cfg.User, password: c.cfg.Password, lanes: c.lanes}
 		}
 	}
 	ep := winrm.NewEndpoint(c.cfg.Host, c.cfg.Port, c.https, c.cfg.InsecureSkipVerify, c.cfg.CACert, nil, nil, c.cfg.DialTimeout)
@@ -196,25 +202,31 @@ func (c *Client) Run(ctx context.Context, cmdline string, stdin io.Reader, stdou
 	}
 	done := make(chan result, 1)
 	go func() {
-		code, err := client.RunWithContextWithInput(ctx, cmdline, out, errOut, stdin)
+		code, err := client.RunWithContextWithInput(runCtx, cmdline, out, errOut, stdin)
 		done <- result{code, err}
 	}()
+	var r result
 	select {
-	case r := <-done:
-		if r.err != nil {
-			return r.code, describe(r.err)
-		}
-		return r.code, nil
-	case <-ctx.Done():
-		// Every request ends with ctx (the sealed ones too: their
-		// connection's deadline is ctx's) and the library follows within
+	case r = <-done:
+	case <-runCtx.Done():
+		// Every request ends with runCtx (the sealed ones too: their
+		// connection's deadline is its) and the library follows within
 		// moments.
 		select {
-		case <-done:
+		case r = <-done:
 		case <-time.After(cleanupGrace + time.Second):
+			r.err = runCtx.Err()
 		}
-		return 0, ctx.Err()
 	}
+	switch {
+	case r.err == nil:
+		return r.code, nil // the command ran to its end
+	case ctx.Err() != nil:
+		return 0, ctx.Err()
+	case context.Cause(runCtx) != nil:
+		return 0, context.Cause(runCtx) // a Send failed
+	}
+	return r.code, describe(r.err)
 }
 
 // describe makes the library's errors readable.

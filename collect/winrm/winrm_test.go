@@ -213,3 +213,31 @@ func TestAnswersThatAreNoReplyAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedSendEndsTheRun: when the node refuses the standard input, the
+// call fails at once with the node's reason, and the shell is deleted.
+// The library drops a Send's error, and the command waited for its input
+// until the deadline (five minutes by default).
+func TestFailedSendEndsTheRun(t *testing.T) {
+	for _, auth := range []string{winrm.AuthBasic, winrm.AuthNTLM, winrm.AuthNTLMEncrypted} {
+		t.Run(auth, func(t *testing.T) {
+			var srv *wsman.Server
+			var c *winrm.Client
+			if auth == winrm.AuthNTLMEncrypted {
+				srv, _ = sealedServer(t, wsman.AuthNTLM, nil, wsman.Misbehave{})
+				c = sealedClient(t, auth, nil, srv.Host, srv.Port)
+			} else {
+				srv, _, c = start(t, auth, auth, password)
+			}
+			srv.FaultOn(wsman.ActionSend)
+			_, err := c.Run(ctx(t, 20*time.Second), psscript.CollectorCommand, bytes.NewReader(collectorInput(t)), &bytes.Buffer{}, &bytes.Buffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "send standard input to the command: WinRM fault w:InternalError")
+			assert.False(t, errors.Is(err, context.DeadlineExceeded), "ended by the refusal, not the deadline: %v", err)
+			actions := srv.Actions()
+			assert.Contains(t, actions, wsman.ActionSignal)
+			assert.Equal(t, wsman.ActionDelete, actions[len(actions)-1])
+			assert.Zero(t, srv.OpenShells())
+		})
+	}
+}
