@@ -247,3 +247,56 @@ func TestServeRestoresTheLastRun(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// TestStopAbandonsARunThatIgnoresCancellation: a transport that goes on
+// after the service is told to stop (a call that ignores its context)
+// does not hold the service: Serve returns once its grace has passed
+// (stopTimeout, then drainTimeout), the run's folder is removed, and
+// nothing of the run is recorded, also once the transport does return.
+func TestStopAbandonsARunThatIgnoresCancellation(t *testing.T) {
+	inv := labWith(t, "single", "schedule:\n  audit: '@every 1m'\n  listen: '127.0.0.1:0'\n")
+	var log syncBuffer
+	fc := clockwork.NewFakeClockAt(t0)
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	svc, err := New(Options{InventoryPath: inv, Clock: fc, Log: slog.New(slog.NewTextHandler(&log, nil)),
+		Audit: pipeline.AuditOptions{Open: func(context.Context, *inventory.Inventory, *inventory.Node) (collect.Source, error) {
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			<-release // deaf to its context
+			return nil, io.ErrUnexpectedEOF
+		}}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	svc.opts.Ready = func(net.Addr) { close(ready) }
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx) }()
+	<-ready
+	require.NoError(t, fc.BlockUntilContext(ctx, 1))
+	fc.Advance(time.Minute)
+	<-entered
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(60 * time.Second):
+		close(release)
+		t.Fatal("Serve still waits for the run 60 s after it was stopped")
+	}
+	assert.Contains(t, log.String(), "its folder was removed")
+
+	close(release) // the transport returns at last; its run stays unrecorded
+	svc.Runner().mu.Lock()
+	svc.Runner().mu.Unlock() //nolint:staticcheck // waits for the run to end
+	ids, err := svc.Runner().Store.IDs()
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	entries, err := os.ReadDir(svc.Runner().Store.Dir())
+	require.NoError(t, err, "the run had begun its folder there")
+	for _, e := range entries {
+		assert.Equal(t, history.IndexFile, e.Name(), "nothing of the abandoned run is left")
+	}
+}
