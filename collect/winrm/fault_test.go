@@ -38,6 +38,12 @@ func TestCheckAnswer(t *testing.T) {
 	body, err := checkAnswer(req, http.StatusOK, []byte(good))
 	require.NoError(t, err)
 	assert.Equal(t, good, body)
+	var r addressing
+	require.NoError(t, xml.Unmarshal([]byte(req), &r))
+	upper := strings.Replace(good, r.MessageID, "uuid:"+strings.ToUpper(strings.TrimPrefix(r.MessageID, "uuid:")), 1)
+	require.NotEqual(t, good, upper)
+	_, err = checkAnswer(req, http.StatusOK, []byte(upper))
+	require.NoError(t, err, "Windows may write the UUID in capitals")
 
 	_, err = checkAnswer(req, http.StatusInternalServerError, []byte(faultSample))
 	var f *Fault

@@ -131,7 +131,7 @@ func checkReply(request string, data []byte) error {
 		return fmt.Errorf("malformed answer from the WinRM service: %s is not a SOAP 1.2 envelope", safeName(got.XMLName))
 	case got.Body == nil:
 		return errors.New("malformed answer from the WinRM service: a SOAP envelope without a Body")
-	case strings.TrimSpace(got.RelatesTo) != strings.TrimSpace(req.MessageID):
+	case !strings.EqualFold(strings.TrimSpace(got.RelatesTo), strings.TrimSpace(req.MessageID)): // a UUID's hex digits in either case (RFC 4122)
 		return errors.New("the WinRM service answered another request (its RelatesTo does not name this request's MessageID)")
 	case strings.TrimSpace(got.Action) != strings.TrimSpace(req.Action)+"Response":
 		return fmt.Errorf("the WinRM service answered %s to %s", safeAction(got.Action), safeAction(req.Action))
