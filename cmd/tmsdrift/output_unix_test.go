@@ -276,7 +276,11 @@ func TestAuditFitsTheTerminal(t *testing.T) {
 	require.NoError(t, err)
 	defer ptmx.Close()
 	require.NoError(t, pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: 72}))
-	cmd := tmsdriftProcess(t, "audit", "-i", lab("post-upgrade"))
+	// From the lab's folder with a relative path: the fix hint quotes the
+	// inventory path as given, and a clone's location must not decide
+	// whether the screen fits.
+	cmd := tmsdriftProcess(t, "audit", "-i", "inventory.yaml")
+	cmd.Dir = filepath.Dir(lab("post-upgrade"))
 	cmd.Env = append(cmd.Env, "COLUMNS=200", "NO_COLOR=1")
 	cmd.Stdout, cmd.Stderr = tty, tty
 	require.NoError(t, cmd.Start())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/fixtures"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -19,9 +21,13 @@ import (
 // wider, and rule ids and node names are not broken mid-word.
 func TestHumanOutputFitsEightyColumns(t *testing.T) {
 	t.Setenv("COLUMNS", "80")
+	// Relative inventory paths from the labs folder: the fix hint quotes
+	// the path as given, and where the clone lies must not decide the test.
+	t.Chdir(fixtures.LabsDir())
 	var runs [][]string
 	for _, l := range []string{"post-upgrade", "manual-cutover", "data-drift", "db-missing", "nlb-drift", "offsite-drift", "broken-snapshot"} {
-		runs = append(runs, []string{"audit", "-i", lab(l)}, []string{"audit", "-i", lab(l), "--verbose"})
+		inv := filepath.Join(l, "inventory.yaml")
+		runs = append(runs, []string{"audit", "-i", inv}, []string{"audit", "-i", inv, "--verbose"})
 	}
 	// (fix plans are not here: they quote file diffs, which are not
 	// wrapped.)
