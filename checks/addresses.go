@@ -22,22 +22,14 @@ func evalAddressesMatch(d *facts.Deployment) []Result {
 	if s == nil {
 		return deployment(errored(want, "%s", f.Lacks("settings")))
 	}
-	fields := []struct {
-		key, want, got string
-		equal          func(a, b string) bool
-	}{
-		// IP addresses compare exactly, DNS names case-insensitively.
-		{"ipv4_local", a.IPv4Local, s.IPv4Local, func(a, b string) bool { return a == b }},
-		{"ipv6_local", a.IPv6Local, s.IPv6Local, func(a, b string) bool { return a == b }},
-		{"dns_local", a.DNSLocal, s.DNSLocal, strings.EqualFold},
-		{"dns_public", a.DNSPublic, s.DNSPublic, strings.EqualFold},
-	}
+	got := *s
+	wantS := facts.Settings(a)
 	var exp, obs, keys []string
-	for _, fl := range fields {
-		if !fl.equal(strings.TrimSpace(fl.want), strings.TrimSpace(fl.got)) {
-			exp = append(exp, fl.key+"="+quoted(fl.want))
-			obs = append(obs, fl.key+"="+quoted(fl.got))
-			keys = append(keys, fl.key)
+	for _, k := range facts.SettingsKeys {
+		if !facts.SameAddress(k, wantS.Get(k), got.Get(k)) {
+			exp = append(exp, k+"="+quoted(wantS.Get(k)))
+			obs = append(obs, k+"="+quoted(got.Get(k)))
+			keys = append(keys, k)
 		}
 	}
 	if len(obs) > 0 {

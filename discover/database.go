@@ -96,15 +96,8 @@ func (c *Candidate) Settings() inventory.Settings {
 		Update: fmt.Sprintf("UPDATE %s SET %s = @value WHERE %s = @name;", table, q(c.ValueColumn), q(c.NameColumn)),
 	}
 	for _, m := range c.Mappings {
-		switch m.Key {
-		case "ipv4_local":
-			s.Names.IPv4Local = m.Name
-		case "ipv6_local":
-			s.Names.IPv6Local = m.Name
-		case "dns_local":
-			s.Names.DNSLocal = m.Name
-		case "dns_public":
-			s.Names.DNSPublic = m.Name
+		if p := s.Names.Field(m.Key); p != nil {
+			*p = m.Name
 		}
 	}
 	return s

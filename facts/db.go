@@ -138,6 +138,44 @@ type Settings struct {
 	DNSPublic string `json:"dns_public"`
 }
 
+// SettingsKeys are the db.json settings keys, in the contract's order.
+var SettingsKeys = []string{"ipv4_local", "ipv6_local", "dns_local", "dns_public"}
+
+// Field returns a pointer to the address called key (one of SettingsKeys),
+// or nil for any other key.
+func (s *Settings) Field(key string) *string {
+	switch key {
+	case "ipv4_local":
+		return &s.IPv4Local
+	case "ipv6_local":
+		return &s.IPv6Local
+	case "dns_local":
+		return &s.DNSLocal
+	case "dns_public":
+		return &s.DNSPublic
+	}
+	return nil
+}
+
+// SameAddress compares two values of the address called key as
+// addresses.match does: IP addresses exactly, DNS names ignoring case,
+// surrounding blanks ignored.
+func SameAddress(key, a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if key == "dns_local" || key == "dns_public" {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
+
+// Get returns the address called key ("" for a key that is not one).
+func (s Settings) Get(key string) string {
+	if p := s.Field(key); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // Optional is a JSON value that may be absent (Set false), null (Null true)
 // or present. The difference decides between `error` and `fail`.
 type Optional[T any] struct {

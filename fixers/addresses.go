@@ -46,14 +46,14 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 			}
 		}
 		fields = append(fields, name)
-		*field(&after, name) = value
+		*after.Field(name) = value
 	}
 	for _, r := range rules {
 		switch r {
 		case "addresses.match":
-			for _, name := range settingsFields {
-				w := getField(want, name)
-				if !sameAddress(name, w, getField(before, name)) {
+			for _, name := range facts.SettingsKeys {
+				w := want.Get(name)
+				if !facts.SameAddress(name, w, before.Get(name)) {
 					set(name, strings.TrimSpace(w))
 				}
 			}
@@ -68,7 +68,7 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 	}
 	// Keep the contract's order whatever the rules' order was.
 	ordered := make([]string, 0, len(fields))
-	for _, name := range settingsFields {
+	for _, name := range facts.SettingsKeys {
 		for _, f := range fields {
 			if f == name {
 				ordered = append(ordered, name)
@@ -78,7 +78,7 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 	// Never spread an impossible address to every managed system.
 	var bad []string
 	for _, name := range ordered {
-		if err := checkAddressValue(name, getField(after, name)); err != nil {
+		if err := checkAddressValue(name, after.Get(name)); err != nil {
 			bad = append(bad, fmt.Sprintf("addresses.%s: %v", name, err))
 		}
 	}
@@ -92,7 +92,7 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 	}
 	var parts []string
 	for _, name := range ordered {
-		parts = append(parts, fmt.Sprintf("%s %q -> %q", name, getField(before, name), getField(after, name)))
+		parts = append(parts, fmt.Sprintf("%s %q -> %q", name, before.Get(name), after.Get(name)))
 	}
 	return []Change{{
 		Rules:   rules,
@@ -100,14 +100,4 @@ func planAddresses(ctx context.Context, in *input, failing []checks.Result) ([]C
 		Detail:  detail,
 		Op:      op,
 	}}, nil, nil
-}
-
-// sameAddress compares a settings value as addresses.match does: IP
-// addresses exactly, DNS names ignoring case, surrounding blanks ignored.
-func sameAddress(name, a, b string) bool {
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	if strings.HasPrefix(name, "dns_") {
-		return strings.EqualFold(a, b)
-	}
-	return a == b
 }

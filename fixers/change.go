@@ -112,6 +112,20 @@ const (
 	IsAfter
 )
 
+// isAt says where an object read as cur stands between a change's before
+// and after states (IsNeither with the read's error).
+func isAt[S comparable](cur S, err error, before, after S) (Is, error) {
+	switch {
+	case err != nil:
+		return IsNeither, err
+	case cur == after:
+		return IsAfter, nil
+	case cur == before:
+		return IsBefore, nil
+	}
+	return IsNeither, nil
+}
+
 // OpContext is what an Op acts through: the transport of its node, the
 // settings store, the run's journal for backups, and whether to act even
 // on an object that is no longer as planned.

@@ -134,15 +134,7 @@ func (op *FileOp) Apply(ctx context.Context, oc *OpContext) error {
 // Verify hashes the file as it is now.
 func (op *FileOp) Verify(ctx context.Context, oc *OpContext) (Is, error) {
 	cur, err := fileStateAt(ctx, oc.Target, op.Path)
-	switch {
-	case err != nil:
-		return IsNeither, err
-	case cur == op.After:
-		return IsAfter, nil
-	case cur == op.Before:
-		return IsBefore, nil
-	}
-	return IsNeither, nil
+	return isAt(cur, err, op.Before, op.After)
 }
 
 // Undo writes the backup back (checked against its recorded hash), or

@@ -95,15 +95,7 @@ func (op *InventoryOp) Apply(_ context.Context, _ *OpContext) error {
 // Verify hashes the inventory as it is now.
 func (op *InventoryOp) Verify(_ context.Context, _ *OpContext) (Is, error) {
 	cur, err := localFileState(op.Path)
-	switch {
-	case err != nil:
-		return IsNeither, err
-	case cur == op.After:
-		return IsAfter, nil
-	case cur == op.Before:
-		return IsBefore, nil
-	}
-	return IsNeither, nil
+	return isAt(cur, err, op.Before, op.After)
 }
 
 // Undo writes back the copy Prepare kept, unless the file is that already.

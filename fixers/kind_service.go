@@ -73,15 +73,7 @@ func (op *ServiceOp) Apply(ctx context.Context, oc *OpContext) error {
 // Verify reads the service as it is now.
 func (op *ServiceOp) Verify(ctx context.Context, oc *OpContext) (Is, error) {
 	cur, err := serviceState(ctx, oc.Target, op.Name)
-	switch {
-	case err != nil:
-		return IsNeither, err
-	case cur == op.After:
-		return IsAfter, nil
-	case cur == op.Before:
-		return IsBefore, nil
-	}
-	return IsNeither, nil
+	return isAt(cur, err, op.Before, op.After)
 }
 
 // Undo sets the start type and state the service had, unless it has them

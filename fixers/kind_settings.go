@@ -61,8 +61,8 @@ func (op *SettingsOp) Prepare(ctx context.Context, oc *OpContext) (State, error)
 	}
 	if oc.Force {
 		for _, name := range op.Fields {
-			if p := field(&op.Before, name); p != nil {
-				*p = getField(cur, name)
+			if p := op.Before.Field(name); p != nil {
+				*p = cur.Get(name)
 			}
 		}
 	} else if err := checkSettings(cur, op.Before, op.Fields); err != nil {
@@ -99,7 +99,7 @@ func (op *SettingsOp) Verify(ctx context.Context, oc *OpContext) (Is, error) {
 func (op *SettingsOp) Undo(ctx context.Context, oc *OpContext, was State) error {
 	back := op.After
 	for name, v := range was.Settings {
-		if p := field(&back, name); p != nil {
+		if p := back.Field(name); p != nil {
 			*p = v
 		}
 	}
@@ -129,7 +129,7 @@ func (settingsKind) validate(r Record) error {
 		return errors.New("settings: before and after must name the same fields")
 	}
 	for k := range r.Before.Settings {
-		if _, ok := r.After.Settings[k]; !ok || !slices.Contains(settingsFields, k) {
+		if _, ok := r.After.Settings[k]; !ok || !slices.Contains(facts.SettingsKeys, k) {
 			return fmt.Errorf("settings: %q is not an address setting in both", k)
 		}
 	}
@@ -139,11 +139,11 @@ func (settingsKind) validate(r Record) error {
 // inverse sets the values back to what they were before the run.
 func (settingsKind) inverse(r Record, _ *Journal) (Change, error) {
 	op := &SettingsOp{Store: r.Object}
-	for _, name := range settingsFields {
+	for _, name := range facts.SettingsKeys {
 		if v, ok := r.Before.Settings[name]; ok {
 			op.Fields = append(op.Fields, name)
-			*field(&op.After, name) = v
-			*field(&op.Before, name) = r.After.Settings[name]
+			*op.After.Field(name) = v
+			*op.Before.Field(name) = r.After.Settings[name]
 		}
 	}
 	return Change{Rules: r.Rules, Node: r.Node, Op: op,
@@ -154,7 +154,7 @@ func (settingsKind) inverse(r Record, _ *Journal) (Change, error) {
 func stateOfSettings(s facts.Settings, fields []string) State {
 	m := make(map[string]string, len(fields))
 	for _, f := range fields {
-		m[f] = getField(s, f)
+		m[f] = s.Get(f)
 	}
 	return State{Settings: m}
 }

@@ -59,7 +59,7 @@ func (s *liveStore) Describe(_ context.Context, op *SettingsOp) (string, error) 
 	}
 	fmt.Fprintf(&b, "  %s  -- check the old values\n", query)
 	for _, name := range op.Fields {
-		fmt.Fprintf(&b, "  %s  -- @name = %q, @value = %q (was %q)\n", update, settingName(st.Names, name), getField(op.After, name), getField(op.Before, name))
+		fmt.Fprintf(&b, "  %s  -- @name = %q, @value = %q (was %q)\n", update, sqlserver.NamesOrDefaults(st.Names).Get(name), op.After.Get(name), op.Before.Get(name))
 	}
 	return b.String(), nil
 }
@@ -71,7 +71,7 @@ func (s *liveStore) Describe(_ context.Context, op *SettingsOp) (string, error) 
 func (s *liveStore) Write(ctx context.Context, op *SettingsOp) error {
 	writes := make([]sqlserver.AddressWrite, 0, len(op.Fields))
 	for _, name := range op.Fields {
-		writes = append(writes, sqlserver.AddressWrite{Key: name, Expected: getField(op.Before, name), Value: getField(op.After, name)})
+		writes = append(writes, sqlserver.AddressWrite{Key: name, Expected: op.Before.Get(name), Value: op.After.Get(name)})
 	}
 	err := sqlserver.WriteAddresses(ctx, s.inv, writes)
 	var changed *sqlserver.ChangedError
@@ -79,26 +79,4 @@ func (s *liveStore) Write(ctx context.Context, op *SettingsOp) error {
 		return fmt.Errorf("%w: %w — run fix again", errChanged, changed)
 	}
 	return err
-}
-
-// settingName is the database's name of an address setting: the
-// inventory's, else the reference schema's default.
-func settingName(n inventory.SettingNames, key string) string {
-	pick := func(v, def string) string {
-		if strings.TrimSpace(v) != "" {
-			return v
-		}
-		return def
-	}
-	switch key {
-	case "ipv4_local":
-		return pick(n.IPv4Local, sqlserver.DefaultNameIPv4Local)
-	case "ipv6_local":
-		return pick(n.IPv6Local, sqlserver.DefaultNameIPv6Local)
-	case "dns_local":
-		return pick(n.DNSLocal, sqlserver.DefaultNameDNSLocal)
-	case "dns_public":
-		return pick(n.DNSPublic, sqlserver.DefaultNameDNSPublic)
-	}
-	return key
 }

@@ -464,12 +464,12 @@ func planSettingsStep(ctx context.Context, r *Runner, st *runbooks.Step) ([]Chan
 	}
 	op := &SettingsOp{Store: store.Name(), Before: cur, After: cur}
 	for _, name := range st.Settings.Fields {
-		want := getField(st.Settings.After, name)
-		if getField(cur, name) == want {
+		want := st.Settings.After.Get(name)
+		if cur.Get(name) == want {
 			continue
 		}
 		op.Fields = append(op.Fields, name)
-		*field(&op.After, name) = want
+		*op.After.Field(name) = want
 	}
 	if len(op.Fields) == 0 {
 		return nil, nil

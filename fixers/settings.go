@@ -33,32 +33,6 @@ type SettingsStore interface {
 	Write(ctx context.Context, op *SettingsOp) error
 }
 
-// settingsFields are the address settings, in the contract's order.
-var settingsFields = []string{"ipv4_local", "ipv6_local", "dns_local", "dns_public"}
-
-// field returns a pointer to the settings value called name.
-func field(s *facts.Settings, name string) *string {
-	switch name {
-	case "ipv4_local":
-		return &s.IPv4Local
-	case "ipv6_local":
-		return &s.IPv6Local
-	case "dns_local":
-		return &s.DNSLocal
-	case "dns_public":
-		return &s.DNSPublic
-	}
-	return nil
-}
-
-// getField returns the settings value called name ("" for an unknown name).
-func getField(s facts.Settings, name string) string {
-	if p := field(&s, name); p != nil {
-		return *p
-	}
-	return ""
-}
-
 // snapshotStore keeps the settings in db.json (database.snapshot): the
 // offline form of the database, so the labs and CI can be fixed end to end.
 type snapshotStore struct {
@@ -110,7 +84,7 @@ func (s *snapshotStore) edit(op *SettingsOp) (raw, out []byte, err error) {
 	}
 	out = raw
 	for _, name := range op.Fields {
-		if out, err = jsonedit.SetString(out, getField(op.After, name), "settings", name); err != nil {
+		if out, err = jsonedit.SetString(out, op.After.Get(name), "settings", name); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
@@ -145,8 +119,8 @@ func (s *snapshotStore) Write(_ context.Context, op *SettingsOp) error {
 func checkSettings(got, want facts.Settings, fields []string) error {
 	var diffs []string
 	for _, name := range fields {
-		if getField(got, name) != getField(want, name) {
-			diffs = append(diffs, fmt.Sprintf("%s is now %q, the plan expected %q", name, getField(got, name), getField(want, name)))
+		if got.Get(name) != want.Get(name) {
+			diffs = append(diffs, fmt.Sprintf("%s is now %q, the plan expected %q", name, got.Get(name), want.Get(name)))
 		}
 	}
 	if len(diffs) > 0 {
@@ -162,7 +136,7 @@ var errChanged = errors.New("changed since the plan")
 func describeSettings(op *SettingsOp) string {
 	var b strings.Builder
 	for _, name := range op.Fields {
-		fmt.Fprintf(&b, "%s: %q -> %q\n", name, getField(op.Before, name), getField(op.After, name))
+		fmt.Fprintf(&b, "%s: %q -> %q\n", name, op.Before.Get(name), op.After.Get(name))
 	}
 	return b.String()
 }

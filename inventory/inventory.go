@@ -10,6 +10,8 @@ package inventory
 import (
 	"strings"
 	"time"
+
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Model is a redundancy model of Cisco's TMS Server Redundancy Configuration
@@ -232,6 +234,31 @@ type SettingNames struct {
 	DNSPublic string `yaml:"dns_public,omitempty" json:"dns_public,omitempty"`
 }
 
+// Field returns a pointer to the name of the setting that holds the
+// address called key (a db.json settings key), or nil for any other key.
+func (n *SettingNames) Field(key string) *string {
+	switch key {
+	case "ipv4_local":
+		return &n.IPv4Local
+	case "ipv6_local":
+		return &n.IPv6Local
+	case "dns_local":
+		return &n.DNSLocal
+	case "dns_public":
+		return &n.DNSPublic
+	}
+	return nil
+}
+
+// Get returns the name of the setting that holds the address called key
+// ("" when unset or for a key that is not one).
+func (n SettingNames) Get(key string) string {
+	if p := n.Field(key); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // Node is one TMS server.
 type Node struct {
 	Name    string `yaml:"name" json:"name"`
@@ -294,18 +321,9 @@ func (d Date) EndUTC() time.Time {
 func (d Date) String() string { return d.Format(time.DateOnly) }
 
 // Default data_sync.dirs: the customer folders the guide lists, relative to
-// paths.install.
-var DefaultDataDirs = []string{
-	`wwwTMS\Data\CiscoSettings`,
-	`wwwTMS\Data\CompanyLogo`,
-	`wwwTMS\Data\EmailTemplate`,
-	`wwwTMS\Data\Image`,
-	`wwwTMS\Data\Logo`,
-	`wwwTMS\Data\Map`,
-	`wwwTMS\Data\MGCSettings`,
-	`wwwTMS\Data\Software`,
-	`wwwTMS\Data\Sound`,
-}
+// paths.install (D14570.02, "TMS Customer file synchronization"; the table
+// in package tmsversion keeps the one list).
+var DefaultDataDirs = tmsversion.GuideDataDirs()
 
 // Default limits and paths (contract §4, Defaults).
 const (

@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/tmsdrift/tmsdrift/internal/jsondoc"
 	"github.com/tmsdrift/tmsdrift/internal/wintext"
 )
 
@@ -248,30 +249,19 @@ func decodeMessage(err error, ye yaml.Error) string {
 	return ye.GetMessage()
 }
 
-// kindWord names the value a Go type holds in an administrator's words.
+// kindWord names the value a Go type holds in an administrator's words:
+// YAML's for a mapping and a date, otherwise as for a JSON file.
 func kindWord(t reflect.Type) string {
-	if t == nil {
-		return "another kind of value"
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	if t == dateType {
+	switch {
+	case t == dateType:
 		return "a date (YYYY-MM-DD)"
-	}
-	switch t.Kind() {
-	case reflect.Struct, reflect.Map:
+	case t != nil && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map):
 		return "a mapping of keys"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.String:
-		return "text"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
 	}
-	return t.String()
+	return jsondoc.KindWord(t)
 }
 
 // ioReason is the cause of a read failure without the path, which the

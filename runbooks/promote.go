@@ -193,9 +193,6 @@ func addressesAfter(a inventory.Addresses, changes []InventoryChange) inventory.
 	return a
 }
 
-// settingsFields are the address settings, in the contract's order.
-var settingsFields = []string{"ipv4_local", "ipv6_local", "dns_local", "dns_public"}
-
 // settingsStep sets the address settings of a database to the
 // inventory's addresses as they will be; a database that cannot be read
 // makes it a manual step.
@@ -213,10 +210,10 @@ func settingsStep(store Store, db facts.DB, want inventory.Addresses, node, guid
 	after := cur
 	wantS := facts.Settings{IPv4Local: want.IPv4Local, IPv6Local: want.IPv6Local, DNSLocal: want.DNSLocal, DNSPublic: want.DNSPublic}
 	var fields []string
-	for _, f := range settingsFields {
-		if !sameSetting(f, getSetting(cur, f), getSetting(wantS, f)) {
+	for _, f := range facts.SettingsKeys {
+		if !facts.SameAddress(f, cur.Get(f), wantS.Get(f)) {
 			fields = append(fields, f)
-			setSetting(&after, f, getSetting(wantS, f))
+			*after.Field(f) = wantS.Get(f)
 		}
 	}
 	if len(fields) > 0 {
@@ -243,41 +240,4 @@ func lacks(db facts.DB) string {
 		}
 	}
 	return ""
-}
-
-// sameSetting compares as addresses.match does: IP addresses exactly, DNS
-// names ignoring case, both ignoring surrounding space.
-func sameSetting(field, a, b string) bool {
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	if strings.HasPrefix(field, "dns_") {
-		return strings.EqualFold(a, b)
-	}
-	return a == b
-}
-
-func getSetting(s facts.Settings, name string) string {
-	switch name {
-	case "ipv4_local":
-		return s.IPv4Local
-	case "ipv6_local":
-		return s.IPv6Local
-	case "dns_local":
-		return s.DNSLocal
-	case "dns_public":
-		return s.DNSPublic
-	}
-	return ""
-}
-
-func setSetting(s *facts.Settings, name, v string) {
-	switch name {
-	case "ipv4_local":
-		s.IPv4Local = v
-	case "ipv6_local":
-		s.IPv6Local = v
-	case "dns_local":
-		s.DNSLocal = v
-	case "dns_public":
-		s.DNSPublic = v
-	}
 }

@@ -122,7 +122,7 @@ func writeStep(b *strings.Builder, n int, s *Step) {
 	}
 	if c := s.Settings; c != nil {
 		for _, f := range c.Fields {
-			fmt.Fprintf(b, "       %-12s %s -> %s\n", f, strconv.Quote(getSetting(c.Before, f)), strconv.Quote(getSetting(c.After, f)))
+			fmt.Fprintf(b, "       %-12s %s -> %s\n", f, strconv.Quote(c.Before.Get(f)), strconv.Quote(c.After.Get(f)))
 		}
 	}
 	for _, c := range s.Inventory {

@@ -1,5 +1,7 @@
 package tmsversion
 
+import "slices"
+
 // The documents the table cites. Where a note says "as read for issue 10",
 // the citation is that issue's reading of the document: the public copies
 // reachable while this table was written did not include the passage, so
@@ -12,6 +14,10 @@ var (
 	pa14      = "Preferred Architecture for Cisco Collaboration 14"
 	tac215223 = "Cisco TAC document 215223, TMS phone books troubleshoot guide"
 )
+
+// GuideDataDirs returns the nine customer folders of the 11.7 guide,
+// relative to the install folder: inventory's default data_sync.dirs.
+func GuideDataDirs() []string { return slices.Clone(dirs117) }
 
 // Values shared by several entries.
 var (

@@ -1,8 +1,6 @@
 package local
 
 import (
-	"encoding/xml"
-	"fmt"
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/collect/psscript"
@@ -123,32 +121,13 @@ func splitWin(p string) (dir, leaf string) {
 // from IIS's applicationHost.config, expanding %variables% with expand.
 // "" when no site has a /tms application.
 func WebRootFromAppHost(data []byte, expand func(string) string) (string, error) {
-	var doc struct {
-		Sites []struct {
-			Apps []struct {
-				Path  string `xml:"path,attr"`
-				VDirs []struct {
-					Path         string `xml:"path,attr"`
-					PhysicalPath string `xml:"physicalPath,attr"`
-				} `xml:"virtualDirectory"`
-			} `xml:"application"`
-		} `xml:"system.applicationHost>sites>site"`
+	apps, err := AppsFromAppHost(data, expand)
+	if err != nil {
+		return "", err
 	}
-	dec := xml.NewDecoder(strings.NewReader(string(data)))
-	dec.Strict = true
-	if err := dec.Decode(&doc); err != nil {
-		return "", fmt.Errorf("applicationHost.config: %w", err)
-	}
-	for _, s := range doc.Sites {
-		for _, a := range s.Apps {
-			if !strings.EqualFold(a.Path, "/tms") {
-				continue
-			}
-			for _, v := range a.VDirs {
-				if v.Path == "/" {
-					return strings.TrimRight(expand(v.PhysicalPath), `\`), nil
-				}
-			}
+	for _, a := range apps {
+		if strings.EqualFold(a.Path, "/tms") {
+			return a.PhysicalPath, nil
 		}
 	}
 	return "", nil

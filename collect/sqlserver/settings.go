@@ -19,12 +19,10 @@ type settingRow struct {
 	Name, Value sql.NullString
 }
 
-// settingKeys are the db.json settings keys, in contract order.
-var settingKeys = []string{"ipv4_local", "ipv6_local", "dns_local", "dns_public"}
-
-// settingNames returns the inventory's setting names with the reference
-// schema's defaults for those left out.
-func settingNames(n inventory.SettingNames) inventory.SettingNames {
+// NamesOrDefaults returns the inventory's setting names with the
+// reference schema's defaults for those left out: the names the settings
+// statements use.
+func NamesOrDefaults(n inventory.SettingNames) inventory.SettingNames {
 	def := func(v, d string) string {
 		if strings.TrimSpace(v) == "" {
 			return d
@@ -39,21 +37,6 @@ func settingNames(n inventory.SettingNames) inventory.SettingNames {
 	}
 }
 
-// nameOf returns the setting name of a db.json settings key.
-func nameOf(n inventory.SettingNames, key string) (string, bool) {
-	switch key {
-	case "ipv4_local":
-		return n.IPv4Local, true
-	case "ipv6_local":
-		return n.IPv6Local, true
-	case "dns_local":
-		return n.DNSLocal, true
-	case "dns_public":
-		return n.DNSPublic, true
-	}
-	return "", false
-}
-
 // decodeSettings maps the rows of the settings query onto the four
 // addresses. Names compare case-insensitively, as in SQL Server's default
 // collation. Every mapped name must come back exactly once — a name that
@@ -63,8 +46,8 @@ func nameOf(n inventory.SettingNames, key string) (string, bool) {
 func decodeSettings(rows []settingRow, names inventory.SettingNames) (*facts.Settings, error) {
 	values := map[string]string{}
 	seen := map[string]int{}
-	for _, key := range settingKeys {
-		name, _ := nameOf(names, key)
+	for _, key := range facts.SettingsKeys {
+		name := names.Get(key)
 		seen[strings.ToLower(name)] = 0
 	}
 	for _, r := range rows {
@@ -80,8 +63,8 @@ func decodeSettings(rows []settingRow, names inventory.SettingNames) (*facts.Set
 		values[k] = r.Value.String
 	}
 	var missing, twice []string
-	for _, key := range settingKeys {
-		name, _ := nameOf(names, key)
+	for _, key := range facts.SettingsKeys {
+		name := names.Get(key)
 		switch seen[strings.ToLower(name)] {
 		case 0:
 			missing = append(missing, fmt.Sprintf("%s (%s)", name, key))
@@ -97,7 +80,7 @@ func decodeSettings(rows []settingRow, names inventory.SettingNames) (*facts.Set
 		return nil, fmt.Errorf("the settings query returned several rows named %s: the names must be unique", strings.Join(twice, ", "))
 	}
 	get := func(key string) string {
-		name, _ := nameOf(names, key)
+		name := names.Get(key)
 		return values[strings.ToLower(name)]
 	}
 	return &facts.Settings{
@@ -200,24 +183,9 @@ func (s *session) settings(ctx context.Context, q queryer, db inventory.Database
 	if err != nil {
 		return nil, err
 	}
-	settings, err := decodeSettings(rows, settingNames(db.Settings.Names))
+	settings, err := decodeSettings(rows, NamesOrDefaults(db.Settings.Names))
 	if err != nil {
 		return nil, &refusal{s.t.scrub.clean(err.Error())}
 	}
 	return settings, nil
-}
-
-// valueOf returns the address called key of s.
-func valueOf(s *facts.Settings, key string) string {
-	switch key {
-	case "ipv4_local":
-		return s.IPv4Local
-	case "ipv6_local":
-		return s.IPv6Local
-	case "dns_local":
-		return s.DNSLocal
-	case "dns_public":
-		return s.DNSPublic
-	}
-	return ""
 }

@@ -21,7 +21,7 @@ func row(name, value string) settingRow {
 }
 
 func TestDecodeSettings(t *testing.T) {
-	names := settingNames(inventory.SettingNames{})
+	names := NamesOrDefaults(inventory.SettingNames{})
 	full := []settingRow{
 		row("TMSServerIPv4Address", "10.10.0.11"),
 		row("tmsserveripv6address", "fd00::11"), // names compare case-insensitively
@@ -42,7 +42,7 @@ func TestDecodeSettings(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "several rows named TMSServerFQDN (dns_local)")
 
-	custom := settingNames(inventory.SettingNames{IPv4Local: "ServerIP"})
+	custom := NamesOrDefaults(inventory.SettingNames{IPv4Local: "ServerIP"})
 	assert.Equal(t, DefaultNameDNSLocal, custom.DNSLocal, "names left out take the reference schema's")
 	got, err = decodeSettings(append(full, row("ServerIP", "10.0.0.9")), custom)
 	require.NoError(t, err)
@@ -122,7 +122,7 @@ func FuzzDecodeSettings(f *testing.F) {
 	for _, rows := range labSettingRows(f) {
 		f.Add(encodeRows(rows))
 	}
-	names := settingNames(inventory.SettingNames{})
+	names := NamesOrDefaults(inventory.SettingNames{})
 	f.Fuzz(func(t *testing.T, in string) {
 		rows := decodeRows(in)
 		got, err := decodeSettings(rows, names)
@@ -130,8 +130,8 @@ func FuzzDecodeSettings(f *testing.F) {
 			assert.Contains(t, err.Error(), "the settings query returned")
 			return
 		}
-		for _, key := range settingKeys {
-			name, _ := nameOf(names, key)
+		for _, key := range facts.SettingsKeys {
+			name := names.Get(key)
 			var want []string
 			for _, r := range rows {
 				if r.Name.Valid && strings.EqualFold(r.Name.String, name) {

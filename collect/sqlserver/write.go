@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
@@ -80,11 +81,11 @@ func WriteAddresses(ctx context.Context, inv *inventory.Inventory, writes []Addr
 		return nil
 	}
 	db := inv.Database
-	names := settingNames(db.Settings.Names)
+	names := NamesOrDefaults(db.Settings.Names)
 	seen := map[string]bool{}
 	for _, w := range writes {
-		if _, ok := nameOf(names, w.Key); !ok {
-			return fmt.Errorf("write addresses: unknown address key %q (known: %s)", w.Key, strings.Join(settingKeys, ", "))
+		if names.Field(w.Key) == nil {
+			return fmt.Errorf("write addresses: unknown address key %q (known: %s)", w.Key, strings.Join(facts.SettingsKeys, ", "))
 		}
 		if seen[w.Key] {
 			return fmt.Errorf("write addresses: %s given twice", w.Key)
@@ -144,7 +145,7 @@ func (s *session) writeAll(ctx context.Context, db inventory.Database, update st
 	}
 	changed := &ChangedError{}
 	for _, w := range writes {
-		if now := valueOf(cur, w.Key); now != w.Expected {
+		if now := cur.Get(w.Key); now != w.Expected {
 			changed.Mismatches = append(changed.Mismatches, Mismatch{Key: w.Key, Now: now, Expected: w.Expected})
 		}
 	}
@@ -153,7 +154,7 @@ func (s *session) writeAll(ctx context.Context, db inventory.Database, update st
 	}
 
 	for _, w := range writes {
-		name, _ := nameOf(names, w.Key)
+		name := names.Get(w.Key)
 		what := fmt.Sprintf("the update of %s (%s)", w.Key, name)
 		var affected int64
 		err := s.step(ctx, what, func(qctx context.Context) error {

@@ -62,9 +62,9 @@ func Install(c Config) (string, error) {
 	return commandLine(c), nil
 }
 
-// Uninstall stops the service if it runs, removes it and its Event Log
-// source.
-func Uninstall(serviceName string) error {
+// withInstalled opens the installed service called serviceName (the
+// default name when empty) and hands it to do with its resolved name.
+func withInstalled(serviceName string, do func(s *mgr.Service, n string) error) error {
 	n := name(serviceName)
 	m, err := mgr.Connect()
 	if err != nil {
@@ -76,53 +76,41 @@ func Uninstall(serviceName string) error {
 		return fmt.Errorf("service %s is not installed: %w", n, err)
 	}
 	defer s.Close()
-	if st, err := s.Query(); err == nil && st.State != svc.Stopped {
-		if err := stop(s); err != nil {
-			return err
+	return do(s, n)
+}
+
+// Uninstall stops the service if it runs, removes it and its Event Log
+// source.
+func Uninstall(serviceName string) error {
+	return withInstalled(serviceName, func(s *mgr.Service, n string) error {
+		if st, err := s.Query(); err == nil && st.State != svc.Stopped {
+			if err := stop(s); err != nil {
+				return err
+			}
 		}
-	}
-	if err := s.Delete(); err != nil {
-		return fmt.Errorf("delete service %s: %w", n, err)
-	}
-	if err := eventlog.Remove(n); err != nil {
-		return fmt.Errorf("remove the Event Log source %s: %w", n, err)
-	}
-	return nil
+		if err := s.Delete(); err != nil {
+			return fmt.Errorf("delete service %s: %w", n, err)
+		}
+		if err := eventlog.Remove(n); err != nil {
+			return fmt.Errorf("remove the Event Log source %s: %w", n, err)
+		}
+		return nil
+	})
 }
 
 // Start starts the installed service.
 func Start(serviceName string) error {
-	n := name(serviceName)
-	m, err := mgr.Connect()
-	if err != nil {
-		return fmt.Errorf("connect to the service manager (run as administrator): %w", err)
-	}
-	defer m.Disconnect()
-	s, err := m.OpenService(n)
-	if err != nil {
-		return fmt.Errorf("service %s is not installed: %w", n, err)
-	}
-	defer s.Close()
-	if err := s.Start(); err != nil {
-		return fmt.Errorf("start service %s: %w", n, err)
-	}
-	return nil
+	return withInstalled(serviceName, func(s *mgr.Service, n string) error {
+		if err := s.Start(); err != nil {
+			return fmt.Errorf("start service %s: %w", n, err)
+		}
+		return nil
+	})
 }
 
 // Stop asks the service to stop and waits until it has.
 func Stop(serviceName string) error {
-	n := name(serviceName)
-	m, err := mgr.Connect()
-	if err != nil {
-		return fmt.Errorf("connect to the service manager (run as administrator): %w", err)
-	}
-	defer m.Disconnect()
-	s, err := m.OpenService(n)
-	if err != nil {
-		return fmt.Errorf("service %s is not installed: %w", n, err)
-	}
-	defer s.Close()
-	return stop(s)
+	return withInstalled(serviceName, func(s *mgr.Service, _ string) error { return stop(s) })
 }
 
 func stop(s *mgr.Service) error {
