@@ -85,7 +85,8 @@ func maxWidth(out string) int {
 // not a terminal.
 func TestHumanOutputDefaultWidth(t *testing.T) {
 	t.Setenv("COLUMNS", "")
-	_, out, _ := tmsdrift(t, "audit", "-i", lab("post-upgrade"), "--verbose")
+	t.Chdir(fixtures.LabsDir()) // a relative path in the fix hint, wherever the clone lies
+	_, out, _ := tmsdrift(t, "audit", "-i", filepath.Join("post-upgrade", "inventory.yaml"), "--verbose")
 	assertFits(t, out, report.DefaultWidth, []string{"audit"})
 	assert.Equal(t, report.DefaultWidth, maxWidth(strings.SplitN(out, "\n", 2)[0]), "the table fills the default width")
 }
