@@ -38,8 +38,16 @@ func needKDC(t *testing.T) {
 }
 
 func TestCollectThroughSealedWinRMMatchesDir(t *testing.T) {
+	// keytabLogin is auth kerberos as a scheduled job runs it: the user's
+	// key from a keytab named relative to the inventory, no password
+	// variable, krb5.conf (and its default_realm) from KRB5_CONFIG.
+	const keytabLogin = inventory.AuthKerberos + "+keytab"
 	for _, lab := range []string{"manual-cutover", "data-drift", "post-upgrade"} {
-		for _, auth := range []string{inventory.AuthNTLMEncrypted, inventory.AuthKerberos} {
+		auths := []string{inventory.AuthNTLMEncrypted, inventory.AuthKerberos}
+		if lab == "manual-cutover" {
+			auths = append(auths, keytabLogin)
+		}
+		for _, auth := range auths {
 			t.Run(lab+"/"+auth, func(t *testing.T) {
 				labInv := filepath.Join(fixtures.LabsDir(), lab, "inventory.yaml")
 				want := filepath.Join(t.TempDir(), "dir")
@@ -52,7 +60,7 @@ func TestCollectThroughSealedWinRMMatchesDir(t *testing.T) {
 				var k *kdc.KDC
 				var kt *keytab.Keytab
 				user := liveUser
-				if auth == inventory.AuthKerberos {
+				if auth != inventory.AuthNTLMEncrypted {
 					needKDC(t)
 					k, err = kdc.Start(dir, kdc.Options{User: "tmsaudit", Password: livePassword})
 					require.NoError(t, err)
@@ -63,6 +71,11 @@ func TestCollectThroughSealedWinRMMatchesDir(t *testing.T) {
 				}
 				t.Setenv(userVar, user)
 				t.Setenv(passwordVar, livePassword)
+				if auth == keytabLogin {
+					require.NoError(t, os.WriteFile(filepath.Join(dir, "tmsaudit.keytab"), readBytes(t, k.UserKeytab), 0o600))
+					t.Setenv("KRB5_CONFIG", k.Krb5Conf)
+					t.Setenv(passwordVar, "") // the keytab logs in; no password is needed
+				}
 				var servers []*wsman.Server
 				for i := range inv.Nodes {
 					n := &inv.Nodes[i]
@@ -71,6 +84,9 @@ func TestCollectThroughSealedWinRMMatchesDir(t *testing.T) {
 					if k != nil {
 						opts.Auth, opts.Keytab = wsman.AuthKerberos, kt
 						tr.Host, tr.Auth, tr.Realm, tr.Krb5Conf = "localhost", inventory.AuthKerberos, k.Realm, k.Krb5Conf
+					}
+					if auth == keytabLogin {
+						tr.Realm, tr.Krb5Conf, tr.Keytab, tr.PasswordEnv = "", "", "tmsaudit.keytab", ""
 					}
 					srv, err := wsman.Start(opts)
 					require.NoError(t, err)
@@ -129,4 +145,11 @@ func sameTree(t *testing.T, want, got string) {
 		_, ok := w[name]
 		assert.Truef(t, ok, "%s recorded through WinRM only", name)
 	}
+}
+
+func readBytes(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	return b
 }
