@@ -78,7 +78,7 @@ func Supported(keyType int32) error {
 	case 17, 18, 19, 20:
 		return nil
 	case 23, 24:
-		return errors.New("the Kerberos ticket uses RC4-HMAC, whose message sealing (RFC 4757) tmsdrift does not implement: enable AES for the account and the node (msDS-SupportedEncryptionTypes), or use HTTPS")
+		return errors.New("the Kerberos ticket uses RC4-HMAC, whose message sealing (RFC 4757) tmsdrift does not implement: enable AES for the account and the node (msDS-SupportedEncryptionTypes), or use auth ntlm-encrypted (tmsdrift offers Kerberos over HTTP 5985 only)")
 	}
 	return fmt.Errorf("the Kerberos ticket uses encryption type %d, which tmsdrift cannot seal messages with (AES only)", keyType)
 }
