@@ -42,6 +42,7 @@ type realSSHD struct {
 	key               []byte // the client's private key
 	user              string // who logs in with the key
 	passwordLogin     bool
+	noPasswordLogin   error // why there is no password login's account
 	dir               string
 }
 
@@ -99,11 +100,13 @@ func startSSHD(t *testing.T) *realSSHD {
 	require.NoError(t, os.WriteFile(filepath.Join(keys, me.Username), gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o644))
 
 	allow := me.Username
+	s.noPasswordLogin = fmt.Errorf("running as uid %d", os.Geteuid())
 	if os.Geteuid() == 0 {
 		if err := ensureUser(t); err == nil {
 			s.passwordLogin = true
 			allow += " " + passwordUser
 		} else {
+			s.noPasswordLogin = err
 			t.Logf("no password login: %v", err)
 		}
 	}
@@ -210,7 +213,7 @@ func TestAgainstOpenSSH(t *testing.T) {
 	})
 	t.Run("password login", func(t *testing.T) {
 		if !s.passwordLogin {
-			need(t, "root, to make the password login's account", fmt.Errorf("running as uid %d", os.Geteuid()))
+			need(t, "the password login's account (root, useradd, chpasswd)", s.noPasswordLogin)
 		}
 		out, code, err := s.run(t, ssh.Config{User: passwordUser, Password: password, KnownHosts: good})
 		require.NoError(t, err)
