@@ -49,6 +49,11 @@ type pyResult struct {
 		Code   int    `json:"code"`
 		Stdout string `json:"stdout"`
 	} `json:"ps"`
+	Fed []struct {
+		Code   int    `json:"code"`
+		Stdout string `json:"stdout"`
+		Stderr string `json:"stderr"`
+	} `json:"stdin_commands"`
 	Faults map[string]string `json:"faults"`
 }
 
@@ -93,8 +98,9 @@ func scriptOf(t *testing.T, cmdline string) string {
 // TestPywinrmAgainstTheStandIn drives the stand-in with pywinrm over
 // HTTPS/Basic, HTTP with NTLM sealing and HTTP with Kerberos sealing (MIT
 // GSS-API, a real KDC): the exact command lines tmsdrift sends, through
-// run_cmd with arguments and run_ps, read the same bytes and exit codes as
-// tmsdrift's own client; every message over HTTP was sealed; unknown
+// run_cmd with arguments and run_ps, and the collector with its input sent
+// through rsp:Send, read the same bytes and exit codes as tmsdrift's own
+// client; every message over HTTP was sealed; unknown
 // shells, unknown commands and a real operation timeout are the faults
 // pywinrm tells apart.
 func TestPywinrmAgainstTheStandIn(t *testing.T) {
@@ -106,9 +112,11 @@ func TestPywinrmAgainstTheStandIn(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			node := fakenode.New(nodeDir())
 			opts := wsman.Options{User: user, Password: password, Auth: transport, Node: node, HTTP: transport != "basic"}
+			collector := append(splitCommand(psscript.CollectorCommand), b64(collectorInput(t)))
 			cfg := map[string]any{"transport": transport, "user": user, "password": password,
 				"commands": []any{splitCommand(read)}, "ps": []string{scriptOf(t, read)},
-				"faults": true, "waiting": splitCommand(waiting)}
+				"stdin_commands": []any{collector}, "faults": true,
+				"waiting": splitCommand(waiting)}
 			clientCfg := winrm.Config{Host: "127.0.0.1", Auth: map[string]string{"basic": winrm.AuthBasic, "ntlm": winrm.AuthNTLMEncrypted, "kerberos": winrm.AuthKerberos}[transport], User: user, Password: password}
 			env := os.Environ()
 			if transport == "kerberos" {
@@ -154,6 +162,18 @@ func TestPywinrmAgainstTheStandIn(t *testing.T) {
 			require.Len(t, r.PS, 1)
 			assert.Equal(t, code, r.PS[0].Code)
 			assert.Equal(t, b64(out.Bytes()), r.PS[0].Stdout, "run_ps reads what tmsdrift reads")
+
+			out.Reset()
+			errOut.Reset()
+			code, err = c.Run(ctx(t, 30*time.Second), psscript.CollectorCommand, bytes.NewReader(collectorInput(t)), &out, &errOut)
+			require.NoError(t, err)
+			require.Equal(t, 0, code, errOut.String())
+			o, err := psscript.ParseOutput(out.Bytes())
+			require.NoError(t, err)
+			require.Contains(t, string(o.Parts[psscript.PartFacts].Data), `"hostname": "TMS01"`)
+			require.Len(t, r.Fed, 1)
+			assert.Equal(t, code, r.Fed[0].Code, r.Fed[0].Stderr)
+			assert.Equal(t, b64(out.Bytes()), r.Fed[0].Stdout, "the collector fed its input through rsp:Send reads what tmsdrift reads")
 
 			assert.Contains(t, r.Faults["unknown_shell"], "w:InvalidSelectors")
 			assert.Contains(t, r.Faults["unknown_shell"], "2150858843")

@@ -3,8 +3,10 @@ an independent WS-Management client, and print what it read as JSON.
 
 Usage: pywinrm_check.py JSON-CONFIG (a file): url, transport (basic, ntlm,
 kerberos), user, password, ca (PEM or null), commands ([[cmd, [args]]]),
-ps (scripts for run_ps), faults (true: probe unknown shell/command and the
-operation timeout), spn (kerberos).
+ps (scripts for run_ps), stdin_commands ([[cmd, [args], stdin as base64]]:
+commands fed standard input, as tmsdrift's collector and write-file are),
+faults (true: probe unknown shell/command and the operation timeout), spn
+(kerberos).
 
 For Kerberos over HTTP, pywinrm seals messages through
 requests_kerberos's wrap_winrm/unwrap_winrm, which need pykerberos >= 1.2
@@ -20,6 +22,7 @@ import sys
 
 import requests
 import winrm
+import xmltodict
 from winrm.exceptions import WinRMOperationTimeoutError, WinRMTransportError, WinRMError
 
 
@@ -63,6 +66,25 @@ class MitKerberosAuth(requests.auth.AuthBase):
         return iov[1].value
 
 
+def send_input(p, shell, command, data):
+    """Feed a command's standard input and close it. pywinrm 0.3.0 has no
+    send_command_input (0.4 added it); this builds the same rsp:Send
+    message with pywinrm's own header, in pieces that fit its envelope."""
+    step = 60000
+    for i in range(0, max(len(data), 1), step):
+        req = {'env:Envelope': p._get_soap_header(
+            resource_uri='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd',
+            action='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Send',
+            shell_id=shell)}
+        stream = req['env:Envelope'].setdefault('env:Body', {}).setdefault('rsp:Send', {}).setdefault('rsp:Stream', {})
+        stream['@Name'] = 'stdin'
+        stream['@CommandId'] = command
+        if i + step >= len(data):
+            stream['@End'] = 'true'
+        stream['#text'] = base64.b64encode(data[i:i + step]).decode()
+        p.send_message(xmltodict.unparse(req))
+
+
 def fault_text(e):
     text = str(e)
     if isinstance(e, WinRMTransportError):
@@ -95,6 +117,17 @@ def main():
         r = s.run_cmd(cmd, args)
         res.append({'code': r.status_code, 'stdout': base64.b64encode(r.std_out).decode(), 'stderr': r.std_err.decode(errors='replace')})
     out['commands'] = res
+    fed = []
+    for cmd, args, stdin in cfg.get('stdin_commands', []):
+        p = s.protocol
+        shell = p.open_shell()
+        cid = p.run_command(shell, cmd, args)
+        send_input(p, shell, cid, base64.b64decode(stdin))
+        std_out, std_err, code = p.get_command_output(shell, cid)
+        p.cleanup_command(shell, cid)
+        p.close_shell(shell)
+        fed.append({'code': code, 'stdout': base64.b64encode(std_out).decode(), 'stderr': std_err.decode(errors='replace')})
+    out['stdin_commands'] = fed
     ps = []
     for script in cfg.get('ps', []):
         r = s.run_ps(script)
