@@ -67,11 +67,12 @@ func TestLoadBad(t *testing.T) {
 		"manual-cutover-two-primaries": {{12, 11, "nodes[1].role", "a second primary"}},
 		"offsite-no-offsite-standby": {
 			{9, 3, "nodes", `model "offsite" needs at least one offsite-standby node`},
-			{13, 11, "nodes[1].role", `"standby" is not allowed in model "offsite" (allowed: primary, pool, offsite-standby)`},
 		},
-		"offsite-no-active-node": {{9, 3, "nodes", "needs at least one active node at the primary site"}},
-		"duplicate-node-names":   {{11, 11, "nodes[1].name", `duplicate node name "TMS01" (also nodes[0])`}},
-		"multi-server-no-domain": {{1, 1, "domain", `required for model "manual-cutover"`}},
+		// A standby (the primary site's warm spare) is no active node.
+		"offsite-standby-no-active": {{9, 3, "nodes", "needs at least one active node at the primary site"}},
+		"offsite-no-active-node":    {{9, 3, "nodes", "needs at least one active node at the primary site"}},
+		"duplicate-node-names":      {{11, 11, "nodes[1].name", `duplicate node name "TMS01" (also nodes[0])`}},
+		"multi-server-no-domain":    {{1, 1, "domain", `required for model "manual-cutover"`}},
 		"public-systems-no-dns-public": {
 			{5, 3, "addresses.dns_public", "required when public_systems is true"},
 		},

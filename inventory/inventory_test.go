@@ -36,6 +36,9 @@ func TestModelsAndRoles(t *testing.T) {
 	roles := NLB.AllowedRoles()
 	roles[0] = Standby
 	assert.Equal(t, []Role{Pool}, NLB.AllowedRoles(), "callers get a copy")
+	// Model offsite admits a warm standby at the primary site (promote
+	// within the site).
+	assert.Equal(t, []Role{Primary, Standby, Pool, OffsiteStandby}, Offsite.AllowedRoles())
 
 	assert.True(t, Primary.Active())
 	assert.True(t, Pool.Active())

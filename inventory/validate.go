@@ -29,7 +29,10 @@ var allowedRoles = map[Model][]Role{
 	SingleClusteredDB: {Primary},
 	ManualCutover:     {Primary, Standby},
 	NLB:               {Pool},
-	Offsite:           {Primary, Pool, OffsiteStandby},
+	// A standby in model offsite is a warm spare at the primary site, the
+	// manual-cutover model within that site (promote makes it the
+	// primary; tmsdrift assumption, docs/runbooks.md).
+	Offsite: {Primary, Standby, Pool, OffsiteStandby},
 }
 
 // AllowedRoles returns the roles model m admits, in the order of Roles; nil
