@@ -55,13 +55,17 @@ func ActivateOffsite(d *facts.Deployment, results []checks.Result, o OffsiteOpti
 	if o.Node != "" {
 		rb.Args = []string{dr.Name}
 	}
-	var site []*facts.Node // the primary site's active nodes
+	// The primary site: its active nodes and its warm standbys (role
+	// standby). All are disabled and become offsite-standby, so that no
+	// standby of the site that is no longer live can be promoted;
+	// return-to-primary gives them their roles back.
+	var site []*facts.Node
 	for _, n := range d.Nodes {
-		if n.Spec.Role.Active() {
+		if n.Spec.Role.Active() || n.Spec.Role == inventory.Standby {
 			site = append(site, n)
 		}
 	}
-	return switchSite(rb, d, results, site, d.NodeByName(dr.Name), o, func(n *facts.Node) inventory.Role { return inventory.OffsiteStandby }, inventory.Primary)
+	return switchSite(rb, d, results, site, d.NodeByName(dr.Name), o, func(n *facts.Node) inventory.Role { return inventory.OffsiteStandby }, inventory.Primary, nil)
 }
 
 // ReturnToPrimary builds the runbook that moves a deployment that runs on
@@ -98,12 +102,15 @@ func ReturnToPrimary(d *facts.Deployment, results []checks.Result, o OffsiteOpti
 	}
 	var live []*facts.Node // the off-site site, live now
 	var site []*facts.Node // the primary site's nodes to activate
+	var idle []*facts.Node // the primary site's standbys: their role back, their services left stopped
 	for _, n := range d.Nodes {
 		switch role, ok := back[strings.ToLower(n.Spec.Name)]; {
 		case ok && role.Active():
 			site = append(site, n)
 		case n.Spec.Role.Active():
 			live = append(live, n)
+		case ok && role != n.Spec.Role:
+			idle = append(idle, n)
 		}
 	}
 	if len(site) == 0 || len(live) == 0 {
@@ -136,7 +143,7 @@ func ReturnToPrimary(d *facts.Deployment, results []checks.Result, o OffsiteOpti
 			rest = append(rest, n)
 		}
 	}
-	return switchSite(rb, d, results, live, nil, o, role, "", rest...)
+	return switchSite(rb, d, results, live, nil, o, role, "", idle, rest...)
 }
 
 // switchSite builds the steps that take the live site out of service and
@@ -144,9 +151,11 @@ func ReturnToPrimary(d *facts.Deployment, results []checks.Result, o OffsiteOpti
 // to (or the nodes of toSite, the first of which takes the addresses),
 // write the addresses to the other database, switch the inventory.
 // fromRole gives each node of from its role afterwards; toRole is the
-// role of the node taking over (empty: the roles recorded in o).
+// role of the node taking over (empty: the roles recorded in o). The
+// nodes of idle get their role from fromRole too, and no step: their
+// services stay stopped (the primary site's standbys coming back).
 func switchSite(rb *Runbook, d *facts.Deployment, results []checks.Result, from []*facts.Node, to *facts.Node, o OffsiteOptions,
-	fromRole func(*facts.Node) inventory.Role, toRole inventory.Role, toSite ...*facts.Node) (*Runbook, error) {
+	fromRole func(*facts.Node) inventory.Role, toRole inventory.Role, idle []*facts.Node, toSite ...*facts.Node) (*Runbook, error) {
 	inv := d.Inventory
 	if to != nil {
 		toSite = []*facts.Node{to}
@@ -165,7 +174,9 @@ func switchSite(rb *Runbook, d *facts.Deployment, results []checks.Result, from 
 	oldReachable := true
 	for _, n := range from {
 		if ok, why := reach(n); !ok {
-			oldReachable = false
+			// A standby of the site (no key source, no data master:
+			// those are active nodes) leaves the preflight as it is.
+			oldReachable = oldReachable && !n.Spec.Role.Active()
 			rb.Warnings = append(rb.Warnings, fmt.Sprintf("%s cannot be reached (%s): its steps are left to you", n.Spec.Name, why))
 		}
 	}
@@ -201,6 +212,9 @@ func switchSite(rb *Runbook, d *facts.Deployment, results []checks.Result, from 
 			}
 		}
 		changes = append(changes, roleChange(inv, n.Spec.Name, r))
+	}
+	for _, n := range idle {
+		changes = append(changes, roleChange(inv, n.Spec.Name, fromRole(n)))
 	}
 	changes = append(changes, f.changes...)
 	changes = append(changes, databaseSwitch(inv)...)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
 // setState rewrites the database state of a lab copy's db file.
@@ -63,6 +65,42 @@ func TestActivateOffsite(t *testing.T) {
 		{Field: "database.offsite_snapshot", From: "db-dr.json", To: "db.json"},
 	}, step(t, rb, "inventory").Inventory)
 	assert.Contains(t, rb.Manual[0].What, "disable the SQL Server")
+}
+
+// TestActivateOffsiteThenReturnWithASiteStandby: on lab offsite-three the
+// primary site's standby (tms02) is disabled with it and becomes an
+// offsite-standby (no standby of the site that is not live can be
+// promoted); return-to-primary gives it its role back and leaves its
+// services stopped.
+func TestActivateOffsiteThenReturnWithASiteStandby(t *testing.T) {
+	file := labCopy(t, "offsite-three")
+	setState(t, file, "db-dr.json", "ONLINE")
+	d, results := audit(t, file)
+	act, err := ActivateOffsite(d, results, OffsiteOptions{Other: otherDB(t, d)})
+	require.NoError(t, err)
+	assert.Empty(t, act.Preflight)
+	assert.Equal(t, []string{"stop:tms01", "stop:tms02", "start:tmsdr01", "inventory", "offsite-database", "audit"}, ids(act))
+	assert.Empty(t, step(t, act, "stop:tms02").Services, "tms02 is stopped and Manual already")
+	roles := step(t, act, "inventory").Inventory[:3]
+	assert.Equal(t, []InventoryChange{
+		{Field: "nodes[0].role", From: "primary", To: "offsite-standby"},
+		{Field: "nodes[1].role", From: "standby", To: "offsite-standby"},
+		{Field: "nodes[2].role", From: "offsite-standby", To: "primary"},
+	}, roles)
+
+	// The deployment as the activation leaves it (roles only: enough for
+	// return-to-primary's plan).
+	for i, r := range []string{"offsite-standby", "offsite-standby", "primary"} {
+		d.Inventory.Nodes[i].Role = inventory.Role(r)
+	}
+	back, err := ReturnToPrimary(d, results, OffsiteOptions{Activation: act, Other: otherDB(t, d), Resynced: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"stop:tmsdr01", "start:tms01", "inventory", "offsite-database", "audit"}, ids(back))
+	assert.Equal(t, []InventoryChange{
+		{Field: "nodes[2].role", From: "primary", To: "offsite-standby"},
+		{Field: "nodes[0].role", From: "offsite-standby", To: "primary"},
+		{Field: "nodes[1].role", From: "offsite-standby", To: "standby"},
+	}, step(t, back, "inventory").Inventory[:3])
 }
 
 func TestActivateOffsiteBadUsage(t *testing.T) {

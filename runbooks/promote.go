@@ -22,25 +22,36 @@ var ErrUsage = errors.New("bad usage")
 // Architecture Requirements for Redundancy").
 var promoteRules = []string{"version.same", "machinekey.present", "machinekey.match", "paths.identical", "data.synced", "db.single-live"}
 
+// guideWithinSite is where promote in model offsite comes from: the
+// manual-cutover recovery method, applied within the primary site, whose
+// warm standby (role standby) takes over from its primary while the
+// off-site site stays as it is (tmsdrift assumption: the guide describes
+// the off-site model with one server per site).
+const guideWithinSite = guideManualCutover + "; within the primary site of model offsite: " + assumption
+
 // Promote builds the runbook that makes the warm standby node the primary
 // of a manual-cutover deployment (D14570.02, "Multiple Servers, Manual
-// Cutover" > "Recovery Methods"), from the audit of the deployment as it
-// is.
+// Cutover" > "Recovery Methods"), or of the primary site of an offsite
+// deployment, from the audit of the deployment as it is.
 func Promote(d *facts.Deployment, results []checks.Result, node string) (*Runbook, error) {
 	inv := d.Inventory
+	spec := inv.NodeByName(node)
+	guide := guideManualCutover
 	switch inv.Model {
 	case inventory.ManualCutover:
 	case inventory.Offsite:
-		return nil, fmt.Errorf("%w: promote makes a warm standby the primary in model manual-cutover; in model offsite the standbys are off-site: use activate-offsite (and return-to-primary)", ErrUsage)
+		if err := withinSite(inv, spec); err != nil {
+			return nil, err
+		}
+		guide = guideWithinSite
 	default:
-		return nil, fmt.Errorf("%w: promote makes a warm standby the primary in model manual-cutover; this deployment is %s", ErrUsage, inv.Model)
+		return nil, fmt.Errorf("%w: promote makes a warm standby the primary in models manual-cutover and offsite (within the primary site); this deployment is %s", ErrUsage, inv.Model)
 	}
-	spec := inv.NodeByName(node)
 	if spec == nil {
 		return nil, fmt.Errorf("%w: %s is not a node of %s", ErrUsage, node, inv.File)
 	}
 	newNode := d.NodeByName(spec.Name)
-	rb := &Runbook{Command: "promote", Args: []string{spec.Name}, Deployment: inv.Deployment, Model: inv.Model, Guide: guideManualCutover}
+	rb := &Runbook{Command: "promote", Args: []string{spec.Name}, Deployment: inv.Deployment, Model: inv.Model, Guide: guide}
 	if spec.Role != inventory.Standby {
 		rb.Preflight = append(rb.Preflight, Finding{Check: "role", Node: spec.Name,
 			Problem: fmt.Sprintf("%s is %s, not a standby", spec.Name, spec.Role), Fix: "promote a standby node"})
@@ -66,18 +77,38 @@ func Promote(d *facts.Deployment, results []checks.Result, node string) (*Runboo
 	// The steps, in the guide's order: the old primary out of service
 	// before the standby is activated; then the addresses.
 	rb.Steps = append(rb.Steps,
-		servicesStep("stop:"+oldSpec.Name, "stop the old primary's TMS services and IIS and set them to Manual", guideManualCutover+"; "+guideSecondary, oldNode, deactivate),
-		servicesStep("start:"+spec.Name, "set the new primary's TMS services and IIS to Automatic and start them", guideManualCutover, newNode, activate),
+		servicesStep("stop:"+oldSpec.Name, "stop the old primary's TMS services and IIS and set them to Manual", guide+"; "+guideSecondary, oldNode, deactivate),
+		servicesStep("start:"+spec.Name, "set the new primary's TMS services and IIS to Automatic and start them", guide, newNode, activate),
 	)
 	inventoryChanges := append([]InventoryChange{roleChange(inv, oldSpec.Name, inventory.Standby), roleChange(inv, spec.Name, inventory.Primary)}, f.changes...)
 	rb.Steps = append(rb.Steps,
-		settingsStep(LiveStore, d.DB, addressesAfter(inv.Addresses, inventoryChanges), spec.Name, guideManualCutover+"; "+guidePrimaryAddress),
+		settingsStep(LiveStore, d.DB, addressesAfter(inv.Addresses, inventoryChanges), spec.Name, guide+"; "+guidePrimaryAddress),
 		Step{ID: "inventory", Title: "rewrite the inventory: roles swapped, the addresses that followed the old primary moved", Guide: assumption, Target: OnInventory, Inventory: inventoryChanges},
 		auditStep(),
 	)
 	rb.Preflight = append(rb.Preflight, databaseFindings(d.DB, "database")...)
 	rb.Manual = afterCutover(inv, f.dnsMoved)
 	return rb, nil
+}
+
+// withinSite refuses a promote in model offsite that is not the
+// manual-cutover recovery within the live site: a node that is not there
+// (an offsite-standby is activated with activate-offsite), or a site whose
+// live nodes are not one primary (a pool has no standby to promote).
+func withinSite(inv *inventory.Inventory, spec *inventory.Node) error {
+	if spec != nil && spec.Role == inventory.OffsiteStandby {
+		return fmt.Errorf("%w: %s is an offsite-standby, at the other site: activate it with activate-offsite (and come back with return-to-primary); promote makes a standby of the live site (role standby) its primary", ErrUsage, spec.Name)
+	}
+	var active []string
+	for _, n := range inv.Nodes {
+		if n.Role.Active() {
+			active = append(active, n.Name+" ("+string(n.Role)+")")
+		}
+	}
+	if len(active) != 1 || inv.FirstActive().Role != inventory.Primary {
+		return fmt.Errorf("%w: promote within a site of model offsite replaces the site's one primary; the live nodes are %s", ErrUsage, strings.Join(active, ", "))
+	}
+	return nil
 }
 
 // preflightRules holds the node to promote (or activate) to promoteRules

@@ -107,11 +107,54 @@ func TestPromoteBadUsage(t *testing.T) {
 	d, results := audit(t, lab("manual-cutover"))
 	_, err := Promote(d, results, "tms09")
 	assert.True(t, errors.Is(err, ErrUsage), "%v", err)
-	for _, l := range []string{"nlb", "offsite", "single"} {
+	for _, l := range []string{"nlb", "single"} {
 		d, results := audit(t, lab(l))
 		_, err := Promote(d, results, d.Inventory.Nodes[0].Name)
 		assert.True(t, errors.Is(err, ErrUsage), "%s: %v", l, err)
 	}
+	// In model offsite an offsite-standby is activated, not promoted.
+	for _, l := range []string{"offsite", "offsite-three"} {
+		d, results := audit(t, lab(l))
+		_, err := Promote(d, results, "tmsdr01")
+		assert.True(t, errors.Is(err, ErrUsage), "%s: %v", l, err)
+		assert.ErrorContains(t, err, "activate-offsite")
+	}
+	// A primary site of pool nodes has no one primary to replace.
+	d, results = audit(t, lab("offsite-three"))
+	d.Inventory.Nodes[0].Role = "pool"
+	_, err = Promote(d, results, "tms02")
+	assert.True(t, errors.Is(err, ErrUsage), "%v", err)
+	assert.ErrorContains(t, err, "tms01 (pool)")
+}
+
+// TestPromoteOffsiteWithinSite: in model offsite, the primary site's warm
+// standby (lab offsite-three, tms02) is promoted as in manual-cutover:
+// the primary stopped, tms02 started, the addresses written to the live
+// database (not the off-site one), the roles swapped; the off-site
+// standby is left alone. This was refused ("no node to act on") before
+// model offsite admitted role standby.
+func TestPromoteOffsiteWithinSite(t *testing.T) {
+	d, results := audit(t, lab("offsite-three"))
+	rb, err := Promote(d, results, "tms02")
+	require.NoError(t, err)
+	assert.Empty(t, rb.Preflight)
+	assert.Contains(t, rb.Guide, "within the primary site of model offsite: tmsdrift assumption")
+	assert.Equal(t, []string{"stop:tms01", "start:tms02", "database", "inventory", "audit"}, ids(rb))
+	db := step(t, rb, "database").Settings
+	require.NotNil(t, db)
+	assert.Equal(t, LiveStore, db.Store)
+	assert.Equal(t, "db.json", db.Database)
+	assert.Equal(t, "10.10.0.12", db.After.IPv4Local)
+	assert.Equal(t, []InventoryChange{
+		{Field: "nodes[0].role", From: "primary", To: "standby"},
+		{Field: "nodes[1].role", From: "standby", To: "primary"},
+		{Field: "addresses.ipv4_local", From: "10.10.0.11", To: "10.10.0.12"},
+	}, step(t, rb, "inventory").Inventory)
+
+	// The primary site's standby cannot be promoted over itself.
+	rb, err = Promote(d, results, "tms01")
+	require.NoError(t, err)
+	assert.Contains(t, findingChecks(rb), "role")
 }
 
 // TestPromoteUnreachableOldPrimary: the old primary cannot be read; that
