@@ -107,6 +107,51 @@ func TestPromoteThenRollback(t *testing.T) {
 	assert.Regexp(t, `promote tms02 +\S+  rolled back by `, stdout)
 }
 
+// TestPromoteWithinSiteOffsite: in model offsite, promote makes the
+// primary site's standby (lab offsite-three, tms02) its primary: the
+// audit afterwards is clean, the off-site standby and its database are
+// untouched, and `rollback last` gives back every file byte for byte.
+// Then activate-offsite and return-to-primary carry the site's standby
+// (now tms01) over and back: it ends a standby again, in a clean audit.
+func TestPromoteWithinSiteOffsite(t *testing.T) {
+	dir, inv := labCopy(t, "offsite-three")
+	orig := files(t, dir)
+
+	code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", inv, "--apply", "--yes")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Contains(t, stdout, "within the primary site of model offsite: tmsdrift assumption")
+	left, code := nonPass(t, inv)
+	assert.Equal(t, report.ExitOK, code)
+	assert.Empty(t, left, "the audit after promote is clean")
+	assert.ElementsMatch(t, []string{"inventory.yaml", "db.json", "nodes/tms01/facts.json", "nodes/tms02/facts.json"}, diffFiles(orig, files(t, dir)),
+		"the off-site node and database are left alone")
+
+	code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv, "last")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Equal(t, orig, files(t, dir), "every file back byte for byte")
+
+	code, _, stderr = tmsdrift(t, "promote", "tmsdr01", "-i", inv)
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, stderr, "activate-offsite")
+
+	// Over to the off-site site and back: the site's standby comes back
+	// a standby.
+	p := filepath.Join(dir, "db-dr.json")
+	raw, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(raw), `"state": "RESTORING"`, `"state": "ONLINE"`, 1)), 0o644))
+	code, stdout, stderr = tmsdrift(t, "activate-offsite", "-i", inv, "--apply", "--yes")
+	require.Contains(t, stdout, "Every step is done.", stderr)
+	assert.Equal(t, report.ExitFail, code, "the off-site database runs alone")
+	assert.Equal(t, 2, strings.Count(files(t, dir)["inventory.yaml"], "role: offsite-standby"), "tms01 and tms02 are off the live site")
+	code, stdout, stderr = tmsdrift(t, "return-to-primary", "-i", inv, "--database-resynced", "--apply", "--yes")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	left, code = nonPass(t, inv)
+	assert.Equal(t, report.ExitOK, code)
+	assert.Empty(t, left)
+	assert.Equal(t, orig["inventory.yaml"], files(t, dir)["inventory.yaml"], "tms02 a standby again, byte for byte")
+}
+
 // TestPromotePreflightFailsChangesNothing: a standby on another version
 // is refused with the rule named: exit 1, no file and no run folder
 // changed; --force would run it.
