@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/fixers"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// TestPromoteNodeLostMidwayResumes: through the WinRM and SSH test
+// servers, the node to promote is lost once the old primary is stopped
+// (from then on its transport cannot be opened, as an unreachable
+// server's cannot): the start step fails, the run stays open (exit 1),
+// nothing else is touched. Once the node is back, running the same
+// command again carries the run on, in its own run folder, to a clean
+// audit; one rollback puts everything back, the inventory byte for byte.
+func TestPromoteNodeLostMidwayResumes(t *testing.T) {
+	setCredentials(t)
+	for _, kind := range []string{"winrm", "ssh"} {
+		t.Run(kind, func(t *testing.T) {
+			dir, labInv := labCopy(t, "manual-cutover")
+			ll := serveLab(t, labInv, kind)
+			orig := files(t, dir)
+			origInv := string(must(os.ReadFile(ll.Inventory)))
+			runs := filepath.Dir(ll.Inventory)
+
+			var lost atomic.Bool
+			open := openNode
+			t.Cleanup(func() { openNode, afterRunbookStep = open, nil })
+			openNode = func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+				if lost.Load() && strings.EqualFold(n.Name, "tms02") {
+					return nil, fmt.Errorf("dial tcp %s:%d: connection refused", n.Transport.Host, n.Transport.Port)
+				}
+				return open(ctx, inv, n)
+			}
+			afterRunbookStep = func(_ int, id string) {
+				if id == "stop:tms01" {
+					lost.Store(true)
+				}
+			}
+
+			code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", ll.Inventory, "--apply", "--yes")
+			require.Equal(t, report.ExitFail, code, stdout+stderr)
+			assert.NotContains(t, stdout, "Every step is done.")
+			assert.Contains(t, stdout+stderr, "connection refused", "step 2 failed for the lost node")
+			ids := runFolders(t, runs)
+			require.Len(t, ids, 1)
+			open1, err := fixers.Unfinished(filepath.Join(runs, ".tmsdrift", "runs"))
+			require.NoError(t, err)
+			require.Len(t, open1, 1, "the run stays open")
+			assert.Equal(t, origInv, string(must(os.ReadFile(ll.Inventory))), "the inventory step was not reached")
+			assert.Equal(t, orig["db.json"], files(t, dir)["db.json"], "the database step was not reached")
+			assert.Equal(t, orig["nodes/tms02/facts.json"], files(t, dir)["nodes/tms02/facts.json"], "tms02 was not touched")
+
+			// The node is back: the same command carries the run on.
+			lost.Store(false)
+			afterRunbookStep = nil
+			code, stdout, stderr = tmsdrift(t, "promote", "tms02", "-i", ll.Inventory, "--apply", "--yes")
+			require.Equal(t, report.ExitOK, code, stdout+stderr)
+			assert.Contains(t, stdout, "Run "+ids[0]+" (promote, started ")
+			assert.Contains(t, stdout, "1 of 5 steps are done. Carrying it on")
+			assert.Contains(t, stdout, "Every step is done.")
+			assert.Equal(t, ids, runFolders(t, runs), "carried on in its own run folder")
+			left, code := nonPass(t, ll.Inventory)
+			assert.Equal(t, report.ExitOK, code)
+			assert.Empty(t, left, "the audit afterwards is clean")
+
+			code, stdout, stderr = tmsdrift(t, "rollback", "-i", ll.Inventory, "last")
+			require.Equal(t, report.ExitOK, code, stdout+stderr)
+			assert.Equal(t, origInv, string(must(os.ReadFile(ll.Inventory))), "the inventory byte for byte")
+			back := files(t, dir)
+			for p, data := range orig {
+				if !strings.HasSuffix(p, "/facts.json") {
+					assert.Equal(t, data, back[p], p)
+					continue
+				}
+				// The test server re-encodes facts.json when it sets a
+				// service: compare the services.
+				var was, is struct{ Services []map[string]string }
+				require.NoError(t, json.Unmarshal([]byte(data), &was))
+				require.NoError(t, json.Unmarshal([]byte(back[p]), &is))
+				assert.Equal(t, was.Services, is.Services, p)
+			}
+			checkNoLeftovers(t, ll)
+		})
+	}
+}
