@@ -113,54 +113,86 @@ func Apply(ctx context.Context, plan *Plan, env Env) (*Outcome, error) {
 
 // applyNode applies one node's changes all or nothing: every change is
 // journaled, then checked and backed up, before the first write; a
-// failure puts back what was made, newest first.
-func applyNode(ctx context.Context, r *Runner, node string, changes []Change) (out NodeOutcome) {
-	j := r.env.Journal
-	out = NodeOutcome{Node: node, Status: Unchanged}
-	recs := make([]int, len(changes))
+// failure puts back what was made, newest first. Each phase is a method
+// of nodeRun; what a change does in each is its Op's, through the Runner.
+func applyNode(ctx context.Context, r *Runner, node string, changes []Change) NodeOutcome {
+	n := &nodeRun{r: r, changes: changes, recs: make([]int, len(changes)), out: NodeOutcome{Node: node, Status: Unchanged}}
 	for i := range changes {
-		recs[i] = r.Record(&changes[i])
+		n.recs[i] = r.Record(&changes[i])
 	}
-	defer func() {
-		for i, c := range changes {
-			rec := j.record(recs[i])
-			out.Changes = append(out.Changes, ChangeOutcome{Kind: c.Kind(), Object: c.Object(), Action: c.Action(),
-				Rules: c.Rules, Summary: c.Summary, Status: rec.Status, Error: rec.Error})
-		}
-		if err := r.Save(); err != nil && out.Error == "" {
-			out.Error = err.Error()
-		}
-	}()
-	// refuse leaves the node as it was: nothing was written.
-	refuse := func(i int, err error) NodeOutcome {
-		out.Error = fmt.Sprintf("%s: %v; nothing was changed", changes[i].Object(), err)
-		j.update(recs[i], func(rc *Record) { rc.Error = err.Error() })
-		for _, k := range recs {
-			j.update(k, func(rc *Record) { rc.Status = NotAttempted })
-		}
-		return out
-	}
+	n.run(ctx, node)
+	n.report()
+	return n.out
+}
+
+// run checks and backs up the node's changes, then makes them; it
+// refuses the node when it cannot be reached or a change moved.
+func (n *nodeRun) run(ctx context.Context, node string) {
 	if err := ctx.Err(); err != nil {
-		return refuse(0, fmt.Errorf("interrupted: %w", err))
+		n.refuse(0, fmt.Errorf("interrupted: %w", err))
+		return
 	}
-	if _, err := r.context(ctx, node); err != nil {
-		return refuse(0, err)
+	if _, err := n.r.context(ctx, node); err != nil {
+		n.refuse(0, err)
+		return
 	}
+	if i, err := n.prepare(ctx); err != nil {
+		n.refuse(i, err)
+		return
+	}
+	n.apply(ctx)
+}
 
-	// 1. Check every change against the plan and back it up, before any
-	// write.
-	for i := range changes {
-		if err := r.Prepare(ctx, &changes[i], recs[i]); err != nil {
-			return refuse(i, err)
+// nodeRun is one node's changes in a run: their journal records and what
+// became of the node.
+type nodeRun struct {
+	r       *Runner
+	changes []Change
+	recs    []int
+	out     NodeOutcome
+}
+
+// report adds each change's outcome, as the journal has it, to the
+// node's, and saves the journal.
+func (n *nodeRun) report() {
+	j := n.r.env.Journal
+	for i, c := range n.changes {
+		rec := j.record(n.recs[i])
+		n.out.Changes = append(n.out.Changes, ChangeOutcome{Kind: c.Kind(), Object: c.Object(), Action: c.Action(),
+			Rules: c.Rules, Summary: c.Summary, Status: rec.Status, Error: rec.Error})
+	}
+	if err := n.r.Save(); err != nil && n.out.Error == "" {
+		n.out.Error = err.Error()
+	}
+}
+
+// refuse leaves the node as it was (nothing was written): change i's
+// error is the node's, and no change is attempted.
+func (n *nodeRun) refuse(i int, err error) {
+	j := n.r.env.Journal
+	n.out.Error = fmt.Sprintf("%s: %v; nothing was changed", n.changes[i].Object(), err)
+	j.update(n.recs[i], func(rc *Record) { rc.Error = err.Error() })
+	for _, k := range n.recs {
+		j.update(k, func(rc *Record) { rc.Status = NotAttempted })
+	}
+}
+
+// prepare checks every change against the plan and backs it up, before
+// any write, and saves the journal; it returns the change that failed.
+func (n *nodeRun) prepare(ctx context.Context) (int, error) {
+	for i := range n.changes {
+		if err := n.r.Prepare(ctx, &n.changes[i], n.recs[i]); err != nil {
+			return i, err
 		}
 	}
-	if err := r.Save(); err != nil {
-		return refuse(0, err)
-	}
+	return 0, n.r.Save()
+}
 
-	// 2. Apply; on a failure, put back what was made.
-	for i := range changes {
-		made, err := r.Do(ctx, &changes[i], recs[i])
+// apply makes the changes in order; on a failure it puts back what was
+// made.
+func (n *nodeRun) apply(ctx context.Context) {
+	for i := range n.changes {
+		made, err := n.r.Do(ctx, &n.changes[i], n.recs[i])
 		if err == nil {
 			continue
 		}
@@ -169,34 +201,39 @@ func applyNode(ctx context.Context, r *Runner, node string, changes []Change) (o
 			// transaction, db.json before the rename, a copy's hash) and
 			// refused: nothing was written, so the node is unchanged,
 			// and putting "back" could overwrite what someone else set.
-			return refuse(i, err)
+			n.refuse(i, err)
+			return
 		}
-		out.Status = Reverted
-		out.Error = fmt.Sprintf("%s: %v", changes[i].Object(), err)
-		// Put back even when the run was interrupted: a half-fixed node is
-		// worse than a slow exit. The failed change too, unless it
-		// promised to have written nothing.
-		undoCtx := context.WithoutCancel(ctx)
-		last := i
-		if !made && errors.Is(err, errChanged) {
-			last = i - 1
-		}
-		for k := last; k >= 0; k-- {
-			if uerr := r.Undo(undoCtx, &changes[k], recs[k]); uerr != nil {
-				out.Status = Partial
-				out.Error += fmt.Sprintf("; %s not put back: %v", changes[k].Object(), uerr)
-			}
-		}
-		switch {
-		case out.Status == Reverted && (i > 0 || made):
-			out.Error += "; the node's changes were put back: it is as it was"
-		case out.Status == Reverted:
-			out.Error += "; nothing was changed"
-		}
-		return out
+		n.putBack(ctx, i, made, err)
+		return
 	}
-	out.Status = Fixed
-	return out
+	n.out.Status = Fixed
+}
+
+// putBack undoes the node's changes up to the failed change i, newest
+// first, even when the run was interrupted: a half-fixed node is worse
+// than a slow exit. The failed change too, unless it promised to have
+// written nothing.
+func (n *nodeRun) putBack(ctx context.Context, i int, made bool, err error) {
+	n.out.Status = Reverted
+	n.out.Error = fmt.Sprintf("%s: %v", n.changes[i].Object(), err)
+	undoCtx := context.WithoutCancel(ctx)
+	last := i
+	if !made && errors.Is(err, errChanged) {
+		last = i - 1
+	}
+	for k := last; k >= 0; k-- {
+		if uerr := n.r.Undo(undoCtx, &n.changes[k], n.recs[k]); uerr != nil {
+			n.out.Status = Partial
+			n.out.Error += fmt.Sprintf("; %s not put back: %v", n.changes[k].Object(), uerr)
+		}
+	}
+	switch {
+	case n.out.Status == Reverted && (i > 0 || made):
+		n.out.Error += "; the node's changes were put back: it is as it was"
+	case n.out.Status == Reverted:
+		n.out.Error += "; nothing was changed"
+	}
 }
 
 // Verdict says whether a rule a run repaired passes now, and if not what is
