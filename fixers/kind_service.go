@@ -31,7 +31,13 @@ type ServiceState struct {
 // KindService is the journal's name of this kind: a service on a node.
 const KindService Kind = "service"
 
-var _ Op = (*ServiceOp)(nil)
+var (
+	_ Op          = (*ServiceOp)(nil)
+	_ liveDecider = (*ServiceOp)(nil)
+)
+
+// decidesLive: starting or stopping services is what a cutover does.
+func (op *ServiceOp) decidesLive() {}
 
 // Kind is KindService.
 func (op *ServiceOp) Kind() Kind { return KindService }

@@ -28,7 +28,13 @@ type SettingsOp struct {
 // KindDatabase is the journal's name of this kind: the address settings in the database.
 const KindDatabase Kind = "database"
 
-var _ Op = (*SettingsOp)(nil)
+var (
+	_ Op          = (*SettingsOp)(nil)
+	_ liveDecider = (*SettingsOp)(nil)
+)
+
+// decidesLive: the addresses in the database name the live server.
+func (op *SettingsOp) decidesLive() {}
 
 // Kind is KindDatabase.
 func (op *SettingsOp) Kind() Kind { return KindDatabase }

@@ -174,12 +174,13 @@ func nodeAddresses(n *facts.Node) []netip.Addr {
 	return out
 }
 
-// liveKinds are the kinds of change that decide which node is live: the
-// ones a cutover makes.
-var liveKinds = []Kind{KindService, KindDatabase}
+// liveDecider is a kind of change that decides which node is live (a
+// service started or stopped, the database's addresses): the changes a
+// cutover makes. The kind says so in its own file.
+type liveDecider interface{ decidesLive() }
 
-// touchesLive reports whether changes start or stop services or write the
-// database's addresses: the changes a cutover makes.
+// touchesLive reports whether changes hold a change that decides which
+// node is live.
 func touchesLive(changes []Change) bool {
-	return slices.ContainsFunc(changes, func(c Change) bool { return slices.Contains(liveKinds, c.Kind()) })
+	return slices.ContainsFunc(changes, func(c Change) bool { _, ok := c.Op.(liveDecider); return ok })
 }

@@ -105,3 +105,13 @@ func TestBuildRefusesToUndoACutoverUnlessForced(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, p.Changes, 1+7+7, "the database, tms01's seven services started, tms02's stopped")
 }
+
+// TestTouchesLive: the kinds that start or stop services or write the
+// database's addresses make a plan a cutover, each saying so in its own
+// file; files and the inventory do not.
+func TestTouchesLive(t *testing.T) {
+	assert.True(t, touchesLive([]Change{{Op: &FileOp{}}, {Op: &ServiceOp{}}}))
+	assert.True(t, touchesLive([]Change{{Op: &SettingsOp{}}}))
+	assert.False(t, touchesLive([]Change{{Op: &FileOp{}}, {Op: &InventoryOp{}}}))
+	assert.False(t, touchesLive(nil))
+}
