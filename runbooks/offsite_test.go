@@ -103,6 +103,30 @@ func TestActivateOffsiteThenReturnWithASiteStandby(t *testing.T) {
 	}, step(t, back, "inventory").Inventory[:3])
 }
 
+// TestActivateOffsitePrimarySiteUnreachable: the primary site cannot be
+// read (why one activates the off-site site): no refusal; its steps are
+// listed as manual, and the off-site node is still activated.
+func TestActivateOffsitePrimarySiteUnreachable(t *testing.T) {
+	file := labCopy(t, "offsite-three")
+	setState(t, file, "db-dr.json", "ONLINE")
+	for _, n := range []string{"tms01", "tms02"} {
+		p := filepath.Join(filepath.Dir(file), "nodes", n, "facts.json")
+		require.NoError(t, os.WriteFile(p, []byte(`{"schema": "tmsdrift/facts/v1", "hostname": `), 0o644))
+	}
+	d, results := audit(t, file)
+	rb, err := ActivateOffsite(d, results, OffsiteOptions{Other: otherDB(t, d)})
+	require.NoError(t, err)
+	assert.Empty(t, rb.Refusals(false), "an unreachable primary site is no preflight failure")
+	for _, n := range []string{"tms01", "tms02"} {
+		stop := step(t, rb, "stop:"+n)
+		assert.NotEmpty(t, stop.Unreachable, n)
+		assert.Contains(t, stop.Manual, "on "+n+": stop every TMS service and W3SVC and set them to Manual")
+		assert.Empty(t, stop.Services, n)
+	}
+	assert.NotEmpty(t, step(t, rb, "start:tmsdr01").Services)
+	assert.Equal(t, "10.10.0.31", step(t, rb, "offsite-database").Settings.After.IPv4Local)
+}
+
 func TestActivateOffsiteBadUsage(t *testing.T) {
 	d, results := audit(t, lab("offsite"))
 	for _, node := range []string{"tms01", "nope"} {
