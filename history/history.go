@@ -218,7 +218,15 @@ func (p *Pending) WriteFile(name string, data []byte) error {
 	return atomicfile.WriteFile(filepath.Join(p.tmp, name), data, 0o600)
 }
 
+// ErrIndexStale marks an error of Commit or Prune that came after the
+// runs themselves were written or removed: only the index (a cache) could
+// not be updated. The run is recorded all the same, and listings read the
+// run.json of every run the index lacks, so the caller warns and goes on.
+var ErrIndexStale = errors.New("index not updated (listings read the run folders instead)")
+
 // Commit writes run.json and puts the folder in place under the run's id.
+// Once the folder is in place the run is recorded: an error after that
+// wraps ErrIndexStale.
 func (p *Pending) Commit(run *Run) error {
 	run.Schema, run.ID = RunSchema, p.id
 	run.StartedAt, run.FinishedAt = run.StartedAt.UTC(), run.FinishedAt.UTC()
@@ -246,7 +254,10 @@ func (p *Pending) Commit(run *Run) error {
 		return fmt.Errorf("history: %w", err)
 	}
 	syncDir(p.s.dir)
-	return p.s.reindex(run)
+	if err := p.s.reindex(run); err != nil {
+		return fmt.Errorf("%w: %w", ErrIndexStale, err)
+	}
+	return nil
 }
 
 // Abort removes the unfinished folder.
@@ -424,7 +435,8 @@ func (s *Store) Report(id string) (*report.Report, error) {
 }
 
 // Prune removes the oldest runs so that keep remain, and returns their
-// ids. keep <= 0 removes nothing.
+// ids. keep <= 0 removes nothing. An error wrapping ErrIndexStale comes
+// after every old run was removed.
 func (s *Store) Prune(keep int) ([]string, error) {
 	ids, err := s.IDs()
 	if err != nil || keep <= 0 || len(ids) <= keep {
@@ -443,7 +455,10 @@ func (s *Store) Prune(keep int) ([]string, error) {
 		}
 		removed = append(removed, id)
 	}
-	return removed, s.reindex(nil)
+	if err := s.reindex(nil); err != nil {
+		return removed, fmt.Errorf("%w: %w", ErrIndexStale, err)
+	}
+	return removed, nil
 }
 
 // Clean removes what runs that never finished left behind (folders and

@@ -213,3 +213,29 @@ func FuzzParseRun(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexFailureStillRecords: the index is a cache. When it cannot be
+// written, Commit and Prune have done their work all the same and say so
+// with ErrIndexStale; the runs list from their folders.
+func TestIndexFailureStillRecords(t *testing.T) {
+	s := Open(t.TempDir())
+	a := record(t, s, t0, 0)
+	ix := filepath.Join(s.Dir(), IndexFile)
+	require.NoError(t, os.Remove(ix))
+	require.NoError(t, os.Mkdir(ix, 0o700)) // index.json cannot be written
+
+	p, err := s.Begin(t0.Add(time.Hour))
+	require.NoError(t, err)
+	err = p.Commit(&Run{Deployment: "lab", Trigger: Scheduled, StartedAt: t0.Add(time.Hour), FinishedAt: t0.Add(time.Hour + time.Second)})
+	require.ErrorIs(t, err, ErrIndexStale)
+	r, err := s.Get(p.ID())
+	require.NoError(t, err, "the run is recorded")
+	assert.Equal(t, "pass", r.Verdict)
+
+	removed, err := s.Prune(1)
+	require.ErrorIs(t, err, ErrIndexStale)
+	assert.Equal(t, []string{a}, removed, "the old run is gone all the same")
+	runs, err := s.List(0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{p.ID()}, idsOf(runs))
+}

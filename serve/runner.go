@@ -194,7 +194,11 @@ func (r *Runner) run(ctx context.Context, trigger history.Trigger) *history.Run 
 	if !r.track(pending) {
 		return nil // the service gave up on this run and removed its folder
 	}
-	if err := pending.Commit(rec); err != nil {
+	if err := pending.Commit(rec); errors.Is(err, history.ErrIndexStale) {
+		// The run folder is in place: the run is recorded, only the
+		// listing cache lags.
+		r.Log.Warn("run recorded, history index not updated", "id", pending.ID(), "error", err)
+	} else if err != nil {
 		r.Log.Error("run not recorded", "id", pending.ID(), "error", err)
 		_ = pending.Abort() // best effort: the folder is a temporary one
 		return nil
@@ -205,9 +209,14 @@ func (r *Runner) run(ctx context.Context, trigger history.Trigger) *history.Run 
 	r.stateMu.Unlock()
 	r.logRun(rec)
 	if out.inv != nil {
-		if removed, err := r.Store.Prune(out.inv.Schedule.KeepRuns()); err != nil {
+		removed, err := r.Store.Prune(out.inv.Schedule.KeepRuns())
+		switch {
+		case errors.Is(err, history.ErrIndexStale):
+			r.Log.Warn("history pruned, index not updated", "error", err)
+		case err != nil:
 			r.Log.Error("history not pruned", "error", err)
-		} else if len(removed) > 0 {
+		}
+		if len(removed) > 0 {
 			r.Log.Info("history pruned", "removed", len(removed), "oldest_kept_after", removed[len(removed)-1])
 		}
 	}
