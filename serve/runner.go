@@ -229,6 +229,7 @@ type outcome struct {
 	report  *report.Report
 	changes *report.Changes
 	notes   []string
+	retry   []string // channels whose last notification failed
 	notice  *Notice
 	err     error
 }
@@ -255,6 +256,7 @@ func (r *Runner) perform(ctx context.Context, pending *history.Pending, rec *his
 		return
 	}
 	out.inv = inv
+	out.retry = r.pendingRetries(prev)
 	rec.Deployment = inv.Deployment
 	runCtx, cancel := context.WithTimeout(ctx, inv.Schedule.Timeout())
 	defer cancel()
@@ -297,7 +299,7 @@ func (r *Runner) perform(ctx context.Context, pending *history.Pending, rec *his
 		rec.Changes.Since = history.NewID(old.StartedAt)
 		r.firstSeen(&ch, prev.ID)
 	}
-	out.notice = &Notice{Inventory: inv, Report: rep, Changes: out.changes, Notes: out.notes, Retry: failedChannels(prev),
+	out.notice = &Notice{Inventory: inv, Report: rep, Changes: out.changes, Notes: out.notes, Retry: out.retry,
 		Force:     rec.Upgrade != nil,
 		ReportURL: strings.TrimRight(r.BaseURL, "/") + "/reports/" + pending.ID() + "/report.html"}
 }
@@ -316,7 +318,28 @@ func (r *Runner) failed(ctx context.Context, rec *history.Run, out *outcome, inv
 		rec.Error = "the run failed: " + err.Error()
 	}
 	out.report = nil
-	out.notice = &Notice{Inventory: inv, Notes: append(out.notes, rec.Error), Force: true}
+	out.notice = &Notice{Inventory: inv, Notes: append(out.notes, rec.Error), Retry: out.retry, Force: true}
+}
+
+// pendingRetries are the channels whose last notification failed, to be
+// sent again now: those of the newest run that could notify. A run whose
+// inventory was invalid notified nobody (there was no notify block to
+// read), so it neither delivered nor cleared a failed notification; the
+// runs before it are looked at instead.
+func (r *Runner) pendingRetries(prev *history.Run) []string {
+	if prev == nil || prev.ExitCode != report.ExitUsage {
+		return failedChannels(prev)
+	}
+	runs, err := r.Store.List(0)
+	if err != nil {
+		r.Log.Warn("history partly unreadable; a failed notification may not be sent again", "error", err)
+	}
+	for _, run := range runs {
+		if run.ExitCode != report.ExitUsage {
+			return failedChannels(run)
+		}
+	}
+	return nil
 }
 
 // failedChannels are the channels whose notification of run prev failed.

@@ -43,3 +43,42 @@ func TestRunRecordedWhenTheIndexCannotBeWritten(t *testing.T) {
 	assert.Contains(t, log.String(), "msg=run id=20261125T020000Z", "the run's log line")
 }
 
+
+// TestFailedNotificationIsRetriedAfterAnInvalidRun: a notification that
+// failed is sent again at the next run that can notify, also when the run
+// in between had an invalid inventory (which notifies nobody).
+func TestFailedNotificationIsRetriedAfterAnInvalidRun(t *testing.T) {
+	inv := labWith(t, "single", "")
+	fc := clockwork.NewFakeClockAt(t0)
+	var notices []Notice
+	svc, err := New(Options{InventoryPath: inv, Clock: fc,
+		Notify: func(_ context.Context, n Notice) []history.Notification {
+			notices = append(notices, n)
+			return []history.Notification{{Channel: "webhook", OK: len(notices) > 1, Retry: len(n.Retry) > 0}}
+		}})
+	require.NoError(t, err)
+	require.Equal(t, 0, svc.Once(context.Background()))
+	require.Len(t, notices, 1)
+	assert.Empty(t, notices[0].Retry)
+
+	good, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inv, append(append([]byte{}, good...), "colour: blue\n"...), 0o644))
+	fc.Advance(time.Hour)
+	require.Equal(t, 2, svc.Once(context.Background()))
+	require.Len(t, notices, 1, "an invalid inventory notifies nobody")
+
+	require.NoError(t, os.WriteFile(inv, good, 0o644))
+	fc.Advance(time.Hour)
+	require.Equal(t, 0, svc.Once(context.Background()))
+	require.Len(t, notices, 2)
+	assert.Equal(t, []string{"webhook"}, notices[1].Retry, "the webhook that failed two runs ago is sent again")
+	rec, err := svc.Runner().Store.Get("20261125T030000Z")
+	require.NoError(t, err)
+	assert.Equal(t, []history.Notification{{Channel: "webhook", OK: true, Retry: true}}, rec.Notifications, "run.json says it was a retry")
+
+	fc.Advance(time.Hour)
+	require.Equal(t, 0, svc.Once(context.Background()))
+	require.Len(t, notices, 3)
+	assert.Empty(t, notices[2].Retry, "delivered: nothing left to retry")
+}
