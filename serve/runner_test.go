@@ -2,9 +2,13 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +47,6 @@ func TestRunRecordedWhenTheIndexCannotBeWritten(t *testing.T) {
 	assert.Contains(t, log.String(), "msg=run id=20261125T020000Z", "the run's log line")
 }
 
-
 // TestFailedNotificationIsRetriedAfterAnInvalidRun: a notification that
 // failed is sent again at the next run that can notify, also when the run
 // in between had an invalid inventory (which notifies nobody).
@@ -81,4 +84,84 @@ func TestFailedNotificationIsRetriedAfterAnInvalidRun(t *testing.T) {
 	require.Equal(t, 0, svc.Once(context.Background()))
 	require.Len(t, notices, 3)
 	assert.Empty(t, notices[2].Retry, "delivered: nothing left to retry")
+}
+
+// TestRunsArePrunedToScheduleKeep: after each run the history keeps the
+// newest schedule.keep runs, as the inventory says at that run.
+func TestRunsArePrunedToScheduleKeep(t *testing.T) {
+	inv := labWith(t, "single", "schedule:\n  keep: 2\n")
+	fc := clockwork.NewFakeClockAt(t0)
+	svc, err := New(Options{InventoryPath: inv, Clock: fc})
+	require.NoError(t, err)
+	for range 3 {
+		require.Equal(t, 0, svc.Once(context.Background()))
+		fc.Advance(time.Hour)
+	}
+	ids, err := svc.Runner().Store.IDs()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20261125T020000Z", "20261125T030000Z"}, ids, "the oldest run is pruned")
+
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inv, []byte(strings.Replace(string(raw), "keep: 2", "keep: 1", 1)), 0o644))
+	require.Equal(t, 0, svc.Once(context.Background()))
+	ids, err = svc.Runner().Store.IDs()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20261125T040000Z"}, ids, "an edited keep applies at the next run")
+	runs, err := svc.Runner().Store.List(0)
+	require.NoError(t, err)
+	require.Len(t, runs, 1, "the listing agrees")
+}
+
+// TestOneLogLinePerRun: each run leaves one line (text or JSON) with its
+// id, verdict, counts and duration; a failed notification is logged
+// without its secrets (the webhook URL's token, the HMAC secret).
+func TestOneLogLinePerRun(t *testing.T) {
+	const token, secret = "tok3n-in-the-path", "hmac-s3cret"
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusBadRequest)
+	}))
+	t.Cleanup(hook.Close)
+	inv := labWith(t, "single", "notify:\n  on: always\n  webhook: {url: '"+hook.URL+"/hook/"+token+"', secret_env: TMSDRIFT_TEST_SECRET}\n")
+	env := func(k string) string { return map[string]string{"TMSDRIFT_TEST_SECRET": secret}[k] }
+
+	var text, js syncBuffer
+	fc := clockwork.NewFakeClockAt(t0)
+	for _, log := range []*slog.Logger{slog.New(slog.NewTextHandler(&text, nil)), slog.New(slog.NewJSONHandler(&js, nil))} {
+		svc, err := New(Options{InventoryPath: inv, Clock: fc, Log: log, Notify: Notifications(env)})
+		require.NoError(t, err)
+		require.Equal(t, 0, svc.Once(context.Background()))
+		fc.Advance(time.Hour)
+	}
+
+	var runLines []string
+	for _, l := range strings.Split(text.String(), "\n") {
+		if strings.Contains(l, " msg=run ") {
+			runLines = append(runLines, l)
+		}
+	}
+	require.Len(t, runLines, 1, text.String())
+	for _, want := range []string{"id=20261125T010000Z", "verdict=pass", "exit=0", "duration=", "pass=", "fail=0", "waived=0", "error=0", "changes="} {
+		assert.Contains(t, runLines[0], want)
+	}
+	assert.Contains(t, text.String(), "notification failed")
+
+	var got []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(js.String()), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+		if m["msg"] == "run" {
+			got = append(got, m)
+		}
+	}
+	require.Len(t, got, 1)
+	assert.Equal(t, "20261125T020000Z", got[0]["id"])
+	assert.Equal(t, "pass", got[0]["verdict"])
+	for _, k := range []string{"duration", "pass", "fail", "waived", "error", "exit"} {
+		assert.Contains(t, got[0], k)
+	}
+	for _, out := range []string{text.String(), js.String()} {
+		assert.NotContains(t, out, token, "the webhook URL's path stays out of the log")
+		assert.NotContains(t, out, secret)
+	}
 }
