@@ -38,7 +38,7 @@ OLD). -i is needed for run ids and the defaults, not for two files.`,
 				}
 				store = history.Open(loaded.HistoryPath())
 			}
-			d, err := buildDiff(store, args)
+			d, err := buildDiff(store, args, func(a ...any) { warn(cmd, a...) })
 			if err != nil {
 				return err
 			}
@@ -67,8 +67,9 @@ type diffSide struct {
 	rep       *report.Report
 }
 
-// buildDiff resolves the arguments and compares.
-func buildDiff(store *history.Store, args []string) (*report.Diff, error) {
+// buildDiff resolves the arguments and compares. What it could not read
+// of the history but could do without goes to warnf.
+func buildDiff(store *history.Store, args []string, warnf func(...any)) (*report.Diff, error) {
 	var old, latest *diffSide
 	var err error
 	switch len(args) {
@@ -76,7 +77,10 @@ func buildDiff(store *history.Store, args []string) (*report.Diff, error) {
 		if store == nil {
 			return nil, usage(errors.New("-i INVENTORY is needed to find the runs to compare (or name two report files)"))
 		}
-		runs, _ := store.List(0)
+		runs, listErr := store.List(0)
+		if listErr != nil {
+			warnf("warning: some runs of the history could not be read; diff compares the runs that could:", listErr)
+		}
 		var withReport []*history.Run
 		for _, r := range runs {
 			if slices.Contains(r.Files, history.ReportJSON) {
@@ -109,8 +113,10 @@ func buildDiff(store *history.Store, args []string) (*report.Diff, error) {
 	}
 	ch := report.Compare(old.rep, latest.rep)
 	if old.run != "" && store != nil {
-		// Best effort: a gap in the history leaves the dates it could find.
-		_ = history.WalkFirstSeen(store, old.run, ch.StillFailing)
+		// A gap in the history leaves the dates it could find.
+		if err := history.WalkFirstSeen(store, old.run, ch.StillFailing); err != nil {
+			warnf("warning: the history has gaps; some \"failing since\" dates may be later than the truth:", err)
+		}
 	}
 	return &report.Diff{Deployment: latest.rep.Deployment, Changes: ch,
 		Old: report.DiffSide{Name: old.name, StartedAt: old.rep.StartedAt},
