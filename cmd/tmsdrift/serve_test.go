@@ -108,6 +108,10 @@ type harness struct {
 	runs    chan *history.Run
 	stopped chan error
 
+	inventory string
+	recorded  int // runs recorded so far
+	reports   int // of them, runs with a report
+
 	mu      sync.Mutex
 	notices []serve.Notice
 }
@@ -183,7 +187,7 @@ func startService(t *testing.T, inventory string, hook *hookReceiver) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, ctx: ctx, clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)),
-		runs: make(chan *history.Run, 16), stopped: make(chan error, 1)}
+		runs: make(chan *history.Run, 16), stopped: make(chan error, 1), inventory: inventory}
 	// The service's own notifier, watched: every notice is kept, and
 	// goes out through package notify to the webhook receiver.
 	send := serve.Notifications(func(k string) string { return map[string]string{"TMSDRIFT_TEST_HOOK_SECRET": hookSecret}[k] })
@@ -235,10 +239,48 @@ func (h *harness) step() *history.Run {
 	select {
 	case r := <-h.runs:
 		require.Equal(h.t, next.UTC(), r.StartedAt.UTC(), "the run of this tick, not another")
+		h.checkRecorded(r)
 		return r
 	case <-time.After(60 * time.Second):
 		h.t.Fatal("the run did not finish")
 		return nil
+	}
+}
+
+// checkRecorded holds /healthz, `tmsdrift history`, /metrics and
+// `tmsdrift diff` against the run just recorded: healthy whatever its verdict, the newest
+// run of a history that grew by one, and what changed as diff says it.
+func (h *harness) checkRecorded(r *history.Run) {
+	h.t.Helper()
+	h.recorded++
+	code, body := h.get("/healthz")
+	assert.Equal(h.t, http.StatusOK, code, body)
+	assert.Equal(h.t, "ok: last run "+r.ID+": "+r.Verdict+"\n", body)
+	var runs []history.Run
+	if r.ExitCode == report.ExitUsage {
+		// The inventory is invalid: `history` refuses it (exit 2) like
+		// every command; the folder is read directly.
+		code, _, _ := tmsdrift(h.t, "history", "-i", h.inventory)
+		assert.Equal(h.t, report.ExitUsage, code)
+		list, err := history.Open(filepath.Join(filepath.Dir(h.inventory), ".tmsdrift", "history")).List(0)
+		require.NoError(h.t, err)
+		for _, r := range list {
+			runs = append(runs, *r)
+		}
+	} else {
+		runs = historyList(h.t, h.inventory)
+	}
+	require.Len(h.t, runs, h.recorded, "one more run in the history")
+	assert.Equal(h.t, r.ID, runs[0].ID, "newest first")
+	assert.Equal(h.t, r.ExitCode, runs[0].ExitCode)
+	assert.Equal(h.t, r.Notifications, runs[0].Notifications, "run.json records the notifications")
+	h.checkMetrics(r, h.inventory)
+	if r.ExitCode == report.ExitUsage {
+		return
+	}
+	// `diff` of the last two runs with a report says what the run says.
+	if h.reports++; h.reports >= 2 {
+		assert.Equal(h.t, r.Changes.Summary, diffLast(h.t, h.inventory).Summary, "diff of the last two runs")
 	}
 }
 
