@@ -58,30 +58,35 @@ type Health struct {
 	Reason string
 }
 
-// Health is the service's state: healthy while the scheduler runs and the
-// last run (whatever its verdict) finished within twice the schedule's
-// interval. Before the first run the service counts from its start.
+// Health is the service's state: healthy while the scheduler runs and
+// the last run (whatever its verdict) finished within twice the
+// schedule's interval, read on the schedule itself: overdue once the
+// schedule has come round twice since the last run finished (for a
+// nightly run, 48 hours; a weekday schedule has no runs due over the
+// weekend). Before the first run the service counts from its start.
 func (s *Service) Health() Health {
 	if !s.running.Load() {
 		return Health{Reason: "the scheduler is not running"}
 	}
 	s.mu.Lock()
-	interval := s.interval
+	next := s.next
 	s.mu.Unlock()
 	now := s.opts.Clock.Now()
-	limit := 2 * interval
 	last := s.runner.Last()
 	if last == nil {
-		if now.Sub(s.started) > limit {
-			return Health{Reason: fmt.Sprintf("no run has finished since the service started %s ago (schedule interval %s)", round(now.Sub(s.started)), interval)}
+		if due := next(s.started); now.After(next(due)) {
+			return Health{Reason: fmt.Sprintf("no run has finished since the service started %s ago (runs were due at %s and %s)", round(now.Sub(s.started)), stamp(due), stamp(next(due)))}
 		}
 		return Health{OK: true, Reason: "waiting for the first run"}
 	}
-	if age := now.Sub(last.FinishedAt); age > limit {
-		return Health{Reason: fmt.Sprintf("the last run (%s) finished %s ago, more than twice the schedule's interval (%s)", last.ID, round(age), interval)}
+	if due := next(last.FinishedAt); now.After(next(due)) {
+		return Health{Reason: fmt.Sprintf("the last run (%s) finished %s ago; runs were due since at %s and %s, more than twice the schedule's interval", last.ID, round(now.Sub(last.FinishedAt)), stamp(due), stamp(next(due)))}
 	}
 	return Health{OK: true, Reason: fmt.Sprintf("last run %s: %s", last.ID, last.Verdict)}
 }
+
+// stamp is a time in a health message: UTC, to the second.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func round(d time.Duration) time.Duration { return d.Round(time.Second) }
 

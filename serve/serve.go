@@ -71,11 +71,11 @@ type Service struct {
 	token    string
 	started  time.Time
 
-	running  atomic.Bool // the scheduler runs
-	mu       sync.Mutex
-	interval time.Duration // between two scheduled runs
-	spec     string        // schedule.audit and time_zone the job was built from
-	job      gocron.Job
+	running atomic.Bool // the scheduler runs
+	mu      sync.Mutex
+	next    func(time.Time) time.Time // the schedule's first run after a time (for /healthz)
+	spec    string                    // schedule.audit and time_zone the job was built from
+	job     gocron.Job
 }
 
 // NextRun is when the scheduler runs the audit next.
@@ -192,7 +192,7 @@ func (s *Service) Serve(ctx context.Context) error {
 			s.reschedule(sched, job, runCtx)
 		}
 	})
-	def, spec, err := jobDefinition(s.inv.Schedule)
+	def, spec, next, err := jobDefinition(s.inv.Schedule, s.opts.Clock.Now())
 	if err != nil {
 		ln.Close()
 		return err
@@ -208,16 +208,16 @@ func (s *Service) Serve(ctx context.Context) error {
 		ln.Close()
 		return fmt.Errorf("schedule %q: %w", spec, err)
 	}
-	s.setSchedule(job, spec)
+	s.setSchedule(job, spec, next)
 	sched.Start()
 	s.running.Store(true)
 
 	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	next, _ := job.NextRun()
+	nextRun, _ := job.NextRun()
 	s.opts.Log.Info("service started", "inventory", s.opts.InventoryPath, "listen", ln.Addr().String(),
-		"schedule", spec, "next_run", next.Format(time.RFC3339), "history", s.runner.Store.Dir())
+		"schedule", spec, "next_run", nextRun.Format(time.RFC3339), "history", s.runner.Store.Dir())
 	if s.opts.Ready != nil {
 		s.opts.Ready(ln.Addr())
 	}
@@ -288,27 +288,30 @@ func (s *Service) restore() {
 }
 
 // jobDefinition turns the schedule into a gocron job: @every as a fixed
-// interval, a cron expression read in the schedule's zone.
-func jobDefinition(sch inventory.Schedule) (gocron.JobDefinition, string, error) {
+// interval, a cron expression read in the schedule's zone. next gives the
+// schedule's first run after any time, read by gocron's own cron parser,
+// so /healthz follows the schedule's real gaps (a weekday schedule has
+// none on Saturday).
+func jobDefinition(sch inventory.Schedule, now time.Time) (def gocron.JobDefinition, spec string, next func(time.Time) time.Time, err error) {
 	if d, ok := sch.Every(); ok {
-		return gocron.DurationJob(d), sch.AuditSpec(), nil
+		return gocron.DurationJob(d), sch.AuditSpec(), func(t time.Time) time.Time { return t.Add(d) }, nil
 	}
 	loc, err := sch.Location()
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	spec := "CRON_TZ=" + loc.String() + " " + sch.AuditSpec()
-	return gocron.CronJob(spec, true), spec, nil
+	spec = "CRON_TZ=" + loc.String() + " " + sch.AuditSpec()
+	c := gocron.NewDefaultCron(true)
+	if err := c.IsValid(spec, loc, now); err != nil {
+		return nil, "", nil, fmt.Errorf("schedule %q: %w", spec, err)
+	}
+	return gocron.CronJob(spec, true), spec, c.Next, nil
 }
 
-// setSchedule remembers the job's interval (for /healthz) and spec.
-func (s *Service) setSchedule(job gocron.Job, spec string) {
-	interval := 24 * time.Hour
-	if runs, err := job.NextRuns(2); err == nil && len(runs) == 2 {
-		interval = runs[1].Sub(runs[0])
-	}
+// setSchedule remembers the job, its spec and its next-run function.
+func (s *Service) setSchedule(job gocron.Job, spec string, next func(time.Time) time.Time) {
 	s.mu.Lock()
-	s.interval, s.spec, s.job = interval, spec, job
+	s.next, s.spec, s.job = next, spec, job
 	s.mu.Unlock()
 }
 
@@ -319,7 +322,7 @@ func (s *Service) reschedule(sched gocron.Scheduler, job gocron.Job, ctx context
 	if err != nil {
 		return // recorded by the run; the schedule stays as it was
 	}
-	def, spec, err := jobDefinition(inv.Schedule)
+	def, spec, next, err := jobDefinition(inv.Schedule, s.opts.Clock.Now())
 	s.mu.Lock()
 	same := spec == s.spec
 	s.mu.Unlock()
@@ -336,6 +339,6 @@ func (s *Service) reschedule(sched gocron.Scheduler, job gocron.Job, ctx context
 		s.opts.Log.Error("new schedule not applied", "schedule", spec, "error", err)
 		return
 	}
-	s.setSchedule(updated, spec)
+	s.setSchedule(updated, spec, next)
 	s.opts.Log.Info("schedule changed", "schedule", spec)
 }

@@ -87,7 +87,7 @@ func TestBearerToken(t *testing.T) {
 	require.NoError(t, err)
 	svc.running.Store(true)
 	svc.started = t0
-	svc.interval = 24 * time.Hour
+	svc.next = func(t time.Time) time.Time { return t.Add(24 * time.Hour) }
 	srv := &http.Server{Handler: svc.handler()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -116,26 +116,32 @@ func TestBearerToken(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	fc := clockwork.NewFakeClockAt(t0)
-	s := &Service{opts: Options{Clock: fc}, runner: &Runner{}, interval: 24 * time.Hour, started: t0}
+	_, _, next, err := jobDefinition(inventory.Schedule{Audit: "0 1 * * *", TimeZone: "UTC"}, t0)
+	require.NoError(t, err)
+	s := &Service{opts: Options{Clock: fc}, runner: &Runner{}, next: next, started: t0}
 	h := s.Health()
 	assert.False(t, h.OK)
 	assert.Equal(t, "the scheduler is not running", h.Reason)
 
 	s.running.Store(true)
 	assert.True(t, s.Health().OK, "waiting for the first run")
-	fc.Advance(49 * time.Hour)
+	fc.Advance(48 * time.Hour)
+	assert.True(t, s.Health().OK, "at the second run due: it may be starting")
+	fc.Advance(time.Hour)
 	h = s.Health()
 	assert.False(t, h.OK)
-	assert.Contains(t, h.Reason, "no run has finished since the service started 49h0m0s ago")
+	assert.Equal(t, "no run has finished since the service started 49h0m0s ago (runs were due at 2026-11-26T01:00:00Z and 2026-11-27T01:00:00Z)", h.Reason)
 
 	s.runner.last = &history.Run{ID: "20261127T010000Z", FinishedAt: fc.Now().Add(-time.Hour), Verdict: "fail"}
 	h = s.Health()
 	assert.True(t, h.OK, "a failing verdict is still a healthy service")
 	assert.Equal(t, "last run 20261127T010000Z: fail", h.Reason)
-	fc.Advance(48 * time.Hour)
+	fc.Advance(47 * time.Hour)
+	assert.True(t, s.Health().OK, "48 hours after the last run")
+	fc.Advance(time.Hour)
 	h = s.Health()
 	assert.False(t, h.OK)
-	assert.Contains(t, h.Reason, "finished 49h0m0s ago, more than twice the schedule's interval (24h0m0s)")
+	assert.Equal(t, "the last run (20261127T010000Z) finished 49h0m0s ago; runs were due since at 2026-11-28T01:00:00Z and 2026-11-29T01:00:00Z, more than twice the schedule's interval", h.Reason)
 }
 
 // TestPanicIsRecordedAndTheServiceGoesOn: a panic inside a run is a
@@ -299,4 +305,35 @@ func TestStopAbandonsARunThatIgnoresCancellation(t *testing.T) {
 	for _, e := range entries {
 		assert.Equal(t, history.IndexFile, e.Name(), "nothing of the abandoned run is left")
 	}
+}
+
+// TestHealthOverTheWeekendOfAWeekdaySchedule: "twice the schedule's
+// interval" follows the schedule's own runs. A weekday schedule (no run
+// on Saturday and Sunday) stays healthy over the weekend, also when the
+// service was started on a Friday, when the next two runs are a day apart.
+func TestHealthOverTheWeekendOfAWeekdaySchedule(t *testing.T) {
+	inv := labWith(t, "single", "schedule:\n  audit: '0 2 * * 1-5'\n  time_zone: UTC\n  listen: '127.0.0.1:0'\n")
+	fri := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	require.Equal(t, time.Friday, fri.Weekday())
+	fc := clockwork.NewFakeClockAt(fri)
+	once, err := New(Options{InventoryPath: inv, Clock: fc})
+	require.NoError(t, err)
+	require.Equal(t, 0, once.Once(context.Background()), "Friday's run")
+
+	fc.Advance(time.Hour) // Friday 03:00: the service starts
+	svc, err := New(Options{InventoryPath: inv, Clock: fc})
+	require.NoError(t, err)
+	ready := make(chan struct{})
+	svc.opts.Ready = func(net.Addr) { close(ready) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx) }()
+	<-ready
+	require.NoError(t, fc.BlockUntilContext(ctx, 1))
+	fc.Advance(70 * time.Hour) // Monday 01:00, before Monday's run
+	h := svc.Health()
+	assert.True(t, h.OK, "no run was due over the weekend: %s", h.Reason)
+	assert.Equal(t, "last run 20261127T020000Z: pass", h.Reason)
+	cancel()
+	require.NoError(t, <-done)
 }
