@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -78,23 +79,35 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			log = slog.New(slog.NewMultiHandler(log.Handler(), events))
 		}
 	}
-	svc, err := serve.New(serve.Options{InventoryPath: f.inventory, Listen: f.listen, Log: log,
-		Notify: serve.Notifications(os.Getenv)})
-	var ie *inventory.Error
-	var ue *serve.UsageError
-	switch {
-	case errors.As(err, &ie), errors.As(err, &ue):
-		return usage(err)
-	case err != nil:
-		return err
+	opts := serve.Options{InventoryPath: f.inventory, Listen: f.listen, Log: log, Notify: serve.Notifications(os.Getenv)}
+	if asService {
+		err := winservice.RunServe(f.serviceName, log, func() (func(context.Context) error, error) {
+			svc, err := serve.New(opts)
+			if err != nil {
+				return nil, err
+			}
+			return svc.Serve, nil
+		})
+		return serveError(err)
+	}
+	svc, err := serve.New(opts)
+	if err != nil {
+		return serveError(err)
 	}
 	if f.once {
 		return withCode(svc.Once(cmd.Context()))
 	}
-	if asService {
-		return winservice.Run(f.serviceName, svc.Serve)
-	}
 	return svc.Serve(cmd.Context())
+}
+
+// serveError gives a bad inventory or listen address exit code 2.
+func serveError(err error) error {
+	var ie *inventory.Error
+	var ue *serve.UsageError
+	if errors.As(err, &ie) || errors.As(err, &ue) {
+		return usage(err)
+	}
+	return err
 }
 
 // newLogger builds the service's logger: text (default) or JSON lines on

@@ -7,8 +7,10 @@
 package winservice
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -59,4 +61,28 @@ func quote(s string) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return s
+}
+
+// RunServe is serve's life as a service. setup builds the service (reads
+// the inventory, checks the listen address) and returns its serve. A
+// service has no console: whatever stops it — setup failing, serve
+// failing (the port is taken) — is logged to log (its file and the Event
+// Log), and when setup fails the service manager still hears from the
+// service, which stops with an error at once rather than leave the
+// manager waiting for a start that never answers. The error is returned
+// too, for the exit code.
+func RunServe(serviceName string, log *slog.Logger, setup func() (func(context.Context) error, error)) error {
+	serve, err := setup()
+	if err != nil {
+		log.Error("service not started", "error", err)
+		if runErr := Run(serviceName, func(context.Context) error { return err }); runErr != nil && !errors.Is(runErr, err) {
+			log.Error("service manager", "error", runErr)
+		}
+		return err
+	}
+	if err := Run(serviceName, serve); err != nil {
+		log.Error("service failed", "error", err)
+		return err
+	}
+	return nil
 }

@@ -98,14 +98,41 @@ func serveChild(inventory, logFile string) {
 		h = slog.NewMultiHandler(h, events)
 	}
 	log := slog.New(h)
-	svc, err := serve.New(serve.Options{InventoryPath: inventory, Log: log})
-	if err != nil {
-		log.Error("not started", "error", err)
-		return
-	}
-	if err := Run("tmsdrift-serve-test", svc.Serve); err != nil {
-		log.Error("service failed", "error", err)
-	}
+	// As cmd/tmsdrift's serve does it under the service manager.
+	_ = RunServe("tmsdrift-serve-test", log, func() (func(context.Context) error, error) {
+		svc, err := serve.New(serve.Options{InventoryPath: inventory, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		return svc.Serve, nil
+	})
+}
+
+// TestServeAsServiceBadInventory: a service whose inventory is invalid
+// stops at once, and its log file (it has no console) says why, problem
+// by problem.
+func TestServeAsServiceBadInventory(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	dir, err := os.MkdirTemp("", "tmsdrift-serve-bad-")
+	require.NoError(t, err)
+	defer os.RemoveAll(dir) //nolint:errcheck // best effort
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(fixtures.LabsDir(), "single"))))
+	inv := filepath.Join(dir, "inventory.yaml")
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inv, append(raw, []byte("colour: blue\n")...), 0o600))
+	logFile := filepath.Join(dir, "serve.log")
+
+	const name = "tmsdrift-serve-test"
+	_ = Uninstall(name)
+	_, err = Install(Config{Name: name, Exe: exe, Args: []string{"-test.run=^TestServiceChild$", "serve", inv, logFile}})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, Uninstall(name)) }()
+	require.NoError(t, Start(name))
+	require.Eventually(t, func() bool { return strings.Contains(read(logFile), "service not started") }, 60*time.Second, 200*time.Millisecond,
+		"the log says why the service did not start; log:\n%s", read(logFile))
+	assert.Contains(t, read(logFile), "colour: unknown key")
 }
 
 // TestServeAsService runs the real `serve` under the service manager on a
