@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/checks"
@@ -49,4 +50,53 @@ func (r *Report) MarkBaseline(base *Report) {
 // known reports whether result i is a failure the baseline already had.
 func (r *Report) known(i int) bool {
 	return i < len(r.Baseline) && r.Baseline[i] == BaselineKnown
+}
+
+// mark is the baseline mark of a failure as the human formats show it
+// ("new", "known"), found by rule and node since those formats reorder
+// the results; "" without --baseline or for any other result.
+func (r *Report) mark(res checks.Result) string {
+	if r.Baseline == nil || res.Status != checks.Fail {
+		return ""
+	}
+	k := keyOf(res)
+	for i, other := range r.Results {
+		if i < len(r.Baseline) && keyOf(other) == k && other.Status == checks.Fail {
+			return r.Baseline[i]
+		}
+	}
+	return ""
+}
+
+// baselineNote counts the marks for the summary line ("--baseline: 1
+// new, 3 known"); "" without --baseline.
+func (r *Report) baselineNote() string {
+	if r.Baseline == nil {
+		return ""
+	}
+	var fresh, known int
+	for _, m := range r.Baseline {
+		switch m {
+		case BaselineNew:
+			fresh++
+		case BaselineKnown:
+			known++
+		}
+	}
+	return fmt.Sprintf("--baseline: %d new, %d known", fresh, known)
+}
+
+// passesOnKnown reports whether the gate passes only because the baseline
+// already had failures at or above failOn: the verdict must say so rather
+// than call them "below --fail-on".
+func (r *Report) passesOnKnown(failOn checks.Severity) bool {
+	if r.ExitCode(failOn) != ExitOK {
+		return false
+	}
+	for i, res := range r.Results {
+		if res.Status == checks.Fail && res.Severity.Rank() >= failOn.Rank() && r.known(i) {
+			return true
+		}
+	}
+	return false
 }

@@ -125,7 +125,8 @@ type htmlItem struct {
 	Source      string
 	Fix         string
 	Explain     string
-	New         bool // a failure that was not failing in the previous run
+	New         bool   // a failure that was not failing in the previous run
+	Baseline    string // "new" or "known" under audit --baseline
 }
 
 // Status colours: text and background pairs readable in light mode and
@@ -182,7 +183,9 @@ func (h *HTML) view(r *Report) htmlView {
 		}
 		anchor := fmt.Sprintf("%s%d", prefix, len(*list)+1)
 		anchors[kr.key] = anchor
-		*list = append(*list, h.item(res, anchor, newFailure[kr.key]))
+		it := h.item(res, anchor, newFailure[kr.key])
+		it.Baseline = r.mark(res)
+		*list = append(*list, it)
 	}
 	v.Matrix = htmlMatrixOf(keyed, anchors)
 	if ch := h.opts.Changes; ch != nil {
@@ -263,6 +266,9 @@ func htmlVerdict(r *Report, failOn checks.Severity) (string, template.CSS) {
 		return "✗ Drift found", "background:#9b0018;color:#ffffff;"
 	case ExitErrored:
 		return "? Not everything could be checked", "background:#5e1780;color:#ffffff;"
+	}
+	if r.passesOnKnown(failOn) {
+		return "~ Only failures the baseline already had", "background:#8a5a00;color:#ffffff;"
 	}
 	if r.Summary.Fail > 0 {
 		return fmt.Sprintf("~ Failures below --fail-on %s", failOn), "background:#8a5a00;color:#ffffff;"

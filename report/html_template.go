@@ -95,7 +95,7 @@ const htmlTemplate = `<!DOCTYPE html>
 </html>
 {{define "item"}}
 <table id="{{.Anchor}}" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 14px 0;border-collapse:collapse;border:1px solid #d0d7de;">
-<tr><th colspan="2" align="left" style="padding:8px 10px;text-align:left;background:#f6f8fa;border-bottom:1px solid #d0d7de;">{{.Title}} <span style="font-family:Consolas,'Courier New',monospace;font-weight:normal;">({{.Rule}})</span> — {{.Node}} <span style="font-weight:normal;color:#57606a;">· {{.Severity}}</span>{{if .New}} <span style="background:#9b0018;color:#ffffff;padding:1px 6px;font-size:12px;">new since the previous run</span>{{end}}</th></tr>
+<tr><th colspan="2" align="left" style="padding:8px 10px;text-align:left;background:#f6f8fa;border-bottom:1px solid #d0d7de;">{{.Title}} <span style="font-family:Consolas,'Courier New',monospace;font-weight:normal;">({{.Rule}})</span> — {{.Node}} <span style="font-weight:normal;color:#57606a;">· {{.Severity}}</span>{{if .New}} <span style="background:#9b0018;color:#ffffff;padding:1px 6px;font-size:12px;">new since the previous run</span>{{end}}{{if eq .Baseline "new"}} <span class="baseline" style="background:#9b0018;color:#ffffff;padding:1px 6px;font-size:12px;">new: not in the baseline</span>{{else if eq .Baseline "known"}} <span class="baseline" style="background:#eaeef2;color:#1f2328;padding:1px 6px;font-size:12px;">known: already in the baseline</span>{{end}}</th></tr>
 {{- if .Expected}}
 <tr><td width="120" valign="top" style="padding:4px 10px;color:#57606a;">Expected</td><td class="expected" style="padding:4px 10px;font-family:Consolas,'Courier New',monospace;">{{range $i, $l := lines .Expected}}{{if $i}}<br>{{end}}{{$l}}{{end}}</td></tr>
 {{- end}}

@@ -51,6 +51,9 @@ func (m *Markdown) Write(w io.Writer, r *Report) error {
 			if res.Status == checks.Fail || res.Status == checks.Error {
 				status = "**" + status + "**"
 			}
+			if m := r.mark(res); m != "" {
+				status += " (" + m + ")"
+			}
 			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s |\n", status, mdCell(string(res.Severity)), mdCode(res.Rule),
 				mdCell(nodeLabel(res.Node)), mdCell(strings.TrimSpace(res.Expected)), mdCell(observedText(res)))
 		}
@@ -75,6 +78,9 @@ func verdict(r *Report, failOn checks.Severity) string {
 		return "❌ **Drift found**"
 	case ExitErrored:
 		return "⚠️ **Not everything could be checked**"
+	}
+	if r.passesOnKnown(failOn) {
+		return "⚠️ **Only failures the baseline already had**"
 	}
 	if r.Summary.Fail > 0 {
 		return fmt.Sprintf("⚠️ **Failures below --fail-on %s**", failOn)

@@ -147,6 +147,9 @@ func exitNote(r *Report, failOn checks.Severity) string {
 	if failOn != checks.Low {
 		note += fmt.Sprintf(" (--fail-on %s)", failOn)
 	}
+	if b := r.baselineNote(); b != "" {
+		note += " · " + b
+	}
 	return note
 }
 

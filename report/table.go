@@ -59,7 +59,7 @@ func (t *Table) Write(w io.Writer, r *Report) error {
 		}
 		b.WriteString(p.paint(msg, color.FgGreen) + "\n")
 	default:
-		if err := renderTable(&b, shown, p, t.opts.width()); err != nil {
+		if err := renderTable(&b, shown, r.mark, p, t.opts.width()); err != nil {
 			return fmt.Errorf("render table: %w", err)
 		}
 	}
@@ -87,8 +87,9 @@ func (t *Table) Write(w io.Writer, r *Report) error {
 }
 
 // renderTable draws the boxed table of results, width columns wide; below
-// compactBelow, in four columns.
-func renderTable(w io.Writer, results []checks.Result, p palette, width int) error {
+// compactBelow, in four columns. mark gives a failure's baseline mark,
+// shown under its status.
+func renderTable(w io.Writer, results []checks.Result, mark func(checks.Result) string, p palette, width int) error {
 	b := box{headers: tableHeaders, betweenRows: true, keep: []bool{true, true, true, true, false, false}}
 	compact := width < compactBelow
 	if compact {
@@ -96,7 +97,11 @@ func renderTable(w io.Writer, results []checks.Result, p palette, width int) err
 		b.keep = []bool{true, true, false, false}
 	}
 	for _, res := range results {
-		row := []string{string(res.Status), string(res.Severity), res.Rule, nodeLabel(res.Node),
+		status := string(res.Status)
+		if m := mark(res); m != "" {
+			status += "\n(" + m + ")"
+		}
+		row := []string{status, string(res.Severity), res.Rule, nodeLabel(res.Node),
 			cellText(res.Expected), cellText(observedText(res))}
 		if compact {
 			row = []string{row[0] + "\n" + row[1], row[2] + "\n" + row[3], row[4], row[5]}
