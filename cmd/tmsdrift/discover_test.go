@@ -174,10 +174,20 @@ func yamlBlock(t *testing.T, out, key string) string {
 	return b.String()
 }
 
-func TestDiscoverNodeThroughWinRMFindsTheRegistryNames(t *testing.T) {
+// discover node works through every remote transport (issue 10: WinRM,
+// SSH and local; local runs under Wine, collect/local): the same probe
+// through the WinRM and the SSH stand-in finds the registry names that
+// make db.single-live pass.
+func TestDiscoverNodeThroughWinRMAndSSHFindsTheRegistryNames(t *testing.T) {
+	for _, kind := range []string{"winrm", "ssh"} {
+		t.Run(kind, func(t *testing.T) { testDiscoverNodeFindsTheRegistryNames(t, kind) })
+	}
+}
+
+func testDiscoverNodeFindsTheRegistryNames(t *testing.T, kind string) {
 	setCredentials(t)
 	lab := discoverLab(t)
-	ll := serveLab(t, lab.Inventory, "winrm")
+	ll := serveLab(t, lab.Inventory, kind)
 
 	// Before: the guessed value names find nothing.
 	rep, code, printed := auditJSON(t, ll.Inventory)
@@ -187,6 +197,7 @@ func TestDiscoverNodeThroughWinRMFindsTheRegistryNames(t *testing.T) {
 	code, out, errOut := tmsdrift(t, "discover", "node", "tms01", "-i", ll.Inventory)
 	require.Equal(t, report.ExitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	t.Log(out)
+	assert.Contains(t, out, "through "+kind)
 	assert.NotContains(t, out, "Wq9-registry-s3cret", "the registry secret never shows")
 	assert.Contains(t, out, "SqlUserPassword")
 	assert.Contains(t, out, "sha256:")
