@@ -7,6 +7,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 func setVersion(d *facts.Deployment, v string) {
@@ -75,4 +76,17 @@ func TestStandbyInactiveFollowsTheProfile(t *testing.T) {
 		setVersion(d, v)
 		assert.Equal(t, Fail, result(t, d, "services.standby-inactive", "tms02").Status, "version %q", v)
 	}
+
+	// A profile that says otherwise is followed (issue 10: "unless the
+	// profile says otherwise"; no release's does today).
+	d = testDeployment(inventory.ManualCutover, manual...)
+	setVersion(d, "15.13.2")
+	d.Version.Profile.Passive.Value = tmsversion.ServiceState{StartType: facts.StartDisabled, State: facts.StateStopped}
+	r := result(t, d, "services.standby-inactive", "tms02")
+	assert.Equal(t, Fail, r.Status, "Manual where the profile says Disabled")
+	assert.Contains(t, r.Expected, "Stopped and Disabled")
+	for i := range d.Nodes[1].Facts.Services {
+		d.Nodes[1].Facts.Services[i].StartType = facts.StartDisabled
+	}
+	assert.Equal(t, Pass, result(t, d, "services.standby-inactive", "tms02").Status)
 }
