@@ -10,6 +10,13 @@ import (
 // Paths rule: TMS is installed at identical paths on every node (guide:
 // Architecture Requirements: local file paths).
 
+// defaultInstallHint is added when the inventory leaves paths.install
+// out and a node is installed elsewhere: the default is the folder
+// Cisco's guides show, while on 64-bit Windows TMS is often under
+// Program Files (x86) (issue 10's reading of Cisco's documents,
+// docs/tms-versions.md), so the drift may be the inventory's.
+const defaultInstallHint = `; paths.install is not in the inventory, so tmsdrift's default C:\Program Files\TANDBERG\TMS was expected: on 64-bit Windows TMS is often installed under C:\Program Files (x86)\TANDBERG\TMS, so if every node is installed where this one is, set paths.install (tmsdrift discover node suggests it)`
+
 func evalPathsIdentical(d *facts.Deployment) []Result {
 	p := d.Inventory.Paths
 	// The software folder the inventory leaves out is the TMS version
@@ -40,7 +47,11 @@ func evalPathsIdentical(d *facts.Deployment) []Result {
 			}
 		}
 		if len(obs) > 0 {
-			return failed(strings.Join(exp, " "), strings.Join(obs, " "), "TMS is installed at a different path on this node"), true
+			msg := "TMS is installed at a different path on this node"
+			if d.Inventory.Defaulted.Install && !samePath(f.TMS.InstallPath, p.Install) {
+				msg += defaultInstallHint
+			}
+			return failed(strings.Join(exp, " "), strings.Join(obs, " "), msg), true
 		}
 		if len(missing) > 0 {
 			return errored(want, "facts.json lacks %s", strings.Join(missing, ", ")), true

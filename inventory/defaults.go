@@ -50,6 +50,7 @@ func (inv *Inventory) ApplyDefaults() {
 	p := &inv.Paths
 	if p.Install == "" {
 		p.Install = DefaultInstall
+		inv.Defaulted.Install = true
 	}
 	if p.WebRoot == "" {
 		p.WebRoot = windowsJoin(p.Install, "wwwTMS")

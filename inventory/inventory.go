@@ -99,6 +99,9 @@ type Inventory struct {
 type Defaulted struct {
 	DataDirs bool // data_sync.dirs
 	Software bool // paths.software
+	// Install (paths.install) is only said, never replaced by a profile:
+	// paths.identical names the default when a node is elsewhere.
+	Install bool
 }
 
 // Addresses are the TMS server addresses stored in the database
@@ -325,7 +328,12 @@ func (d Date) String() string { return d.Format(time.DateOnly) }
 // in package tmsversion keeps the one list).
 var DefaultDataDirs = tmsversion.GuideDataDirs()
 
-// Default limits and paths (contract §4, Defaults).
+// Default limits and paths (contract §4, Defaults). DefaultInstall is
+// the install folder Cisco's guides show; on 64-bit Windows TMS is often
+// installed under `C:\Program Files (x86)\TANDBERG\TMS` instead (issue
+// 10's reading of Cisco's documents; docs/tms-versions.md), so no profile
+// can know it: the administrator sets paths.install, which `tmsdrift
+// discover node` suggests.
 const (
 	DefaultInstall                  = `C:\Program Files\TANDBERG\TMS`
 	DefaultMaxOffsetMS              = 1000

@@ -167,6 +167,19 @@ func TestApplyDefaultsKeepsSetValues(t *testing.T) {
 	assert.Equal(t, want, *inv)
 }
 
+// TestApplyDefaultsRecordsTheInstallFolder: paths.identical names the
+// default install folder only where the inventory left it out.
+func TestApplyDefaultsRecordsTheInstallFolder(t *testing.T) {
+	inv := &Inventory{}
+	inv.ApplyDefaults()
+	assert.True(t, inv.Defaulted.Install)
+	assert.Equal(t, DefaultInstall, inv.Paths.Install)
+	assert.False(t, inv.AsWritten().Defaulted.Install)
+	inv = &Inventory{Paths: Paths{Install: `D:\TMS`}}
+	inv.ApplyDefaults()
+	assert.False(t, inv.Defaulted.Install)
+}
+
 // TestDecodeProblemFromGoccy covers errors that reach goccy's decoder past
 // the structural pass: they keep their position and lose the Go jargon.
 func TestDecodeProblemFromGoccy(t *testing.T) {
