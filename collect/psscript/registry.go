@@ -6,8 +6,10 @@ import (
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
-// Where TMS keeps its settings in the registry is not published; these
-// are tmsdrift's guesses (docs/transports.md, Where TMS keeps what), tried
+// Where TMS keeps its settings in the registry is not published (no
+// Cisco document, script, module or API client says, issue 10); these
+// are tmsdrift assumptions, guesses (docs/transports.md, Where TMS keeps
+// what), tried
 // after whatever the inventory's registry block names (what `tmsdrift
 // discover node` found on the deployment). The local transport and the
 // collector script try the same names, in the same order.

@@ -69,7 +69,7 @@ WHERE primary_database = @p1;`
 // use): a table dbo.NetworkSettings (Name nvarchar(128) primary key, Value
 // nvarchar(4000) NULL) with one row per address, named after the fields of
 // TMS's Administrative Tools > Configuration > Network Settings page. They
-// are NOT taken from a TMS release: an operator checks them against their
+// are a tmsdrift assumption, NOT taken from a TMS release: an operator checks them against their
 // TMS version and sets database.settings in the inventory
 // (docs/database.md).
 const (
