@@ -204,6 +204,12 @@ func testDiscoverNodeFindsTheRegistryNames(t *testing.T, kind string) {
 	assert.Contains(t, out, `HKLM\SOFTWARE\WOW6432Node\Tandberg\TMS\Legacy`)
 	assert.Contains(t, out, "Cisco TelePresence Management Suite 15.9")
 	assert.Contains(t, out, "TMSLiveService")
+	// The services with their start types, display names and binary paths.
+	assert.Regexp(t, `TMSLiveService +Automatic/Running +"TMS Live Service" +"C:\\Program Files\\TANDBERG\\TMS\\Services\\TMSLiveService.exe"`, out)
+	assert.Regexp(t, `W3SVC +Automatic/Running +"World Wide Web Publishing Service" +C:\\Windows\\system32\\svchost.exe -k iissvcs`, out)
+	// The folders under the install path.
+	assert.Contains(t, out, `Folders under C:\Program Files\TANDBERG\TMS`)
+	assert.Contains(t, out, `wwwTMS\Public\Data\SystemSoftware`)
 	assert.Contains(t, out, "/tms/public")
 	assert.Contains(t, out, "Facts to report")
 	assert.NotContains(t, out, livePassword)
