@@ -88,7 +88,11 @@ type Suggestion struct {
 // software folder the release's profile names that exists, and the
 // registry values that hold the database the inventory names (value
 // equal to database.server and database.name), under the key that holds
-// both.
+// both. Sources of what it takes TMS to be: that TMS is the IIS
+// application /tms is Cisco's documented URL http://<server>/tms; the
+// uninstall entry's DisplayName ("... Management Suite") is a tmsdrift
+// assumption from administrators' descriptions, not checked on a server
+// (docs/transports.md, Where TMS keeps what).
 func Suggest(doc *psscript.DiscoverDocument, inv *inventory.Inventory) Suggestion {
 	s := Suggestion{Why: map[string]string{}}
 	for _, u := range doc.Uninstall {
