@@ -153,7 +153,7 @@ type Registry struct {
 // DataSync describes the customer data folders.
 type DataSync struct {
 	Master string   `yaml:"master,omitempty" json:"master,omitempty" jsonschema:"description=Node whose customer files win (default: first primary/pool node)"`
-	Dirs   []string `yaml:"dirs,omitempty" json:"dirs,omitempty" jsonschema:"description=Folders relative to paths.install (default: the guide's nine folders)"`
+	Dirs   []string `yaml:"dirs,omitempty" json:"dirs,omitempty" jsonschema:"description=Folders relative to paths.install (default: the TMS release's customer folders; docs/tms-versions.md)"`
 }
 
 // TimeLimits bound the clock offset of a node.

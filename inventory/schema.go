@@ -142,7 +142,7 @@ var schemaDescriptions = map[string]string{
 
 	"data_sync":        "Customer data folders that must be the same on every node.",
 	"data_sync.master": "Node whose customer files win. Default: the first primary or pool node.",
-	"data_sync.dirs":   `Folders relative to paths.install, e.g. wwwTMS\Data\CompanyLogo. Default: the guide's nine folders.`,
+	"data_sync.dirs":   `Folders relative to paths.install, e.g. wwwTMS\Data\CompanyLogo. Default: the customer folders of the TMS release (docs/tms-versions.md); a list given here replaces them.`,
 
 	"time":               "Clock limits.",
 	"time.max_offset_ms": "Largest clock offset from the time source, in milliseconds. Default 1000.",
