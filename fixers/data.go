@@ -25,6 +25,10 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 		return nil, nil, nil
 	}
 	master := d.NodeByName(masterSpec.Name)
+	// The folders data.synced compares (the inventory's, else the TMS
+	// profile's): the ones the gathered manifests hold, so the ones whose
+	// absence on the master must not be copied by pruning.
+	dirs := d.DataDirs()
 	var changes []Change
 	var skipped []Skipped
 	for _, node := range failingNodes(failing) {
@@ -89,7 +93,7 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 		var kept []string
 		notPruned := map[string][]string{} // data folder → files kept in it
 		for _, f := range delta.Extra {
-			switch dir := emptyOnMaster(d.Inventory.DataSync.Dirs, master.Data, f.Rel); {
+			switch dir := emptyOnMaster(dirs, master.Data, f.Rel); {
 			case !in.opts.Prune:
 				kept = append(kept, f.Rel)
 			case dir != "":
@@ -101,7 +105,7 @@ func planData(ctx context.Context, in *input, failing []checks.Result) ([]Change
 		if len(kept) > 0 {
 			skip(fmt.Sprintf("%s only on the node kept (delete with --prune): %s", plural(len(kept), "file"), strings.Join(kept, ", ")))
 		}
-		for _, dir := range d.Inventory.DataSync.Dirs {
+		for _, dir := range dirs {
 			if files := notPruned[dir]; len(files) > 0 {
 				skip(fmt.Sprintf("not pruned: the data master %s has no files in %s (the folder is missing, unreadable or empty there), so its %s on the node stay: "+
 					"restore the master's folder, or make another node data_sync.master, then fix again: %s",

@@ -73,3 +73,30 @@ func TestPruneSkipsOnlyTheFolderTheMasterLost(t *testing.T) {
 	}
 	assert.Equal(t, 2, sound, "tms02 and tms03 keep their Sound folder")
 }
+
+// The folders judged are the TMS profile's, not only the inventory's
+// default nine: on TMS 15 (lab post-upgrade, 15.13.2) Config\System is a
+// compared folder the 11.7 guide does not list. A master without it must
+// not have the standbys' copies pruned either.
+func TestPruneRefusesAMasterWithoutAProfileFolder(t *testing.T) {
+	inv := copyLab(t, "post-upgrade")
+	dir := filepath.Dir(inv)
+	for _, node := range []string{"tms02", "tms03"} {
+		folder := filepath.Join(dir, "nodes", node, "fs/C/Program Files/TANDBERG/TMS/Config/System")
+		require.NoError(t, os.MkdirAll(folder, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(folder, "settings.xml"), []byte("cfg\r\n"), 0o644))
+	}
+	a := audit(t, inv)
+	require.Equal(t, checks.Fail, status(a.results, "data.synced", "tms02"))
+
+	p := plan(t, a, Options{Prune: true, Only: []string{"data.synced"}})
+	assert.Empty(t, p.Changes, "nothing is deleted")
+	var reasons []string
+	for _, s := range p.Skipped {
+		reasons = append(reasons, s.Node+": "+s.Reason)
+	}
+	for _, node := range []string{"tms02", "tms03"} {
+		assert.Contains(t, reasons, node+`: not pruned: the data master tms01 has no files in Config\System (the folder is missing, unreadable or empty there), so its 1 file on the node stay: `+
+			`restore the master's folder, or make another node data_sync.master, then fix again: Config\System\settings.xml`)
+	}
+}
