@@ -21,6 +21,13 @@ import (
 func TestFixPruneRefusesAMasterWithoutData(t *testing.T) {
 	dir, inv := labCopy(t, "post-upgrade")
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/Data")))
+	// Config\System, a folder TMS 15's profile compares and the inventory's
+	// default nine do not name: the standbys have it, the master not.
+	for _, node := range []string{"tms02", "tms03"} {
+		folder := filepath.Join(dir, "nodes", node, "fs/C/Program Files/TANDBERG/TMS/Config/System")
+		require.NoError(t, os.MkdirAll(folder, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(folder, "settings.xml"), []byte("cfg\r\n"), 0o644))
+	}
 	orig := files(t, dir)
 
 	code, stdout, stderr := tmsdrift(t, "fix", "-i", inv, "--only", "data.synced", "--prune")
@@ -28,6 +35,7 @@ func TestFixPruneRefusesAMasterWithoutData(t *testing.T) {
 	assert.NotContains(t, stdout, "delete file")
 	assert.Contains(t, stdout, `tms02: not pruned: the data master tms01 has no files in wwwTMS\Data\CompanyLogo (the folder is missing, unreadable or empty there)`) // TMS 15.13.2: its profile compares CompanyLogo of these folders
 	assert.Contains(t, stdout, `data.synced tms03: not pruned`)
+	assert.Contains(t, stdout, `tms02: not pruned: the data master tms01 has no files in Config\System`)
 
 	code, stdout, stderr = tmsdrift(t, "fix", "-i", inv, "--only", "data.synced", "--prune", "--apply")
 	assert.Equal(t, report.ExitFail, code, stdout+stderr)
