@@ -468,6 +468,12 @@ func planSettingsStep(ctx context.Context, r *Runner, st *runbooks.Step) ([]Chan
 		if cur.Get(name) == want {
 			continue
 		}
+		// Whatever built the runbook, no impossible address reaches the
+		// database (issue 8, item 8): the same judgement as the
+		// addresses fixer's.
+		if err := checkAddressValue(name, want); err != nil {
+			return nil, fmt.Errorf("refusing to set %s in %s: %w", name, store.Name(), err)
+		}
 		op.Fields = append(op.Fields, name)
 		*op.After.Field(name) = want
 	}

@@ -151,6 +151,23 @@ func TestRunRunbookWritesTheOtherDatabaseOnlyAfterTheSwitch(t *testing.T) {
 	assert.Contains(t, out.Steps[2].Error, "the inventory step must come first")
 }
 
+// TestRunRunbookNeverWritesAnImpossibleAddress: whatever built or edited
+// the runbook, the engine refuses to write an address TMS cannot use into
+// the database, as the addresses fixer does (issue 8, item 8).
+func TestRunRunbookNeverWritesAnImpossibleAddress(t *testing.T) {
+	dir, _, j, rf, env := promoteRun(t)
+	rf.Runbook.Steps[2].Settings.After.IPv4Local = "999.10.0.300"
+	db := must(os.ReadFile(filepath.Join(dir, "db.json")))
+	out, err := RunRunbook(testContext(t), j, rf, env)
+	require.NoError(t, err)
+	assert.False(t, out.Complete)
+	require.Len(t, out.Steps, 3)
+	assert.Equal(t, StepFailed, out.Steps[2].Status)
+	assert.Contains(t, out.Steps[2].Error, `refusing to set ipv4_local in`)
+	assert.Contains(t, out.Steps[2].Error, `"999.10.0.300" is not an IPv4 address`)
+	assert.Equal(t, db, must(os.ReadFile(filepath.Join(dir, "db.json"))), "db.json unchanged")
+}
+
 // TestReadRunbookIsStrict: the engine acts on runbook.json; what a hand
 // edit could make of it is refused.
 func TestReadRunbookIsStrict(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/internal/addrcheck"
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
@@ -63,6 +64,16 @@ func follow(inv *inventory.Inventory, old, new *facts.Node) follows {
 			f.findings = append(f.findings, Finding{Check: "addresses." + field, Node: new.Spec.Name,
 				Problem: fmt.Sprintf("names %s (%s), and %s has no host name of that form", old.Spec.Name, v, new.Spec.Name),
 				Fix:     fmt.Sprintf("give %s its hostname in the inventory, or set addresses.%s by hand", new.Spec.Name, field)})
+			return
+		}
+		// The name may come from the node's facts.json (host name and
+		// domain): it goes into the database and the inventory only when
+		// it is a host name TMS can use, judged as the inventory's own
+		// addresses are (issue 8, item 8).
+		if err := addrcheck.Host(to); err != nil {
+			f.findings = append(f.findings, Finding{Check: "addresses." + field, Node: new.Spec.Name,
+				Problem: fmt.Sprintf("would take %s's name in place of %s (%s): %v", new.Spec.Name, old.Spec.Name, v, err),
+				Fix:     fmt.Sprintf("give %s its hostname in the inventory (nodes[].hostname), or set addresses.%s by hand", new.Spec.Name, field)})
 			return
 		}
 		f.dnsMoved = true

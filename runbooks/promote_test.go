@@ -217,3 +217,30 @@ func TestWritePlanEscapes(t *testing.T) {
 	assert.NotContains(t, buf.String(), "\x07")
 	assert.Contains(t, buf.String(), "pwned")
 }
+
+// TestFollowRefusesAnImpossibleName: a DNS name that follows the old
+// primary is built from the new one's facts.json (host name and domain);
+// when that is no host name, the preflight refuses instead of planning to
+// write it into the database (issue 8, item 8).
+func TestFollowRefusesAnImpossibleName(t *testing.T) {
+	file := labCopy(t, "manual-cutover")
+	dir := filepath.Dir(file)
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(raw), "dns_local: tms.acme.local", "dns_local: tms01.acme.local", 1)), 0o644))
+	factsFile := filepath.Join(dir, "nodes", "tms02", "facts.json")
+	raw, err = os.ReadFile(factsFile)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(factsFile, []byte(strings.Replace(string(raw), `"domain": "ACME.LOCAL"`, `"domain": "ACME LOCAL!"`, 1)), 0o644))
+	d, results := audit(t, file)
+	rb, err := Promote(d, results, "tms02")
+	require.NoError(t, err)
+	require.Contains(t, findingChecks(rb), "addresses.dns_local")
+	for _, f := range rb.Preflight {
+		if f.Check == "addresses.dns_local" {
+			assert.Contains(t, f.Problem, `"tms02.acme local!"`)
+			assert.Contains(t, f.Fix, "nodes[].hostname")
+		}
+	}
+	assert.NotContains(t, step(t, rb, "inventory").Inventory, InventoryChange{Field: "addresses.dns_local", From: "tms01.acme.local", To: "tms02.acme local!"})
+}
