@@ -22,7 +22,7 @@ func TestAuditNeutralisesTerminalEscapes(t *testing.T) {
 	})
 
 	shown := `\x1b[2J\x1b]0;pwned\x07` // the table may wrap the rest
-	for _, format := range []string{"table", "markdown", "junit"} {
+	for _, format := range []string{"table", "markdown", "junit", "html"} {
 		t.Run(format, func(t *testing.T) {
 			code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--format", format)
 			assert.Equal(t, report.ExitFail, code, stderr)
