@@ -1,17 +1,21 @@
 package fixers
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/collect"
 	"github.com/tmsdrift/tmsdrift/collect/transports"
+	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
 // Fixing then rolling back gives back every file byte for byte, the
@@ -178,4 +182,73 @@ func TestRollbackForcesDatabaseValues(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, rb.Complete())
 	assert.Equal(t, string(orig), string(must(os.ReadFile(dbJSON))), "the value before the run is back, byte for byte")
+}
+
+// countingOpener opens through transports.Open and counts the sources
+// still open; fail names a node whose opening fails.
+type countingOpener struct {
+	open atomic.Int32
+	fail string
+}
+
+func (c *countingOpener) Open(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+	if n.Name == c.fail {
+		return nil, errors.New("connection refused")
+	}
+	src, err := transports.Open(ctx, inv, n)
+	if err != nil {
+		return nil, err
+	}
+	c.open.Add(1)
+	return &countedTarget{Target: src.(collect.Target), open: &c.open}, nil
+}
+
+type countedTarget struct {
+	collect.Target
+	open   *atomic.Int32
+	closed atomic.Bool
+}
+
+func (t *countedTarget) Close() error {
+	if t.closed.CompareAndSwap(false, true) {
+		t.open.Add(-1)
+	}
+	return t.Target.Close()
+}
+
+// Code review of issue 8: rollback closed the node connections only when
+// it succeeded. Refused, or stopped by an unreachable node, it leaves
+// none open.
+func TestRollbackClosesTheNodesOnEveryPath(t *testing.T) {
+	_, inv := twoBrokenNodes(t)
+	dir := filepath.Dir(inv)
+	runs := t.TempDir()
+	a := audit(t, inv)
+	out := apply(t, a, plan(t, a, Options{}), runs, nil)
+	require.True(t, out.Complete())
+
+	// A node that cannot be reached (each in turn, so that one comes
+	// after a node already opened): the nodes opened before it are closed.
+	for _, node := range []string{"tms02", "tms03"} {
+		c := &countingOpener{fail: node}
+		_, _, err := Rollback(testContext(t), RollbackRequest{Open: c.Open, RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)})
+		require.ErrorContains(t, err, "connection refused")
+		assert.Zero(t, c.open.Load(), "every opened node closed after %s could not be reached", node)
+	}
+
+	// Refused because tms02 changed since the run.
+	wc := filepath.Join(dir, "nodes/tms02", webConfig)
+	require.NoError(t, os.WriteFile(wc, append(must(os.ReadFile(wc)), "<!-- later edit -->\r\n"...), 0o644))
+	c := &countingOpener{}
+	_, _, err := Rollback(testContext(t), RollbackRequest{Open: c.Open, RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv)})
+	var refused *RefusedError
+	require.ErrorAs(t, err, &refused)
+	assert.Zero(t, c.open.Load(), "every opened node closed after a refusal")
+
+	// Forced through: closed as well.
+	c = &countingOpener{}
+	rb, _, err := Rollback(testContext(t), RollbackRequest{Open: c.Open, RunsDir: runs, Run: "last", Inventory: a.inv, Settings: store(a.inv), Force: true})
+	require.NoError(t, err)
+	require.True(t, rb.Complete())
+	assert.Zero(t, c.open.Load(), "every opened node closed after a rollback")
 }
