@@ -260,9 +260,9 @@ func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
 		warn(cmd, "tmsdrift: could not read", p)
 	}
 	if len(r.Problems) == 0 {
-		fmt.Fprintf(cmd.OutOrStdout(), "recorded this machine (%s) in %s\n", spec.Name, f.output)
+		say(cmd, "recorded this machine (%s) in %s\n", spec.Name, f.output)
 	} else {
-		fmt.Fprintf(cmd.OutOrStdout(), "recorded this machine (%s) in %s in part: NOTES.txt there says what is missing, and it audits to error\n", spec.Name, f.output)
+		say(cmd, "recorded this machine (%s) in %s in part: NOTES.txt there says what is missing, and it audits to error\n", spec.Name, f.output)
 	}
 	if len(r.Problems) > 0 {
 		return withCode(report.ExitErrored)

@@ -61,3 +61,17 @@ func TestErrorMessagesNeutraliseTerminalEscapes(t *testing.T) {
 	assertNoControls(t, stderr)
 	assert.Contains(t, stderr, `inv\x1b]0;pwned\x07.yaml`)
 }
+
+// The one-line confirmations quote the inventory's names: a deployment
+// name holding terminal escapes reached the terminal raw through
+// `validate` ("valid (acme^[]0;pwned^G, ...)").
+func TestConfirmationsNeutraliseTerminalEscapes(t *testing.T) {
+	_, inv := labCopy(t, "single")
+	rewrite(t, inv, func(b []byte) []byte {
+		return bytes.Replace(b, []byte("deployment: acme-single"), []byte(`deployment: "acme\e]0;pwned\a\e[2J"`), 1)
+	})
+	code, stdout, stderr := tmsdrift(t, "validate", "-i", inv)
+	assert.Equal(t, report.ExitOK, code, stderr)
+	assertNoControls(t, stdout)
+	assert.Contains(t, stdout, `valid (acme\x1b]0;pwned\x07\x1b[2J, model single, 1 node)`)
+}

@@ -112,6 +112,6 @@ func runKeygen(cmd *cobra.Command, f keygenFlags) error {
 	if !back.Equal(k) {
 		return errors.New("keygen: the written file does not hold the generated key")
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s)\n", f.output, k.Describe())
+	say(cmd, "wrote %s (%s)\n", f.output, k.Describe())
 	return nil
 }

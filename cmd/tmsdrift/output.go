@@ -67,6 +67,13 @@ func warn(cmd *cobra.Command, a ...any) {
 	fmt.Fprint(cmd.ErrOrStderr(), report.Sanitize(fmt.Sprintln(a...)))
 }
 
+// say prints a formatted line to stdout, Sanitized: confirmations quote
+// names and paths from the inventory, the command line and the database,
+// which may hold terminal escapes.
+func say(cmd *cobra.Command, format string, a ...any) {
+	fmt.Fprint(cmd.OutOrStdout(), report.Sanitize(fmt.Sprintf(format, a...)))
+}
+
 func joinNames(names []string) string { return strings.Join(names, ", ") }
 
 func contains(list []string, s string) bool {

@@ -89,7 +89,7 @@ func runSnapshotDB(cmd *cobra.Command, f snapshotDBFlags) error {
 	if err := atomicfile.WriteFile(f.output, append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s: recorded %s\n", f.output, db.From)
+	say(cmd, "%s: recorded %s\n", f.output, db.From)
 	if len(db.Facts.Unknown) == 0 {
 		return nil
 	}

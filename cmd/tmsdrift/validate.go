@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tmsdrift/tmsdrift/checks"
@@ -31,7 +29,7 @@ exist. It reads no facts. Exit 0 when it is valid, 2 when it is not.`,
 			if len(inv.Nodes) == 1 {
 				nodes = "node"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%s, model %s, %d %s)\n", path, inv.Deployment, inv.Model, len(inv.Nodes), nodes)
+			say(cmd, "%s: valid (%s, model %s, %d %s)\n", path, inv.Deployment, inv.Model, len(inv.Nodes), nodes)
 			return nil
 		},
 	}
