@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,14 +31,26 @@ func evalMainKeyPresent(d *facts.Deployment) []Result {
 			return errored(want, "web.config unreadable: %v", err), true
 		}
 		if len(dups) > 0 {
-			lines := []string{strconv.Itoa(dups[0].FirstLine)}
+			var at []int
 			where := make([]string, len(dups))
+			app := false
 			for i, d := range dups {
-				lines = append(lines, strconv.Itoa(d.Line))
+				at = append(at, d.FirstLine, d.Line)
 				where[i] = d.String()
+				app = app || d.Path == ""
 			}
-			return failed(want, fmt.Sprintf("%d <machineKey> elements (lines %s)", len(dups)+1, strings.Join(lines, ", ")),
-				"web.config "+strings.Join(where, "; ")+": IIS refuses a section defined twice, so the TMS web application does not start"), true
+			slices.Sort(at)
+			at = slices.Compact(at)
+			lines := make([]string, len(at))
+			for i, l := range at {
+				lines[i] = strconv.Itoa(l)
+			}
+			effect := "IIS refuses a section defined twice, so the TMS web application does not start"
+			if !app {
+				effect = "ASP.NET refuses a section defined twice for one path, so the TMS web application fails there"
+			}
+			return failed(want, fmt.Sprintf("%d <machineKey> elements (lines %s)", len(at), strings.Join(lines, ", ")),
+				"web.config "+strings.Join(where, "; ")+": "+effect), true
 		}
 		switch {
 		case !k.Fixed():

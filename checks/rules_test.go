@@ -392,6 +392,28 @@ func TestMachineKeyDuplicateNamesTheLines(t *testing.T) {
 	assert.Contains(t, got.Message, "IIS refuses")
 }
 
+// Two keys for one sub-path (<location path="api">) are a section defined
+// twice for that path: present fails, naming both lines, though the
+// application's own key is right.
+func TestMachineKeyDuplicateForASubPath(t *testing.T) {
+	d := testDeployment(inventory.ManualCutover, manual...)
+	wc := d.Nodes[1].WebConfig
+	const key = `    <system.web>` + "\r\n" + `      <machineKey validationKey="AutoGenerate" decryptionKey="AutoGenerate" />` + "\r\n"
+	wc.Raw = []byte(strings.Replace(string(wc.Raw), "</configuration>",
+		"  <location path=\"api\">\r\n"+key+key[len("    <system.web>\r\n"):]+"    </system.web>\r\n  </location>\r\n</configuration>", 1))
+	var got *Result
+	for _, r := range Evaluate(d) {
+		if r.Rule == "machinekey.present" && r.Node == "tms02" {
+			got = &r
+		}
+	}
+	require.NotNil(t, got)
+	assert.Equal(t, Fail, got.Status, "%s", wc.Raw)
+	assert.Regexp(t, `^2 <machineKey> elements \(lines \d+, \d+\)$`, got.Observed)
+	assert.Contains(t, got.Message, `a second <machineKey> for path "api"`)
+	assert.Contains(t, got.Message, "ASP.NET refuses a section defined twice for one path")
+}
+
 // A temporary file of an interrupted tmsdrift write is no extra customer
 // file: data.synced says what it is (issue 8, item 3).
 func TestDataSyncedNamesDebris(t *testing.T) {

@@ -28,6 +28,11 @@ func TestDuplicates(t *testing.T) {
 			[]Duplicate{{Line: 4, FirstLine: 8}}},
 		{"location without path counts too", "<configuration>\n<system.web>\n" + a + "\n</system.web>\n<location>\n<system.web>\n" + b + "\n</system.web>\n</location>\n</configuration>", []Duplicate{{Line: 7, FirstLine: 3}}},
 		{"a sub-path's key is another scope", "<configuration>\n<system.web>\n" + a + "\n</system.web>\n<location path=\"api\">\n<system.web>\n" + b + "\n</system.web>\n</location>\n</configuration>", nil},
+		{"two keys for one sub-path", "<configuration>\n<system.web>\n" + a + "\n</system.web>\n<location path=\"api\">\n<system.web>\n" + a + "\n" + b + "\n</system.web>\n</location>\n</configuration>",
+			[]Duplicate{{Line: 8, FirstLine: 7, Path: "api"}}},
+		{"one sub-path in two spellings, no application key", "<configuration>\n<location path=\"Api/\">\n<system.web>\n" + a + "\n</system.web>\n</location>\n<location path=\"/api\">\n<system.web>\n" + b + "\n</system.web>\n</location>\n</configuration>",
+			[]Duplicate{{Line: 9, FirstLine: 4, Path: "Api/"}}},
+		{"two sub-paths, one key each", "<configuration>\n<location path=\"api\">\n<system.web>\n" + a + "\n</system.web>\n</location>\n<location path=\"web\">\n<system.web>\n" + b + "\n</system.web>\n</location>\n</configuration>", nil},
 		{"commented-out key is no key", "<configuration>\n<system.web>\n" + a + "\n<!-- " + b + " -->\n</system.web>\n</configuration>", nil},
 		{"a prefixed element is not a key", "<configuration xmlns:x=\"urn:x\">\n<system.web>\n" + a + "\n<x:machineKey/>\n</system.web>\n</configuration>", nil},
 	}
@@ -38,6 +43,7 @@ func TestDuplicates(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+	assert.Equal(t, `line 8: a second <machineKey> for path "api" (the first is on line 7)`, Duplicate{Line: 8, FirstLine: 7, Path: "api"}.String())
 	_, err := Duplicates(readTestdata(t, "malformed.web.config"))
 	assert.ErrorContains(t, err, "not well-formed")
 }
@@ -86,6 +92,16 @@ func TestSpliceRemovesDuplicates(t *testing.T) {
 			name: "a sub-path's key stays",
 			in:   "<configuration>\n  <system.web>\n    <machineKey validationKey=\"AA\" decryptionKey=\"BB\" validation=\"HMACSHA256\" decryption=\"AES\" />\n  </system.web>\n  <location path=\"api\">\n    <system.web>\n      <machineKey validationKey=\"CC\" decryptionKey=\"DD\" />\n    </system.web>\n  </location>\n</configuration>",
 			want: "<configuration>\n  <system.web>\n    " + mk + "\n  </system.web>\n  <location path=\"api\">\n    <system.web>\n      <machineKey validationKey=\"CC\" decryptionKey=\"DD\" />\n    </system.web>\n  </location>\n</configuration>",
+		},
+		{
+			name: "a sub-path's second key goes, its first stays",
+			in:   "<configuration>\n  <system.web>\n    <machineKey validationKey=\"AA\" decryptionKey=\"BB\" validation=\"HMACSHA256\" decryption=\"AES\" />\n  </system.web>\n  <location path=\"api\">\n    <system.web>\n      <machineKey validationKey=\"CC\" decryptionKey=\"DD\" />\n      <machineKey validationKey=\"EE\" decryptionKey=\"FF\" />\n    </system.web>\n  </location>\n</configuration>",
+			want: "<configuration>\n  <system.web>\n    " + mk + "\n  </system.web>\n  <location path=\"api\">\n    <system.web>\n      <machineKey validationKey=\"CC\" decryptionKey=\"DD\" />\n    </system.web>\n  </location>\n</configuration>",
+		},
+		{
+			name: "no application key: added, and a sub-path's second key goes",
+			in:   "<configuration>\r\n  <system.web>\r\n    <pages />\r\n  </system.web>\r\n  <location path=\"api\">\r\n    <system.web>\r\n      <machineKey validationKey=\"CC\" decryptionKey=\"DD\" />\r\n      <machineKey validationKey=\"EE\" decryptionKey=\"FF\" />\r\n    </system.web>\r\n  </location>\r\n</configuration>\r\n",
+			want: "<configuration>\r\n  <system.web>\r\n    <pages />\r\n    " + mk + "\r\n  </system.web>\r\n  <location path=\"api\">\r\n    <system.web>\r\n      <machineKey validationKey=\"CC\" decryptionKey=\"DD\" />\r\n    </system.web>\r\n  </location>\r\n</configuration>\r\n",
 		},
 	}
 	for _, tt := range tests {
@@ -138,6 +154,7 @@ func TestSpliceRemovesDuplicatesSample(t *testing.T) {
 func FuzzDuplicates(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte("<configuration><system.web><machineKey/><machineKey/></system.web><location><system.web><machineKey/></system.web></location></configuration>"))
+	f.Add([]byte("<configuration><location path='api'><system.web><machineKey/><machineKey/></system.web></location><location path='/API/'><system.web><machineKey/></system.web></location></configuration>"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		dups, err := Duplicates(raw)
 		k, kerr := FromWebConfig(raw)
@@ -146,8 +163,10 @@ func FuzzDuplicates(f *testing.F) {
 			return
 		}
 		require.NoError(t, kerr)
-		if k == nil {
-			assert.Empty(t, dups)
+		for _, d := range dups {
+			if k == nil {
+				assert.NotEmpty(t, d.Path, "without a key for the application, only a sub-path's keys can be duplicates")
+			}
 		}
 		lines := bytes.Count(raw, []byte("\n")) + 1
 		for _, d := range dups {

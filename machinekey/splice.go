@@ -25,7 +25,8 @@ import (
 // attributes change, each keeping its quote character; an attribute k sets
 // that the element lacks is appended, and every other <machineKey> of the
 // application (see Duplicate) is removed with its line, so exactly one is
-// left. Otherwise a <machineKey> element is
+// left. A sub-path's second key (see Duplicate) is removed in either case;
+// its first stays as it is. Otherwise a <machineKey> element is
 // added as the last child of /configuration/system.web, indented like that
 // element's first child and on its own line when the children are on theirs;
 // a self-closing <system.web/> is opened to hold it, and a file without
@@ -73,7 +74,7 @@ func Splice(raw []byte, k Key) ([]byte, error) {
 		return nil, errors.New("splice machineKey: the result does not carry the key")
 	}
 	if dups, err := Duplicates(out); err != nil || len(dups) > 0 {
-		return nil, errors.New("splice machineKey: the result does not carry exactly one key for the application")
+		return nil, errors.New("splice machineKey: the result does not carry exactly one key for the application and for each sub-path")
 	}
 	return out, nil
 }
@@ -90,6 +91,16 @@ func spliceText(text []byte, doc *document, spans map[*etree.Element]span, k Key
 	mk, err := effectiveMachineKey(doc.tree)
 	if err != nil {
 		return nil, err
+	}
+	// A second key for one sub-path goes too (see Duplicate); the first
+	// one for that path is not tmsdrift's to change.
+	var removals []edit
+	for _, dup := range subPathDuplicates(doc.tree) {
+		ds, err := spanOf(dup.extra)
+		if err != nil {
+			return nil, err
+		}
+		removals = append(removals, removal(text, ds))
 	}
 	if mk != nil {
 		s, err := spanOf(mk)
@@ -109,24 +120,48 @@ func spliceText(text []byte, doc *document, spans map[*etree.Element]span, k Key
 			}
 			edits = append(edits, removal(text, ds))
 		}
-		return applyEdits(text, edits), nil
+		return applyEdits(text, append(edits, removals...)), nil
 	}
 	root := doc.tree.Root()
 	element := Element(k)
+	var inserted []byte
 	if sw := firstChildNamed(root, elemSystemWeb); sw != nil {
 		s, err := spanOf(sw)
 		if err != nil {
 			return nil, err
 		}
-		return insertChild(text, s, func(_, _, _ string) string { return element }), nil
+		inserted = insertChild(text, s, func(_, _, _ string) string { return element })
+	} else {
+		s, err := spanOf(root)
+		if err != nil {
+			return nil, err
+		}
+		inserted = insertChild(text, s, func(indent, unit, nl string) string {
+			return "<" + elemSystemWeb + ">" + nl + indent + unit + element + nl + indent + "</" + elemSystemWeb + ">"
+		})
 	}
-	s, err := spanOf(root)
-	if err != nil {
-		return nil, err
+	if len(removals) == 0 {
+		return inserted, nil
 	}
-	return insertChild(text, s, func(indent, unit, nl string) string {
-		return "<" + elemSystemWeb + ">" + nl + indent + unit + element + nl + indent + "</" + elemSystemWeb + ">"
-	}), nil
+	// The insertion lies inside /configuration/system.web (or where it
+	// opens), the removals inside sub-path <location>s: as edits of the
+	// same text they do not overlap.
+	return applyEdits(text, append(removals, changeOf(text, inserted))), nil
+}
+
+// changeOf is the one edit that turns text into changed, which differs
+// from it in one contiguous stretch: what both share at the start and at
+// the end is left out of it.
+func changeOf(text, changed []byte) edit {
+	pre := 0
+	for pre < len(text) && pre < len(changed) && text[pre] == changed[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(text)-pre && suf < len(changed)-pre && text[len(text)-1-suf] == changed[len(changed)-1-suf] {
+		suf++
+	}
+	return edit{from: pre, to: len(text) - suf, with: string(changed[pre : len(changed)-suf])}
 }
 
 // edit replaces text[from:to] with with.

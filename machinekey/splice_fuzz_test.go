@@ -45,6 +45,7 @@ func FuzzSplice(f *testing.F) {
 	}
 	f.Add([]byte("<configuration><system.web/></configuration>"), "a'b\"c&d")
 	f.Add([]byte("<configuration>\r\n</configuration>"), "")
+	f.Add([]byte("<configuration>\n<location path=\"api\">\n<system.web>\n<machineKey/>\n<machineKey/>\n</system.web>\n</location>\n</configuration>"), "")
 	f.Add([]byte("\xFF\xFE<\x00c\x00o\x00n\x00f\x00i\x00g\x00u\x00r\x00a\x00t\x00i\x00o\x00n\x00/\x00>\x00"), "AES")
 	f.Fuzz(func(t *testing.T, raw []byte, validation string) {
 		k := newKey

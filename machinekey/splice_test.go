@@ -211,20 +211,28 @@ func checkOnlyKeyChanged(t *testing.T, raw, out []byte) {
 	tree := doc.tree
 	mk, err := effectiveMachineKey(tree)
 	require.NoError(t, err)
+	// A second key for the application, or for one sub-path, is removed
+	// with its line: compare what is left with the output.
+	var extras []*etree.Element
 	if mk != nil {
-		// A second key for the application is removed with its line:
-		// compare what is left with the output.
-		if extras := extraMachineKeys(tree, mk); len(extras) > 0 {
-			var edits []edit
-			for _, el := range extras {
-				edits = append(edits, removal(a, spans[el]))
-			}
-			a = applyEdits(a, edits)
-			tree, spans = reparse(t, a)
-			mk, err = effectiveMachineKey(tree)
-			require.NoError(t, err)
+		extras = extraMachineKeys(tree, mk)
+	}
+	for _, d := range subPathDuplicates(tree) {
+		extras = append(extras, d.extra)
+	}
+	if len(extras) > 0 {
+		var edits []edit
+		for _, el := range extras {
+			edits = append(edits, removal(a, spans[el]))
+		}
+		a = applyEdits(a, edits)
+		tree, spans = reparse(t, a)
+		mk, err = effectiveMachineKey(tree)
+		require.NoError(t, err)
+		if mk != nil {
 			assert.Empty(t, extraMachineKeys(tree, mk))
 		}
+		assert.Empty(t, subPathDuplicates(tree))
 	}
 	p := commonPrefix(a, b)
 	s := commonSuffix(a[p:], b[p:])
