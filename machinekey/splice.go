@@ -212,7 +212,14 @@ func attributeEdits(text []byte, s span, k Key) ([]edit, error) {
 			if v == "" {
 				v = w.normalized
 			}
-			if escapeAttr(v, a.quote) != string(tag[a.valueStart:a.valueEnd]) {
+			// The same hex key in another case stays as it is spelled:
+			// hex digits read the same in either case, and a fix keeps
+			// every byte it need not change (the plan's diff, which shows
+			// keys as fingerprints, could not show a change of case).
+			// Algorithm names are written as the key spells them.
+			have := string(tag[a.valueStart:a.valueEnd])
+			sameHex := (w.name == attrValidationKey || w.name == attrDecryptionKey) && asciiUpper(have) == asciiUpper(escapeAttr(v, a.quote))
+			if !sameHex && escapeAttr(v, a.quote) != have {
 				edits = append(edits, edit{s.start + a.valueStart, s.start + a.valueEnd, escapeAttr(v, a.quote)})
 			}
 		case w.value != "":

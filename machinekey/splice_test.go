@@ -295,3 +295,20 @@ func commonSuffix(a, b []byte) int {
 	}
 	return n
 }
+
+// A web.config carrying the approved key in another case already carries
+// it: splicing changes nothing, and removing a duplicate leaves the key's
+// spelling. The plan's diff shows keys as case-blind fingerprints, so a
+// re-cased key line was a change the plan could not show.
+func TestSpliceKeepsTheCaseOfAnEqualKey(t *testing.T) {
+	lower := `<machineKey validationKey="` + strings.ToLower(newKey.ValidationKey) + `" decryptionKey="` + strings.ToLower(newKey.DecryptionKey) + `" validation="HMACSHA256" decryption="AES" />`
+	in := "<configuration>\r\n  <system.web>\r\n    " + lower + "\r\n  </system.web>\r\n</configuration>\r\n"
+	got, err := Splice([]byte(in), newKey)
+	require.NoError(t, err)
+	assert.Equal(t, in, string(got))
+
+	dup := strings.Replace(in, lower+"\r\n", lower+"\r\n    <machineKey validationKey=\"AutoGenerate\" decryptionKey=\"AutoGenerate\" />\r\n", 1)
+	got, err = Splice([]byte(dup), newKey)
+	require.NoError(t, err)
+	assert.Equal(t, in, string(got), "only the duplicate's line goes")
+}
