@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tmsdrift/tmsdrift/report"
 )
 
 // ListSchema identifies the JSON `tmsdrift history --format json` prints.
@@ -100,13 +102,15 @@ func what(r *Run) string {
 	return clean(strings.Join(parts, "; "))
 }
 
-// clean drops control characters (an error text could carry them) so
-// nothing from outside steers the terminal.
+// clean makes a cell safe for a terminal: an error text or an upgrade's
+// node name could carry control characters or a bidirectional override.
+// Tabs and line ends become spaces (they would break the columns); the
+// rest is shown as escapes by report.Sanitize, as in every human format.
 func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+	return report.Sanitize(strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
 			return ' '
 		}
 		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
+	}, s))
 }
