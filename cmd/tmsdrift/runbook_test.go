@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -169,6 +170,26 @@ func TestPromotePreflightFailsChangesNothing(t *testing.T) {
 	code, stdout, _ = tmsdrift(t, "promote", "tms03", "-i", inv, "--force")
 	assert.Equal(t, report.ExitOK, code)
 	assert.Contains(t, stdout, "Preflight: failed, overridden by --force")
+}
+
+// TestPromoteRefusesAnImpossibleName: the DNS name that follows the
+// primary is built from the new primary's facts; a domain that makes no
+// host name is refused, not written into the database (issue 8, item 8).
+func TestPromoteRefusesAnImpossibleName(t *testing.T) {
+	dir, inv := labCopy(t, "manual-cutover")
+	rewrite(t, inv, func(b []byte) []byte {
+		return bytes.Replace(b, []byte("dns_local: tms.acme.local"), []byte("dns_local: tms01.acme.local"), 1)
+	})
+	rewrite(t, filepath.Join(dir, "nodes", "tms02", "facts.json"), func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"domain": "ACME.LOCAL"`), []byte(`"domain": "ACME LOCAL!"`), 1)
+	})
+	orig := files(t, dir)
+	code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", inv, "--apply", "--yes")
+	assert.Equal(t, report.ExitFail, code, stdout+stderr)
+	assert.Contains(t, stdout, `addresses.dns_local on tms02: would take tms02's name in place of tms01 (tms01.acme.local): "tms02.acme local!" is not a host name`)
+	assert.NotContains(t, stdout, `-> "tms02.acme local!"`)
+	assert.Equal(t, orig, files(t, dir))
+	assert.Empty(t, runFolders(t, dir))
 }
 
 func TestRunbookBadUsage(t *testing.T) {
