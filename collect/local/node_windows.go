@@ -33,7 +33,11 @@ type node struct {
 	inv     *inventory.Inventory
 	timeout time.Duration
 
-	once     sync.Once
+	// mu guards the facts, built once and built again after SetService
+	// changed a service: a fixer or runbook checks its change afterwards
+	// through Facts on the same node.
+	mu       sync.Mutex
+	built    bool
 	facts    []byte
 	factsErr error
 	warnings []string
@@ -45,17 +49,19 @@ func open(inv *inventory.Inventory, n *inventory.Node) (collect.Target, error) {
 
 func (n *node) Close() error { return nil }
 
-// Facts builds facts.json from the Windows APIs, once.
+// Facts builds facts.json from the Windows APIs, once until a service
+// is changed.
 func (n *node) Facts(ctx context.Context) ([]byte, error) {
-	n.once.Do(func() {
-		f, warnings, err := BuildFacts(ctx, n.inv)
-		n.warnings = warnings
-		if err != nil {
-			n.factsErr = err
-			return
-		}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.built {
+		return n.facts, n.factsErr
+	}
+	f, warnings, err := BuildFacts(ctx, n.inv)
+	n.built, n.warnings, n.facts, n.factsErr = true, warnings, nil, err
+	if err == nil {
 		n.facts, n.factsErr = json.MarshalIndent(f, "", "  ")
-	})
+	}
 	return n.facts, n.factsErr
 }
 
@@ -115,7 +121,11 @@ func BuildFacts(ctx context.Context, inv *inventory.Inventory) (*facts.NodeFacts
 }
 
 // Warnings are what Facts could not find out.
-func (n *node) Warnings() []string { return n.warnings }
+func (n *node) Warnings() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.warnings
+}
 
 // ReadFile reads a file of this machine.
 func (n *node) ReadFile(ctx context.Context, winPath string) ([]byte, error) {
@@ -186,5 +196,12 @@ func (n *node) SetService(ctx context.Context, name, startType, state string) er
 		ctx, cancel = context.WithTimeout(ctx, n.timeout)
 		defer cancel()
 	}
+	// Even a failed change may have changed something: the next Facts
+	// reads the services again.
+	defer func() {
+		n.mu.Lock()
+		n.built = false
+		n.mu.Unlock()
+	}()
 	return SetService(ctx, name, startType, state)
 }
