@@ -53,14 +53,20 @@ Task Scheduler. See docs/service.md.`,
 	fl.BoolVar(&f.once, "once", false, "do one run now, record it and exit with its code")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log lines as text or json")
 	fl.StringVar(&f.logFile, "log-file", "", "append the log to FILE as well as standard error")
-	fl.StringVar(&f.serviceName, "service-name", winservice.DefaultName, "the Windows service's name (set by tmsdrift service install)")
+	fl.StringVar(&f.serviceName, "service-name", winservice.DefaultName, "run under the service manager as this Windows service (set by tmsdrift service install)")
 	_ = fl.MarkHidden("service-name")
 	_ = cmd.MarkFlagRequired("inventory")
 	return cmd
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
-	asService := !f.once && winservice.IsService()
+	// Under the service manager: as svc.IsWindowsService detects it (its
+	// parent is services.exe in session 0), or as the command line that
+	// `service install` wrote declares it with --service-name. The
+	// declaration is what the service manager runs, so it is the sure
+	// sign: under Wine services.exe runs in session 1, where the detection
+	// says no and tmsdrift.exe would never answer the service manager.
+	asService := !f.once && (winservice.IsService() || cmd.Flags().Changed("service-name"))
 	stderr := cmd.ErrOrStderr()
 	if asService {
 		stderr = io.Discard // a service has no console: the log file and the Event Log
