@@ -108,16 +108,22 @@ func TestPywinrmAgainstTheStandIn(t *testing.T) {
 	webConfig := `C:\Program Files\TANDBERG\TMS\wwwTMS\web.config`
 	read := psscript.ReadFileCommand(webConfig)
 	waiting := psscript.WriteFileCommand(`C:\never.txt`, strings.Repeat("0", 64))
-	for _, transport := range []string{"basic", "ntlm", "kerberos"} {
-		t.Run(transport, func(t *testing.T) {
+	// Basic and NTLM over HTTPS (TLS protects the messages, nothing is
+	// sealed); NTLM and Kerberos over HTTP 5985, sealed.
+	for _, tc := range []struct {
+		name, transport string
+		http            bool
+	}{{"basic", "basic", false}, {"ntlm", "ntlm", true}, {"ntlm-https", "ntlm", false}, {"kerberos", "kerberos", true}} {
+		transport := tc.transport
+		t.Run(tc.name, func(t *testing.T) {
 			node := fakenode.New(nodeDir())
-			opts := wsman.Options{User: user, Password: password, Auth: transport, Node: node, HTTP: transport != "basic"}
+			opts := wsman.Options{User: user, Password: password, Auth: transport, Node: node, HTTP: tc.http}
 			collector := append(splitCommand(psscript.CollectorCommand), b64(collectorInput(t)))
 			cfg := map[string]any{"transport": transport, "user": user, "password": password,
 				"commands": []any{splitCommand(read)}, "ps": []string{scriptOf(t, read)},
 				"stdin_commands": []any{collector}, "faults": true,
 				"waiting": splitCommand(waiting)}
-			clientCfg := winrm.Config{Host: "127.0.0.1", Auth: map[string]string{"basic": winrm.AuthBasic, "ntlm": winrm.AuthNTLMEncrypted, "kerberos": winrm.AuthKerberos}[transport], User: user, Password: password}
+			clientCfg := winrm.Config{Host: "127.0.0.1", Auth: map[string]string{"basic": winrm.AuthBasic, "ntlm": winrm.AuthNTLMEncrypted, "ntlm-https": winrm.AuthNTLM, "kerberos": winrm.AuthKerberos}[tc.name], User: user, Password: password}
 			env := os.Environ()
 			if transport == "kerberos" {
 				k := realm(t)
@@ -144,7 +150,7 @@ func TestPywinrmAgainstTheStandIn(t *testing.T) {
 			}
 			r := runPywinrm(t, cfg, env)
 			require.Empty(t, r.Error)
-			assert.Equal(t, transport != "basic", r.Encrypted, "pywinrm seals over HTTP")
+			assert.Equal(t, tc.http, r.Encrypted, "pywinrm seals over HTTP, not over HTTPS")
 
 			clientCfg.Port = srv.Port
 			c, err := winrm.New(clientCfg)
@@ -180,7 +186,7 @@ func TestPywinrmAgainstTheStandIn(t *testing.T) {
 			assert.Contains(t, r.Faults["unknown_command"], "w:InvalidParameter")
 			assert.NotContains(t, r.Faults["unknown_command"], "2150858793", "an unknown command is not a timeout")
 			assert.Equal(t, "timeout", r.Faults["waiting"], "a Receive with nothing to report is the operation timeout")
-			if transport != "basic" {
+			if tc.http {
 				assert.Positive(t, srv.Sealed())
 				assert.Zero(t, srv.PlainRefused(), "nothing arrived in clear text")
 			}
