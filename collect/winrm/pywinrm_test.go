@@ -2,8 +2,10 @@ package winrm_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -219,4 +221,72 @@ func TestPywinrmAccessDenied(t *testing.T) {
 func TestStandInKeepsArguments(t *testing.T) {
 	assert.Equal(t, "ipconfig /all", wsman.CommandLine("ipconfig", []string{"/all"}))
 	assert.Equal(t, "cmd", wsman.CommandLine(" cmd ", nil))
+}
+
+// TestPywinrmRunsTheFixersCommands: the commands a fix sends — write-file
+// with its content fed as base64 lines through rsp:Send, and set-service —
+// run from pywinrm over sealed NTLM change the node as they do from
+// tmsdrift's client, and write-file with a content that does not match
+// its hash changes nothing.
+func TestPywinrmRunsTheFixersCommands(t *testing.T) {
+	needPywinrm(t)
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(nodeDir())))
+	srv, err := wsman.Start(wsman.Options{User: user, Password: password, Auth: wsman.AuthNTLM, HTTP: true, Node: fakenode.New(dir)})
+	require.NoError(t, err)
+	defer srv.Close()
+
+	const winPath = `C:\Program Files\TANDBERG\TMS\wwwTMS\Data\Image\written-by-pywinrm.bin`
+	content := bytes.Repeat([]byte("tmsdrift\r\n\x00\xff"), 10000) // two base64 lines, as remote.WriteFile splits them
+	sum := sha256.Sum256(content)
+	var in bytes.Buffer
+	for rest := content; len(rest) > 0; {
+		k := min(len(rest), 57000)
+		in.WriteString(base64.StdEncoding.EncodeToString(rest[:k]) + "\r\n")
+		rest = rest[k:]
+	}
+	good := psscript.WriteFileCommand(winPath, hex.EncodeToString(sum[:]))
+	damaged := psscript.WriteFileCommand(`C:\Program Files\TANDBERG\TMS\wwwTMS\Data\Image\damaged.bin`, strings.Repeat("0", 64))
+	setService := psscript.SetServiceCommand("TMSSchedulerService", "Manual", "Stopped", 30*time.Second)
+
+	r := runPywinrm(t, map[string]any{"url": srv.URL, "transport": "ntlm", "user": user, "password": password,
+		"stdin_commands": []any{
+			append(splitCommand(good), b64(in.Bytes())),
+			append(splitCommand(damaged), b64(in.Bytes())),
+		},
+		"commands": []any{splitCommand(setService)}}, os.Environ())
+	require.Empty(t, r.Error)
+	assert.True(t, r.Encrypted, "sealed over HTTP")
+
+	require.Len(t, r.Fed, 2)
+	assert.Equal(t, 0, r.Fed[0].Code, r.Fed[0].Stderr)
+	written, err := os.ReadFile(filepath.Join(dir, "fs", "C", "Program Files", "TANDBERG", "TMS", "wwwTMS", "Data", "Image", "written-by-pywinrm.bin"))
+	require.NoError(t, err)
+	assert.Equal(t, content, written, "every byte arrived")
+	assert.NotZero(t, r.Fed[1].Code, "a content that does not match its hash is refused")
+	assert.Contains(t, r.Fed[1].Stderr, "arrived damaged")
+	assert.NoFileExists(t, filepath.Join(dir, "fs", "C", "Program Files", "TANDBERG", "TMS", "wwwTMS", "Data", "Image", "damaged.bin"))
+
+	require.Len(t, r.Commands, 1)
+	assert.Equal(t, 0, r.Commands[0].Code, r.Commands[0].Stderr)
+	raw, err := os.ReadFile(filepath.Join(dir, "facts.json"))
+	require.NoError(t, err)
+	var f struct {
+		Services []struct {
+			Name      string `json:"name"`
+			StartType string `json:"start_type"`
+			State     string `json:"state"`
+		} `json:"services"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &f))
+	var found bool
+	for _, s := range f.Services {
+		if s.Name == "TMSSchedulerService" {
+			found = true
+			assert.Equal(t, []string{"Manual", "Stopped"}, []string{s.StartType, s.State})
+		}
+	}
+	assert.True(t, found, "the lab node has TMSSchedulerService")
+	assert.Positive(t, srv.Sealed())
+	assert.Zero(t, srv.PlainRefused())
 }
