@@ -33,15 +33,17 @@ func TestServeChild(t *testing.T) {
 	main()
 }
 
-// TestServeSIGTERMMidRun: SIGTERM while a run waits on a node or a
+// TestServeSIGTERMMidRun: SIGTERM (and SIGINT) while a run waits on a node or a
 // database that never answers stops the service with exit 0 within 10 s,
 // and the history holds only complete runs: the one in flight is absent.
 func TestServeSIGTERMMidRun(t *testing.T) {
-	t.Run("node stalls", func(t *testing.T) { sigtermMidRun(t, false) })
-	t.Run("database stalls", func(t *testing.T) { sigtermMidRun(t, true) })
+	t.Run("node stalls", func(t *testing.T) { signalMidRun(t, syscall.SIGTERM, false) })
+	t.Run("database stalls", func(t *testing.T) { signalMidRun(t, syscall.SIGTERM, true) })
+	// Ctrl-C in a console (serve run by hand) is SIGINT: the same stop.
+	t.Run("SIGINT", func(t *testing.T) { signalMidRun(t, syscall.SIGINT, false) })
 }
 
-func sigtermMidRun(t *testing.T, stallDB bool) {
+func signalMidRun(t *testing.T, sig syscall.Signal, stallDB bool) {
 	dir, inv := labCopy(t, "post-upgrade")
 	// Two complete runs first, from the recorded database.
 	for range 2 {
@@ -99,7 +101,7 @@ func sigtermMidRun(t *testing.T, stallDB bool) {
 	require.True(t, pendingRun(t, hist), "still in flight")
 
 	stopped := time.Now()
-	require.NoError(t, child.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, child.Process.Signal(sig))
 	waited := make(chan error, 1)
 	go func() { waited <- child.Wait() }()
 	select {
@@ -111,7 +113,7 @@ func sigtermMidRun(t *testing.T, stallDB bool) {
 		require.NoError(t, err, logs.String())
 	case <-time.After(10 * time.Second):
 		_ = child.Process.Kill()
-		t.Fatalf("serve did not stop within 10 s of SIGTERM\n%s", logs.String())
+		t.Fatalf("serve did not stop within 10 s of %v\n%s", sig, logs.String())
 	}
 	assert.Less(t, time.Since(stopped), 10*time.Second)
 	// The WinRM client and the live SQL Server probe (also while it waits
