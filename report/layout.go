@@ -78,41 +78,128 @@ const breakAfter = `.-_/\,;:=+`
 // breaks after one of breakAfter where it can, and is cut only where no
 // such place fits.
 func wrapText(text string, width int) []string {
-	width = max(width, 1)
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
-		line, lw := "", 0
-		flush := func() {
-			lines = append(lines, line)
-			line, lw = "", 0
-		}
-		words := strings.Fields(para)
-		if len(words) == 0 {
-			lines = append(lines, "")
-			continue
-		}
-		for _, word := range words {
-			ww := runewidth.StringWidth(word)
-			switch {
-			case lw == 0 && ww <= width:
-				line, lw = word, ww
-			case lw > 0 && lw+1+ww <= width:
-				line, lw = line+" "+word, lw+1+ww
-			default:
-				if lw > 0 {
-					flush()
-				}
-				pieces := splitWord(word, width)
-				for _, p := range pieces[:len(pieces)-1] {
-					lines = append(lines, p)
-				}
-				line = pieces[len(pieces)-1]
-				lw = runewidth.StringWidth(line)
-			}
-		}
-		flush()
+		lines = append(lines, wrapWords(strings.Fields(para), width, true)...)
 	}
 	return lines
+}
+
+// wrapWords lays words out in lines of at most width columns, one space
+// between them. A word wider than width is cut (after punctuation where
+// it can) when cut is set; else it keeps a line of its own and overflows.
+func wrapWords(words []string, width int, cut bool) []string {
+	width = max(width, 1)
+	if len(words) == 0 {
+		return []string{""}
+	}
+	var lines []string
+	line, lw := "", 0
+	for _, word := range words {
+		ww := runewidth.StringWidth(word)
+		switch {
+		case lw == 0 && ww <= width:
+			line, lw = word, ww
+		case lw > 0 && lw+1+ww <= width:
+			line, lw = line+" "+word, lw+1+ww
+		default:
+			if lw > 0 {
+				lines = append(lines, line)
+			}
+			pieces := []string{word}
+			if cut {
+				pieces = splitWord(word, width)
+			}
+			lines = append(lines, pieces[:len(pieces)-1]...)
+			line = pieces[len(pieces)-1]
+			lw = runewidth.StringWidth(line)
+		}
+	}
+	return append(lines, line)
+}
+
+// ProseWidth is where the text of a human output wraps when width columns
+// are there (Width's answer; 0 for DefaultWidth): the width, at least
+// minWidth and at most maxProseWidth, as the audit's text below its table.
+func ProseWidth(width int) int { return Options{Width: width}.proseWidth() }
+
+// Wrap breaks text into lines of at most width display columns for the
+// human outputs outside tables (fix plans, runbooks, rollback, history,
+// diff): at spaces, each newline starting a new line. Words are never
+// cut: in this text a word wider than the width is a path, an address, a
+// fingerprint or a command that a reader copies, so it keeps a line of its
+// own and overflows. keep names substrings of text that must not be
+// broken at their spaces either (a Windows path under "Program Files", a
+// command line): each stays whole with what is attached to it.
+func Wrap(text string, width int, keep ...string) []string {
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		lines = append(lines, wrapWords(keptWords(para, keep), width, false)...)
+	}
+	return lines
+}
+
+// WrapIndent is Wrap for one item of a list: first goes before its first
+// line, rest before every other one (the item's indentation, so that
+// continuation lines stand under its text), and every line ends in a
+// newline. The width counts the indentation. Text that fits on one line is
+// written as it is, so its spacing (aligned columns) is kept.
+func WrapIndent(first, rest, text string, width int, keep ...string) string {
+	fw := runewidth.StringWidth(first)
+	if !strings.Contains(text, "\n") && fw+runewidth.StringWidth(text) <= width {
+		return first + text + "\n"
+	}
+	var b strings.Builder
+	lead, avail := first, width-fw
+	para := false
+	for _, p := range strings.Split(text, "\n") {
+		if para {
+			lead, avail = rest, width-runewidth.StringWidth(rest)
+		}
+		para = true
+		for _, line := range wrapWords(keptWords(p, keep), avail, false) {
+			b.WriteString(strings.TrimRight(lead+line, " ") + "\n")
+			lead, avail = rest, width-runewidth.StringWidth(rest)
+		}
+	}
+	return b.String()
+}
+
+// keptWords splits text at the spaces that are not inside an occurrence
+// of one of keep.
+func keptWords(text string, keep []string) []string {
+	protected := make([]bool, len(text))
+	for _, k := range keep {
+		if k == "" || !strings.ContainsAny(k, " \t") {
+			continue
+		}
+		for from := 0; ; {
+			i := strings.Index(text[from:], k)
+			if i < 0 {
+				break
+			}
+			for j := from + i; j < from+i+len(k); j++ {
+				protected[j] = true
+			}
+			from += i + len(k)
+		}
+	}
+	var words []string
+	start := -1
+	for i, r := range text {
+		space := (r == ' ' || r == '\t') && !protected[i]
+		switch {
+		case space && start >= 0:
+			words = append(words, text[start:i])
+			start = -1
+		case !space && start < 0:
+			start = i
+		}
+	}
+	if start >= 0 {
+		words = append(words, text[start:])
+	}
+	return words
 }
 
 // splitWord cuts a word into pieces of at most width columns: after the

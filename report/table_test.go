@@ -225,6 +225,35 @@ func TestWrapBreaksLongWordsAtPunctuationFirst(t *testing.T) {
 	assert.Equal(t, []string{"漢字漢", "字"}, wrapText("漢字漢字", 6), "wide runes count double")
 }
 
+// The wrapper of the human outputs outside tables (fix plans, runbooks,
+// rollback, history, diff) never cuts a word, keeps what it is told to
+// keep whole at its spaces, and indents continuation lines.
+func TestWrapIndentKeepsVerbatimWords(t *testing.T) {
+	path := `C:\Program Files\TANDBERG\TMS\wwwTMS\Data\EmailTemplate\MeetingReminder.txt`
+	got := WrapIndent("  ", "      ", "create file "+path+"  [data.synced]", 40, path)
+	assert.Equal(t, "  create file\n      "+path+"\n      [data.synced]\n", got, "the path stays whole on a line of its own")
+
+	cmd := "tmsdrift fix -i 'my labs/inventory.yaml' --apply"
+	got = WrapIndent("", "  ", "Nothing was changed. To apply: "+cmd, 60, cmd)
+	assert.Equal(t, "Nothing was changed. To apply:\n  "+cmd+"\n", got, "the command moves to its own line, whole")
+
+	long := "sha256:" + strings.Repeat("ab", 30)
+	assert.Equal(t, []string{"key", long, "ok"}, Wrap("key "+long+" ok", 20), "a word wider than the width overflows, uncut")
+
+	got = WrapIndent("  - ", "    ", "one two three four five six seven eight nine ten", 20)
+	assert.Equal(t, "  - one two three\n    four five six\n    seven eight nine\n    ten\n", got)
+	for _, l := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		assert.LessOrEqual(t, runewidth.StringWidth(l), 20, l)
+	}
+
+	aligned := "set TMSSchedulerService     Manual -> Automatic"
+	assert.Equal(t, "  "+aligned+"\n", WrapIndent("  ", "    ", aligned, 80), "a line that fits keeps its spacing")
+	assert.Equal(t, "a\n  b\n", WrapIndent("", "  ", "a\nb", 80), "newlines start new lines, indented")
+	assert.Equal(t, 100, ProseWidth(200))
+	assert.Equal(t, 80, ProseWidth(80))
+	assert.Equal(t, DefaultWidth, ProseWidth(0))
+}
+
 func TestFitColumnsKeepsWordsWhole(t *testing.T) {
 	cols := [][]string{{"Status", "fail"}, {"Rule", "services.standby-inactive"}, {"Text", strings.Repeat("word ", 40)}}
 	w := fitColumns(cols, 80, []bool{true, true})
