@@ -80,22 +80,26 @@ const breakAfter = `.-_/\,;:=+`
 func wrapText(text string, width int) []string {
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
-		lines = append(lines, wrapWords(strings.Fields(para), width, true)...)
+		lines = append(lines, wrapWords(strings.Fields(para), width, width, true)...)
 	}
 	return lines
 }
 
-// wrapWords lays words out in lines of at most width columns, one space
-// between them. A word wider than width is cut (after punctuation where
-// it can) when cut is set; else it keeps a line of its own and overflows.
-func wrapWords(words []string, width int, cut bool) []string {
-	width = max(width, 1)
+// wrapWords lays words out in lines of at most width columns (the first
+// line first columns), one space between them. A word wider than the line
+// is cut (after punctuation where it can) when cut is set; else it keeps a
+// line of its own and overflows.
+func wrapWords(words []string, first, width int, cut bool) []string {
 	if len(words) == 0 {
 		return []string{""}
 	}
 	var lines []string
 	line, lw := "", 0
 	for _, word := range words {
+		width := max(width, 1)
+		if len(lines) == 0 {
+			width = max(first, 1)
+		}
 		ww := runewidth.StringWidth(word)
 		switch {
 		case lw == 0 && ww <= width:
@@ -118,10 +122,12 @@ func wrapWords(words []string, width int, cut bool) []string {
 	return append(lines, line)
 }
 
-// ProseWidth is where the text of a human output wraps when width columns
-// are there (Width's answer; 0 for DefaultWidth): the width, at least
-// minWidth and at most maxProseWidth, as the audit's text below its table.
-func ProseWidth(width int) int { return Options{Width: width}.proseWidth() }
+// TextWidth is where the human outputs outside tables wrap when width
+// columns are there (Width's answer; 0 for DefaultWidth): the width, at
+// least minWidth. Unlike the paragraphs under the audit's table, these
+// lines are not capped: a plan is read item by item, and a wide terminal
+// (or a wide COLUMNS) keeps each item on one line.
+func TextWidth(width int) int { return Options{Width: width}.width() }
 
 // Wrap breaks text into lines of at most width display columns for the
 // human outputs outside tables (fix plans, runbooks, rollback, history,
@@ -134,7 +140,7 @@ func ProseWidth(width int) int { return Options{Width: width}.proseWidth() }
 func Wrap(text string, width int, keep ...string) []string {
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
-		lines = append(lines, wrapWords(keptWords(para, keep), width, false)...)
+		lines = append(lines, wrapWords(keptWords(para, keep), width, width, false)...)
 	}
 	return lines
 }
@@ -150,16 +156,15 @@ func WrapIndent(first, rest, text string, width int, keep ...string) string {
 		return first + text + "\n"
 	}
 	var b strings.Builder
-	lead, avail := first, width-fw
-	para := false
-	for _, p := range strings.Split(text, "\n") {
-		if para {
-			lead, avail = rest, width-runewidth.StringWidth(rest)
+	fa, ra := width-fw, width-runewidth.StringWidth(rest)
+	for i, p := range strings.Split(text, "\n") {
+		lead, avail := rest, ra
+		if i == 0 {
+			lead, avail = first, fa
 		}
-		para = true
-		for _, line := range wrapWords(keptWords(p, keep), avail, false) {
+		for _, line := range wrapWords(keptWords(p, keep), avail, ra, false) {
 			b.WriteString(strings.TrimRight(lead+line, " ") + "\n")
-			lead, avail = rest, width-runewidth.StringWidth(rest)
+			lead = rest
 		}
 	}
 	return b.String()

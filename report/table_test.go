@@ -246,12 +246,20 @@ func TestWrapIndentKeepsVerbatimWords(t *testing.T) {
 		assert.LessOrEqual(t, runewidth.StringWidth(l), 20, l)
 	}
 
+	// A deeper continuation indent leaves less room on the later lines.
+	got = WrapIndent("", "        ", strings.Repeat("abcd ", 30), 40)
+	for _, l := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		assert.LessOrEqual(t, runewidth.StringWidth(l), 40, l)
+	}
+	assert.True(t, strings.HasPrefix(got, strings.Repeat("abcd ", 7)+"abcd\n        abcd"), got)
+
 	aligned := "set TMSSchedulerService     Manual -> Automatic"
 	assert.Equal(t, "  "+aligned+"\n", WrapIndent("  ", "    ", aligned, 80), "a line that fits keeps its spacing")
 	assert.Equal(t, "a\n  b\n", WrapIndent("", "  ", "a\nb", 80), "newlines start new lines, indented")
-	assert.Equal(t, 100, ProseWidth(200))
-	assert.Equal(t, 80, ProseWidth(80))
-	assert.Equal(t, DefaultWidth, ProseWidth(0))
+	assert.Equal(t, 200, TextWidth(200))
+	assert.Equal(t, 80, TextWidth(80))
+	assert.Equal(t, minWidth, TextWidth(10))
+	assert.Equal(t, DefaultWidth, TextWidth(0))
 }
 
 func TestFitColumnsKeepsWordsWhole(t *testing.T) {
