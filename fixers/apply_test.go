@@ -133,7 +133,7 @@ func TestWriteErrorOnTheSecondNodeLeavesItAsItWas(t *testing.T) {
 	assert.Equal(t, orig["pre-upgrade/web.config"], now["nodes/tms02/"+webConfig], "tms02 is fully fixed")
 
 	var text strings.Builder
-	require.NoError(t, WriteText(&text, &Document{Command: "fix", Applied: true, Plan: p, Outcome: out}))
+	require.NoError(t, WriteText(&text, &Document{Command: "fix", Applied: true, Plan: p, Outcome: out}, 1000)) // one line per node
 	assert.Regexp(t, `tms03\s+reverted\s+2 changes: .*connection reset by peer`, text.String(), "the report says which node is as it was")
 	assert.Regexp(t, `tms02\s+fixed\s+2 changes`, text.String())
 

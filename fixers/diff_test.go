@@ -54,7 +54,7 @@ func TestPlansNeverShowKeyMaterial(t *testing.T) {
 			out := apply(t, a, p, t.TempDir(), nil)
 			var text, js strings.Builder
 			doc := &Document{Command: "fix", Applied: true, Plan: p, Outcome: out, Verdicts: Verify(p, audit(t, inv).results)}
-			require.NoError(t, WriteText(&text, doc))
+			require.NoError(t, WriteText(&text, doc, 0))
 			require.NoError(t, WriteJSON(&js, doc, nil))
 			for _, s := range secrets {
 				for _, variant := range []string{s, strings.ToLower(s), strings.ToUpper(s)} {

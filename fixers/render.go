@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tmsdrift/tmsdrift/report"
 )
 
 // DocumentSchema identifies the JSON that fix, post-upgrade and rollback
@@ -28,36 +30,43 @@ type Document struct {
 	ApplyHint string
 }
 
-// WriteText renders doc for a terminal. Diffs and statements are shown
-// with secrets as fingerprints (as the plan holds them).
-func WriteText(w io.Writer, doc *Document) error {
+// WriteText renders doc for a terminal width columns wide (report.Width's
+// answer; 0 for the default): prose wraps at word boundaries, continuation
+// lines under the item's text, while what a reader copies stays as it is:
+// diffs, file paths, the command that applies the plan. Diffs and
+// statements are shown with secrets as fingerprints (as the plan holds
+// them).
+func WriteText(w io.Writer, doc *Document, width int) error {
+	width = report.TextWidth(width)
 	var b strings.Builder
 	p := doc.Plan
+	var head string
 	switch {
 	case doc.RollbackOf != "" && p.Empty():
-		fmt.Fprintf(&b, "Rollback of run %s: nothing to put back (everything is as it was before the run).\n", doc.RollbackOf)
+		head = fmt.Sprintf("Rollback of run %s: nothing to put back (everything is as it was before the run).", doc.RollbackOf)
 	case doc.RollbackOf != "":
-		fmt.Fprintf(&b, "Rollback of run %s: %s\n", doc.RollbackOf, countChanges(p.Changes))
+		head = fmt.Sprintf("Rollback of run %s: %s", doc.RollbackOf, countChanges(p.Changes))
 	case p.Empty():
-		fmt.Fprintf(&b, "Nothing tmsdrift can change on %s.\n", doc.Deployment)
+		head = fmt.Sprintf("Nothing tmsdrift can change on %s.", doc.Deployment)
 	default:
-		fmt.Fprintf(&b, "Plan for %s (%s): %s\n", doc.Deployment, doc.Model, countChanges(p.Changes))
+		head = fmt.Sprintf("Plan for %s (%s): %s", doc.Deployment, doc.Model, countChanges(p.Changes))
 	}
-	writeChanges(&b, p.Changes)
+	b.WriteString(report.WrapIndent("", "  ", head, width))
+	writeChanges(&b, p.Changes, width)
 	if len(p.Skipped) > 0 {
 		b.WriteString("\nNot fixed here:\n")
 		for _, s := range p.Skipped {
-			fmt.Fprintf(&b, "  %s%s: %s\n", s.Rule, nodeSuffix(s.Node), s.Reason)
+			b.WriteString(report.WrapIndent("  ", "    ", fmt.Sprintf("%s%s: %s", s.Rule, nodeSuffix(s.Node), s.Reason), width))
 		}
 	}
 	if len(p.Manual) > 0 {
 		b.WriteString("\nNo tool can fix these; by hand:\n")
 		for _, m := range p.Manual {
-			fmt.Fprintf(&b, "  %s%s: %s\n", m.Rule, nodeSuffix(m.Node), m.Remediation)
+			b.WriteString(report.WrapIndent("  ", "    ", fmt.Sprintf("%s%s: %s", m.Rule, nodeSuffix(m.Node), m.Remediation), width))
 		}
 	}
 	if o := doc.Outcome; o != nil {
-		fmt.Fprintf(&b, "\nRun %s (backups and manifest in %s):\n", o.Run, o.RunDir)
+		b.WriteString("\n" + report.WrapIndent("", "  ", fmt.Sprintf("Run %s (backups and manifest in %s):", o.Run, o.RunDir), width, o.RunDir))
 		for _, n := range o.Nodes {
 			label := n.Node
 			if label == "" {
@@ -67,32 +76,36 @@ func WriteText(w io.Writer, doc *Document) error {
 			if doc.RollbackOf != "" && n.Status == Fixed {
 				st = "put back"
 			}
-			fmt.Fprintf(&b, "  %-12s %-9s %s", label, st, plural(len(n.Changes), "change"))
+			line := fmt.Sprintf("%-12s %-9s %s", label, st, plural(len(n.Changes), "change"))
 			if n.Error != "" {
-				fmt.Fprintf(&b, ": %s", n.Error)
+				line += ": " + n.Error
 			}
-			b.WriteString("\n")
+			b.WriteString(report.WrapIndent("  ", "    ", line, width))
 		}
 	}
 	if len(doc.Verdicts) > 0 {
 		b.WriteString("\nAfter the fix:\n")
 		for _, v := range doc.Verdicts {
-			fmt.Fprintf(&b, "  %-6s %s%s", v.Status, v.Rule, nodeSuffix(v.Node))
+			line := fmt.Sprintf("%-6s %s%s", v.Status, v.Rule, nodeSuffix(v.Node))
 			if v.Left != "" {
-				fmt.Fprintf(&b, ": still %s", v.Left)
+				line += ": still " + v.Left
 			}
-			b.WriteString("\n")
+			b.WriteString(report.WrapIndent("  ", "         ", line, width))
 		}
 	}
 	if !doc.Applied && !p.Empty() && doc.ApplyHint != "" {
-		fmt.Fprintf(&b, "\nNothing was changed. To apply: %s\n", doc.ApplyHint)
+		// The command stays whole, on a line of its own when it does
+		// not fit after the words.
+		b.WriteString("\n" + report.WrapIndent("", "  ", "Nothing was changed. To apply: "+doc.ApplyHint, width, doc.ApplyHint))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// writeChanges lists changes by node, with their details indented.
-func writeChanges(b *strings.Builder, changes []Change) {
+// writeChanges lists changes by node, with their details indented. The
+// heading and the summary of a change wrap (its object, a path, kept
+// whole); its detail, a diff, is quoted as it is.
+func writeChanges(b *strings.Builder, changes []Change, width int) {
 	last := "\x00"
 	for _, c := range changes {
 		if c.Node != last {
@@ -103,8 +116,9 @@ func writeChanges(b *strings.Builder, changes []Change) {
 			fmt.Fprintf(b, "\n%s\n", label)
 			last = c.Node
 		}
-		fmt.Fprintf(b, "  %s %s %s  [%s]\n", c.Action(), c.Kind(), c.Object(), strings.Join(c.Rules, ", "))
-		fmt.Fprintf(b, "    %s\n", c.Summary)
+		object := c.Object()
+		b.WriteString(report.WrapIndent("  ", "      ", fmt.Sprintf("%s %s %s  [%s]", c.Action(), c.Kind(), object, strings.Join(c.Rules, ", ")), width, object))
+		b.WriteString(report.WrapIndent("    ", "      ", c.Summary, width, object))
 		for _, line := range strings.SplitAfter(strings.TrimRight(c.Detail, "\n"), "\n") {
 			if line != "" {
 				fmt.Fprintf(b, "    %s", strings.TrimRight(line, "\n")+"\n")

@@ -4,16 +4,21 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tmsdrift/tmsdrift/report"
 )
 
 // WriteRunbookOutcome prints what a runbook run did, step by step: done
 // (and whether it found its objects as intended already), left to a
-// person, or failed with why; per node, what became of each change. It
-// quotes node and service names: the caller passes the text through
-// report.Sanitize before a terminal sees it.
-func WriteRunbookOutcome(w io.Writer, o *RunbookOutcome) error {
+// person, or failed with why; per node, what became of each change. Lines
+// wrap to width columns (report.Width's answer; 0 for the default),
+// continuation lines under the item's text. It quotes node and service
+// names: the caller passes the text through report.Sanitize before a
+// terminal sees it.
+func WriteRunbookOutcome(w io.Writer, o *RunbookOutcome, width int) error {
+	width = report.TextWidth(width)
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nRun %s (journal, backups and runbook.json in %s):\n", o.Run, o.RunDir)
+	b.WriteString("\n" + report.WrapIndent("", "  ", fmt.Sprintf("Run %s (journal, backups and runbook.json in %s):", o.Run, o.RunDir), width, o.RunDir))
 	for i, s := range o.Steps {
 		state := string(s.Status)
 		switch {
@@ -24,9 +29,10 @@ func WriteRunbookOutcome(w io.Writer, o *RunbookOutcome) error {
 		case s.Status == StepManual:
 			state = "BY HAND"
 		}
-		fmt.Fprintf(&b, "  %d. %-10s %s\n", i+1, state, s.Title)
+		first := fmt.Sprintf("  %d. ", i+1)
+		b.WriteString(report.WrapIndent(first, strings.Repeat(" ", len(first)+11), fmt.Sprintf("%-10s %s", state, s.Title), width))
 		if s.Status == StepManual && s.Manual != "" {
-			fmt.Fprintf(&b, "       by hand: %s\n", s.Manual)
+			b.WriteString(report.WrapIndent("       ", "         ", "by hand: "+s.Manual, width))
 		}
 		for _, n := range s.Nodes {
 			label := n.Node
@@ -35,11 +41,11 @@ func WriteRunbookOutcome(w io.Writer, o *RunbookOutcome) error {
 			}
 			fmt.Fprintf(&b, "       %-12s %-9s %s\n", label, n.Status, plural(len(n.Changes), "change"))
 			for _, c := range n.Changes {
-				fmt.Fprintf(&b, "         %-12s %s\n", c.Status, c.Summary)
+				b.WriteString(report.WrapIndent("         ", strings.Repeat(" ", 9+13), fmt.Sprintf("%-12s %s", c.Status, c.Summary), width))
 			}
 		}
 		if s.Error != "" {
-			fmt.Fprintf(&b, "       failed: %s\n", s.Error)
+			b.WriteString(report.WrapIndent("       ", "         ", "failed: "+s.Error, width))
 		}
 	}
 	if o.Complete {

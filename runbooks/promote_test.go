@@ -174,7 +174,7 @@ func TestPromoteUnreachableOldPrimary(t *testing.T) {
 	assert.Empty(t, stop.Services)
 	assert.NotEmpty(t, rb.Warnings)
 	var buf bytes.Buffer
-	require.NoError(t, WritePlan(&buf, rb, false))
+	require.NoError(t, WritePlan(&buf, rb, false, 0))
 	assert.Contains(t, buf.String(), "BY HAND")
 	// The address still moves: the inventory names tms01's address.
 	assert.Equal(t, "10.10.0.12", step(t, rb, "database").Settings.After.IPv4Local)
@@ -212,7 +212,7 @@ func TestWritePlanEscapes(t *testing.T) {
 	rb := &Runbook{Command: "promote", Args: []string{"tms\x1b[31m02"}, Steps: []Step{{ID: "start:x", Title: "t", Target: OnNode, Node: "x",
 		Services: []ServiceChange{{Name: "TMS\x1b]0;pwned\x07", From: ServiceState{"Manual", "Stopped"}, To: ServiceState{"Automatic", "Running"}}}}}}
 	var buf bytes.Buffer
-	require.NoError(t, WritePlan(&buf, rb, false))
+	require.NoError(t, WritePlan(&buf, rb, false, 0))
 	assert.NotContains(t, buf.String(), "\x1b")
 	assert.NotContains(t, buf.String(), "\x07")
 	assert.Contains(t, buf.String(), "pwned")

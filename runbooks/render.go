@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mattn/go-runewidth"
+
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -14,15 +16,19 @@ import (
 // order with where it acts and the current and intended values, what is
 // left to a person. Values that come from outside (service names,
 // addresses, inventory values) are printed with control characters
-// escaped: nothing from a node reaches the terminal as it is.
-func WritePlan(w io.Writer, rb *Runbook, force bool) error {
+// escaped: nothing from a node reaches the terminal as it is. Lines wrap
+// to width columns (report.Width's answer; 0 for the default) at word
+// boundaries, continuation lines under the item's text; the values a step
+// sets are quoted whole.
+func WritePlan(w io.Writer, rb *Runbook, force bool, width int) error {
+	width = report.TextWidth(width)
 	var b strings.Builder
 	title := rb.Command
 	if len(rb.Args) > 0 {
 		title += " " + strings.Join(clean(rb.Args), " ")
 	}
-	fmt.Fprintf(&b, "%s — %s (%s)\n", title, report.Sanitize(rb.Deployment), rb.Model)
-	fmt.Fprintf(&b, "Guide: %s\n", rb.Guide)
+	b.WriteString(report.WrapIndent("", "  ", fmt.Sprintf("%s — %s (%s)", title, report.Sanitize(rb.Deployment), rb.Model), width))
+	b.WriteString(report.WrapIndent("Guide: ", "       ", rb.Guide, width))
 	if len(rb.Preflight) == 0 {
 		b.WriteString("\nPreflight: passed.\n")
 	} else {
@@ -36,19 +42,19 @@ func WritePlan(w io.Writer, rb *Runbook, force bool) error {
 		case hasSoft(rb.Preflight):
 			head += " (or pass --force for those not marked hard)"
 		}
-		b.WriteString("\n" + head + ":\n")
+		b.WriteString("\n" + report.WrapIndent("", "  ", head+":", width))
 		for _, f := range rb.Preflight {
 			hard := ""
 			if f.Hard {
 				hard = " [hard]"
 			}
-			fmt.Fprintf(&b, "  - %s%s\n", report.Sanitize(f.String()), hard)
+			b.WriteString(report.WrapIndent("  - ", "    ", report.Sanitize(f.String())+hard, width))
 		}
 	}
 	if len(rb.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
 		for _, s := range rb.Warnings {
-			fmt.Fprintf(&b, "  - %s\n", report.Sanitize(s))
+			b.WriteString(report.WrapIndent("  - ", "    ", report.Sanitize(s), width))
 		}
 	}
 	if len(rb.Versions) > 0 && strings.HasPrefix(rb.Command, "upgrade") {
@@ -58,33 +64,35 @@ func WritePlan(w io.Writer, rb *Runbook, force bool) error {
 			if v == "" {
 				v = "unknown"
 			}
-			fmt.Fprintf(&b, "  %-16s %s\n", report.Sanitize(name), report.Sanitize(v))
+			b.WriteString(report.WrapIndent("  ", strings.Repeat(" ", 19), fmt.Sprintf("%-16s %s", report.Sanitize(name), report.Sanitize(v)), width))
 		}
 	}
 	if len(rb.Notes) > 0 {
 		b.WriteString("\nProcedure:\n")
 		for _, n := range rb.Notes {
-			fmt.Fprintf(&b, "  %s\n", report.Sanitize(n))
+			b.WriteString(report.WrapIndent("  ", "  ", report.Sanitize(n), width))
 		}
 	}
 	if len(rb.Steps) > 0 {
 		b.WriteString("\nSteps:\n")
 	}
 	for i, s := range rb.Steps {
-		writeStep(&b, i+1, &s)
+		writeStep(&b, i+1, &s, width)
 	}
 	if len(rb.Manual) > 0 {
 		b.WriteString("\nBy hand, afterwards (no tool here can do these):\n")
 		for _, m := range rb.Manual {
-			fmt.Fprintf(&b, "  - %s (%s)\n", report.Sanitize(m.What), m.Guide)
+			b.WriteString(report.WrapIndent("  - ", "    ", fmt.Sprintf("%s (%s)", report.Sanitize(m.What), m.Guide), width))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// writeStep prints one step.
-func writeStep(b *strings.Builder, n int, s *Step) {
+// writeStep prints one step, wrapped to width: its title under its
+// number, its details under the title, a value it sets on a line of its
+// own when the line is too narrow for both.
+func writeStep(b *strings.Builder, n int, s *Step, width int) {
 	where := ""
 	switch s.Target {
 	case OnNode:
@@ -106,23 +114,37 @@ func writeStep(b *strings.Builder, n int, s *Step) {
 	case s.Done():
 		state = " — already done"
 	}
-	fmt.Fprintf(b, "  %d. %s", n, report.Sanitize(s.Title))
+	number := fmt.Sprintf("  %d. ", n)
+	indent := strings.Repeat(" ", len(number))
+	head := report.Sanitize(s.Title)
 	if where != "" {
-		fmt.Fprintf(b, " [%s]", where)
+		head += " [" + where + "]"
 	}
-	fmt.Fprintf(b, "%s\n     (%s)\n", state, s.Guide)
+	b.WriteString(report.WrapIndent(number, indent, head+state, width))
+	b.WriteString(report.WrapIndent(indent, indent+" ", "("+s.Guide+")", width))
 	if s.Unreachable != "" {
-		fmt.Fprintf(b, "     %s cannot be reached: %s\n", report.Sanitize(s.Node), report.Sanitize(s.Unreachable))
+		b.WriteString(report.WrapIndent(indent, indent+"  ", fmt.Sprintf("%s cannot be reached: %s", report.Sanitize(s.Node), report.Sanitize(s.Unreachable)), width))
 	}
 	if s.Manual != "" {
-		fmt.Fprintf(b, "     by hand: %s\n", report.Sanitize(s.Manual))
+		b.WriteString(report.WrapIndent(indent, indent+"  ", "by hand: "+report.Sanitize(s.Manual), width))
+	}
+	// The values a step sets: a row of aligned columns, its padding
+	// narrowed when the line is too short for it, and broken before the
+	// arrow's far side only when even that does not fit, each value whole.
+	value := func(name string, col int, change string, keep ...string) {
+		lead := indent + "  "
+		over := runewidth.StringWidth(lead) + col + 1 + runewidth.StringWidth(change) - width
+		col = max(runewidth.StringWidth(name), col-max(over, 0))
+		row := name + strings.Repeat(" ", col-runewidth.StringWidth(name)) + " " + change
+		b.WriteString(report.WrapIndent(lead, lead+"  ", row, width, keep...))
 	}
 	for _, c := range s.Services {
-		fmt.Fprintf(b, "       set %-30s %s -> %s\n", report.Sanitize(c.Name), c.From, c.To)
+		value("set "+report.Sanitize(c.Name), 34, fmt.Sprintf("%s -> %s", c.From, c.To))
 	}
 	if c := s.Settings; c != nil {
 		for _, f := range c.Fields {
-			fmt.Fprintf(b, "       %-12s %s -> %s\n", f, strconv.Quote(c.Before.Get(f)), strconv.Quote(c.After.Get(f)))
+			before, after := strconv.Quote(c.Before.Get(f)), strconv.Quote(c.After.Get(f))
+			value(f, 12, before+" -> "+after, before, after)
 		}
 	}
 	for _, c := range s.Inventory {
@@ -134,10 +156,10 @@ func writeStep(b *strings.Builder, n int, s *Step) {
 		if c.From == "" {
 			from = "(absent)"
 		}
-		fmt.Fprintf(b, "       %-28s %s -> %s\n", c.Field, from, to)
+		value(c.Field, 28, from+" -> "+to, from, to)
 	}
 	for _, r := range s.Repairs {
-		fmt.Fprintf(b, "       repairs %s\n", report.Sanitize(r))
+		value("repairs", 0, report.Sanitize(r))
 	}
 }
 

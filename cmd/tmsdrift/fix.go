@@ -250,7 +250,7 @@ func writeFixDocument(cmd *cobra.Command, format, output string, failOn checks.S
 			return err
 		}
 	default:
-		if err := fixers.WriteText(&buf, doc); err != nil {
+		if err := fixers.WriteText(&buf, doc, humanOptions(cmd, output).Width); err != nil {
 			return err
 		}
 		// A plan quotes node files (diffs of web.config): nothing from

@@ -143,6 +143,7 @@ func killedFix(t *testing.T, dir, inv string) string {
 var tempName = regexp.MustCompile(`\.acme-logo\.png\.tmsdrift-[0-9a-f]{16}\.tmp$`)
 
 func TestFixKilledMidCopy(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	// data-drift: tms02 lacks MeetingReminder.txt (write 1) and has
 	// another acme-logo.png (write 2, held and killed).
 	origDir, _ := labCopy(t, "data-drift")

@@ -24,6 +24,7 @@ import (
 // since addresses.match still fails (had tmsdrift overwritten the value,
 // everything would pass and it would be 0).
 func TestFixApplyLeavesAnAddressChangedSinceThePlan(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	lab := fixtures.Lab{DBYAML: filepath.Join(fixtures.LabsDir(), "post-upgrade", "db.yaml")}
 	for _, tc := range []struct {
 		name string

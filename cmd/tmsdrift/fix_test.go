@@ -127,6 +127,7 @@ func TestPostUpgradeRestoresTheLab(t *testing.T) {
 }
 
 func TestFixPlanChangesNothing(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	dir, inv := labCopy(t, "post-upgrade")
 	orig := files(t, dir)
 	code, stdout, stderr := tmsdrift(t, "fix", "-i", inv)

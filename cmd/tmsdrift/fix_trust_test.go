@@ -19,6 +19,7 @@ import (
 // Item 4: with the master's Data folder gone, fix --prune used to delete
 // every customer file of both standbys.
 func TestFixPruneRefusesAMasterWithoutData(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	dir, inv := labCopy(t, "post-upgrade")
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/Data")))
 	// Config\System, a folder TMS 15's profile compares and the inventory's

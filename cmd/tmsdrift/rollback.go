@@ -97,7 +97,7 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 	if f.format == "json" {
 		err = fixers.WriteJSON(&buf, doc, nil)
 	} else {
-		err = fixers.WriteText(&buf, doc)
+		err = fixers.WriteText(&buf, doc, humanOptions(cmd, "").Width)
 	}
 	if err != nil {
 		return err
@@ -163,15 +163,25 @@ func listRuns(cmd *cobra.Command, f rollbackFlags) error {
 	if err != nil {
 		return usage(err)
 	}
+	// Lines fit the terminal: the What column is as wide as its longest
+	// entry, a row still too wide continues under it, and the folder and
+	// the command stay whole.
+	width := report.TextWidth(humanOptions(cmd, "").Width)
 	var b strings.Builder
 	if len(list) == 0 {
-		fmt.Fprintf(&b, "No runs in %s.\n", runs)
+		b.WriteString(report.WrapIndent("", "  ", fmt.Sprintf("No runs in %s.", runs), width, runs))
 	} else {
-		fmt.Fprintf(&b, "Runs in %s, newest first:\n", runs)
+		b.WriteString(report.WrapIndent("", "  ", fmt.Sprintf("Runs in %s, newest first:", runs), width, runs))
+		what := 0
 		for _, s := range list {
-			fmt.Fprintf(&b, "  %s  %-32s %s  %s\n", s.ID, s.What, s.StartedAt.UTC().Format(time.RFC3339), s.State)
+			what = max(what, len(s.What))
 		}
-		fmt.Fprintf(&b, "Put one back: tmsdrift rollback -i %s RUN (last: the newest that is not a rollback)\n", shellword.Quote(f.inventory))
+		for _, s := range list {
+			row := fmt.Sprintf("%s  %-*s %s  %s", s.ID, what, s.What, s.StartedAt.UTC().Format(time.RFC3339), s.State)
+			b.WriteString(report.WrapIndent("  ", strings.Repeat(" ", 4+len(s.ID)), row, width))
+		}
+		command := fmt.Sprintf("tmsdrift rollback -i %s RUN", shellword.Quote(f.inventory))
+		b.WriteString(report.WrapIndent("", "  ", "Put one back: "+command+" (last: the newest that is not a rollback)", width, command))
 	}
 	_, err = io.WriteString(cmd.OutOrStdout(), report.Sanitize(b.String()))
 	return err

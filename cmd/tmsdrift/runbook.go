@@ -81,14 +81,16 @@ func runRunbook(cmd *cobra.Command, command string, args []string, f runbookFlag
 		return err
 	}
 	out := cmd.OutOrStdout()
+	width := humanOptions(cmd, "").Width
+	prose := report.TextWidth(width)
 	printed := false
 	confirmRun := func(rb *runbooks.Runbook, resumed *fixers.RunManifest, done int) error {
 		var b bytes.Buffer
 		if resumed != nil {
-			fmt.Fprintf(&b, "Run %s (%s, started %s) never finished: %d of %d steps are done. Carrying it on from the plan it recorded:\n\n",
-				resumed.ID, resumed.Command, resumed.StartedAt.UTC().Format(time.RFC3339), done, len(rb.Steps))
+			b.WriteString(report.WrapIndent("", "", fmt.Sprintf("Run %s (%s, started %s) never finished: %d of %d steps are done. Carrying it on from the plan it recorded:",
+				resumed.ID, resumed.Command, resumed.StartedAt.UTC().Format(time.RFC3339), done, len(rb.Steps)), prose) + "\n")
 		}
-		if err := runbooks.WritePlan(&b, rb, f.force || resumed != nil); err != nil {
+		if err := runbooks.WritePlan(&b, rb, f.force || resumed != nil, width); err != nil {
 			return err
 		}
 		if _, err := io.WriteString(out, report.Sanitize(b.String())); err != nil {
@@ -105,7 +107,7 @@ func runRunbook(cmd *cobra.Command, command string, args []string, f runbookFlag
 	})
 	if res != nil && res.Runbook != nil && !printed {
 		var b bytes.Buffer
-		if werr := runbooks.WritePlan(&b, res.Runbook, f.force); werr != nil {
+		if werr := runbooks.WritePlan(&b, res.Runbook, f.force, width); werr != nil {
 			return werr
 		}
 		if _, werr := io.WriteString(out, report.Sanitize(b.String())); werr != nil {
@@ -136,7 +138,8 @@ func runRunbook(cmd *cobra.Command, command string, args []string, f runbookFlag
 	}
 	if !f.apply {
 		if len(res.Runbook.Steps) > 0 {
-			fmt.Fprintf(out, "\nNothing was changed. To carry it out: %s --apply\n", runbookHint(command, args, f))
+			hint := runbookHint(command, args, f) + " --apply"
+			fmt.Fprint(out, "\n"+report.WrapIndent("", "  ", "Nothing was changed. To carry it out: "+hint, prose, hint))
 		}
 		return nil
 	}
@@ -144,7 +147,7 @@ func runRunbook(cmd *cobra.Command, command string, args []string, f runbookFlag
 	// What the run did, the audit afterwards, what is left to a person.
 	var b bytes.Buffer
 	if res.Outcome != nil {
-		if err := fixers.WriteRunbookOutcome(&b, res.Outcome); err != nil {
+		if err := fixers.WriteRunbookOutcome(&b, res.Outcome, width); err != nil {
 			return err
 		}
 	}
@@ -157,7 +160,7 @@ func runRunbook(cmd *cobra.Command, command string, args []string, f runbookFlag
 	if len(res.Runbook.Manual) > 0 {
 		b.WriteString("\nBy hand, now (no tool here can do these):\n")
 		for _, m := range res.Runbook.Manual {
-			fmt.Fprintf(&b, "  - %s (%s)\n", m.What, m.Guide)
+			b.WriteString(report.WrapIndent("  - ", "    ", fmt.Sprintf("%s (%s)", m.What, m.Guide), prose))
 		}
 	}
 	if _, err := io.WriteString(out, report.Sanitize(b.String())); err != nil {

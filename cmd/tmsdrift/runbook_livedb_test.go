@@ -175,6 +175,7 @@ func TestActivateOffsiteLiveRollback(t *testing.T) {
 // files and database values as an uninterrupted run; one rollback undoes
 // it all.
 func TestActivateOffsiteLiveKilledResumes(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	dbNoLeaks(t)
 	wantDir, wantInv, _, wantDR := offsiteLive(t)
 	setState(t, wantDR, "ONLINE")

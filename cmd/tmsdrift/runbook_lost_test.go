@@ -27,6 +27,7 @@ import (
 // command again carries the run on, in its own run folder, to a clean
 // audit; one rollback puts everything back, the inventory byte for byte.
 func TestPromoteNodeLostMidwayResumes(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	setCredentials(t)
 	for _, kind := range []string{"winrm", "ssh"} {
 		t.Run(kind, func(t *testing.T) {

@@ -62,6 +62,7 @@ func diffFiles(a, b map[string]string) []string {
 // run is listed; `rollback last` gives back every file, the inventory
 // included, byte for byte.
 func TestPromoteThenRollback(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	dir, inv := labCopy(t, "manual-cutover")
 	orig := files(t, dir)
 
@@ -115,6 +116,7 @@ func TestPromoteThenRollback(t *testing.T) {
 // Then activate-offsite and return-to-primary carry the site's standby
 // (now tms01) over and back: it ends a standby again, in a clean audit.
 func TestPromoteWithinSiteOffsite(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	dir, inv := labCopy(t, "offsite-three")
 	orig := files(t, dir)
 
@@ -176,6 +178,7 @@ func TestPromotePreflightFailsChangesNothing(t *testing.T) {
 // primary is built from the new primary's facts; a domain that makes no
 // host name is refused, not written into the database (issue 8, item 8).
 func TestPromoteRefusesAnImpossibleName(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	dir, inv := labCopy(t, "manual-cutover")
 	rewrite(t, inv, func(b []byte) []byte {
 		return bytes.Replace(b, []byte("dns_local: tms.acme.local"), []byte("dns_local: tms01.acme.local"), 1)
@@ -261,6 +264,7 @@ func killedRunbook(t *testing.T, n int, args ...string) string {
 // its third step is journaled is carried on by running the same command
 // again, to the same end state as a promote that was not interrupted.
 func TestPromoteKilledAfterThirdStepResumes(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	wantDir, wantInv := labCopy(t, "manual-cutover")
 	code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", wantInv, "--apply", "--yes")
 	require.Equal(t, report.ExitOK, code, stdout+stderr)
