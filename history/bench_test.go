@@ -55,7 +55,7 @@ func BenchmarkList10000(b *testing.B) {
 		if err != nil || len(runs) != 10000 {
 			b.Fatalf("%d runs, %v", len(runs), err)
 		}
-		if err := WriteList(io.Discard, "table", runs); err != nil {
+		if err := WriteList(io.Discard, "table", runs, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

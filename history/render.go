@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mattn/go-runewidth"
+
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -19,8 +21,9 @@ const ListSchema = "tmsdrift/history-list/v1"
 func ListFormats() []string { return []string{"json", "table"} }
 
 // WriteList renders runs (newest first, as List returns them) in format:
-// a table for people, or JSON (the run.json records in a list).
-func WriteList(w io.Writer, format string, runs []*Run) error {
+// a table for people, width columns wide at most (report.Width's answer;
+// 0 for the default), or JSON (the run.json records in a list).
+func WriteList(w io.Writer, format string, runs []*Run, width int) error {
 	var b bytes.Buffer
 	switch format {
 	case "json":
@@ -37,7 +40,7 @@ func WriteList(w io.Writer, format string, runs []*Run) error {
 			return fmt.Errorf("render history: %w", err)
 		}
 	case "table":
-		if err := listTable(&b, runs); err != nil {
+		if err := listTable(&b, runs, width); err != nil {
 			return fmt.Errorf("render history: %w", err)
 		}
 	default:
@@ -51,22 +54,51 @@ func WriteList(w io.Writer, format string, runs []*Run) error {
 
 // listTable aligns the runs in columns with text/tabwriter: a box-drawn
 // table of 10,000 rows would take longer to draw than to read the runs.
-func listTable(b *bytes.Buffer, runs []*Run) error {
+// The last column, what changed, wraps under itself to fit width; when
+// the other columns leave it too little room, it goes under each row,
+// indented.
+func listTable(b *bytes.Buffer, runs []*Run, width int) error {
 	if len(runs) == 0 {
 		b.WriteString("No runs yet.\n")
 		return nil
 	}
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED (UTC)\tVERDICT\tPASS/FAIL/WAIVED/ERROR\tWHAT CHANGED")
+	if width <= 0 {
+		width = report.DefaultWidth
+	}
+	var cols bytes.Buffer
+	tw := tabwriter.NewWriter(&cols, 0, 0, 2, ' ', 0)
+	whats := []string{"WHAT CHANGED"}
+	fmt.Fprintln(tw, "RUN\tSTARTED (UTC)\tVERDICT\tPASS/FAIL/WAIVED/ERROR\t")
 	for _, r := range runs {
 		counts := "-"
 		if s := r.Summary; s != nil {
 			counts = fmt.Sprintf("%d/%d/%d/%d", s.Pass, s.Fail, s.Waived, s.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", clean(r.ID), r.StartedAt.UTC().Format(time.DateTime), clean(r.Verdict), counts, what(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", clean(r.ID), r.StartedAt.UTC().Format(time.DateTime), clean(r.Verdict), counts)
+		whats = append(whats, what(r))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimSuffix(cols.String(), "\n"), "\n")
+	// The columns before it are padded alike: the first line says where
+	// the last one starts.
+	offset := runewidth.StringWidth(lines[0])
+	under := offset+minWhatWidth > width
+	for i, line := range lines {
+		if under {
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			b.WriteString(report.WrapIndent("    ", "    ", whats[i], width))
+			continue
+		}
+		b.WriteString(report.WrapIndent(line, strings.Repeat(" ", offset), whats[i], width))
+	}
+	return nil
 }
+
+// minWhatWidth is the narrowest the "what changed" column may be beside
+// the others before it moves under them.
+const minWhatWidth = 20
 
 // what is a run's "what changed" cell: the change summary, then what else
 // a person should know about the run.

@@ -132,9 +132,12 @@ func diffJSON(b *bytes.Buffer, d *Diff) error {
 // diffTable is the terminal form: a heading line, then one table per list
 // that is not empty, fitted to width as the audit table is.
 func diffTable(b *bytes.Buffer, d *Diff, width int) error {
-	fmt.Fprintf(b, "%s: %s → %s: %s\n", htmlClean(d.Deployment), htmlClean(d.Old.Name), htmlClean(d.New.Name), d.Changes.Summary())
+	// The heading wraps too; the two sides (run ids or report files,
+	// which may hold spaces) stay whole.
+	old, latest := htmlClean(d.Old.Name), htmlClean(d.New.Name)
+	b.WriteString(WrapIndent("", "  ", fmt.Sprintf("%s: %s → %s: %s", htmlClean(d.Deployment), old, latest, d.Changes.Summary()), width, old, latest))
 	if d.Changes.VerdictChanged && !d.Changes.FirstRun {
-		fmt.Fprintf(b, "Verdict: %s → %s\n", d.Changes.OldVerdict.Text(), d.Changes.NewVerdict.Text())
+		b.WriteString(WrapIndent("", "  ", fmt.Sprintf("Verdict: %s → %s", d.Changes.OldVerdict.Text(), d.Changes.NewVerdict.Text()), width))
 	}
 	for _, s := range sections(&d.Changes) {
 		if len(s.changes) == 0 {

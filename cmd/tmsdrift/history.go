@@ -32,7 +32,7 @@ records themselves.`,
 			}
 			runs, listErr := history.Open(loaded.HistoryPath()).List(limit)
 			var buf bytes.Buffer
-			if err := history.WriteList(&buf, format, runs); err != nil {
+			if err := history.WriteList(&buf, format, runs, humanOptions(cmd, "").Width); err != nil {
 				return err
 			}
 			if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
