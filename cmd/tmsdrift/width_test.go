@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/fixtures"
+	"github.com/tmsdrift/tmsdrift/history"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -89,4 +91,122 @@ func TestHumanOutputDefaultWidth(t *testing.T) {
 	_, out, _ := tmsdrift(t, "audit", "-i", filepath.Join("post-upgrade", "inventory.yaml"), "--verbose")
 	assertFits(t, out, report.DefaultWidth, []string{"audit"})
 	assert.Equal(t, report.DefaultWidth, maxWidth(strings.SplitN(out, "\n", 2)[0]), "the table fills the default width")
+}
+
+// Issue 8, item 11, beyond the audit: the plans and summaries of fix,
+// post-upgrade and rollback, the runbooks (plan and what a run did), the
+// runs rollback lists, history and diff fit 80 columns too. What must stay
+// verbatim may run longer: the lines of a quoted file diff, a file path
+// on a line of its own, a command line a user copies, a single word.
+// Each command runs on copies of the labs, from their folder with
+// relative paths, so that where the clone lies cannot decide the test;
+// a twin copy gives the JSON document that says which lines are a diff.
+func TestPlansAndRunbooksFitEightyColumns(t *testing.T) {
+	t.Setenv("COLUMNS", "80")
+	labs := []string{"post-upgrade", "data-drift", "nlb-drift", "offsite-drift", "manual-cutover", "offsite-three"}
+	root, twin := t.TempDir(), t.TempDir()
+	for _, dir := range []string{root, twin} {
+		for _, l := range labs {
+			require.NoError(t, os.CopyFS(filepath.Join(dir, l), os.DirFS(filepath.Join(fixtures.LabsDir(), l))))
+		}
+	}
+	inv := func(l string) string { return filepath.Join(l, "inventory.yaml") }
+	// in runs args in folder dir and returns stdout (exit codes are the
+	// other tests' business; the output must not be empty).
+	in := func(dir string, args ...string) string {
+		t.Helper()
+		t.Chdir(dir)
+		_, stdout, stderr := tmsdrift(t, args...)
+		require.NotEmpty(t, stdout, "%v: %s", args, stderr)
+		return stdout
+	}
+	type run struct {
+		args []string
+		json []string // the same in the twin folder as JSON: the diff lines
+		// before prepares the lab copy in root.
+		before func()
+	}
+	var runs []run
+	for _, l := range []string{"post-upgrade", "data-drift", "nlb-drift", "offsite-drift"} {
+		args := []string{"fix", "-i", inv(l)}
+		runs = append(runs, run{args, append(args, "--format", "json"), nil})
+	}
+	runs = append(runs,
+		run{[]string{"post-upgrade", "-i", inv("post-upgrade")}, []string{"post-upgrade", "-i", inv("post-upgrade"), "--format", "json"}, nil},
+		run{[]string{"fix", "-i", inv("data-drift"), "--apply"}, []string{"fix", "-i", inv("data-drift"), "--apply", "--format", "json"}, nil},
+		run{[]string{"rollback", "-i", inv("data-drift")}, nil, nil},
+		run{[]string{"rollback", "-i", inv("data-drift"), "last"}, []string{"rollback", "-i", inv("data-drift"), "last", "--format", "json"}, nil},
+		run{[]string{"promote", "tms02", "-i", inv("manual-cutover")}, nil, nil},
+		run{[]string{"promote", "tms02", "-i", inv("data-drift")}, nil, nil}, // refused: a long preflight finding
+		run{[]string{"promote", "tms02", "-i", inv("manual-cutover"), "--apply", "--yes"}, nil, nil},
+		run{[]string{"activate-offsite", "-i", inv("offsite-drift")}, nil, nil},
+		run{[]string{"activate-offsite", "-i", inv("offsite-three")}, nil, nil},
+		run{[]string{"activate-offsite", "-i", inv("offsite-three"), "--apply", "--yes"}, nil, func() {
+			// The off-site database is brought online by hand first.
+			p := filepath.Join(root, "offsite-three", "db-dr.json")
+			raw, err := os.ReadFile(p)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(raw), `"state": "RESTORING"`, `"state": "ONLINE"`, 1)), 0o644))
+		}},
+		run{[]string{"return-to-primary", "-i", inv("offsite-three"), "--database-resynced"}, nil, nil},
+		run{[]string{"upgrade", "plan", "-i", inv("nlb-drift")}, nil, nil},
+		run{[]string{"upgrade", "prepare", "-i", inv("nlb-drift")}, nil, nil},
+		run{[]string{"upgrade", "finish", "-i", inv("post-upgrade")}, nil, nil},
+	)
+	for _, r := range runs {
+		verbatim := map[string]bool{}
+		if r.json != nil {
+			var doc struct {
+				Changes []struct{ Object, Detail string }
+			}
+			require.NoError(t, json.Unmarshal([]byte(in(twin, r.json...)), &doc), r.json)
+			for _, c := range doc.Changes {
+				verbatim[c.Object] = true
+				for _, line := range strings.Split(c.Detail, "\n") {
+					verbatim[strings.TrimSpace(line)] = true
+				}
+			}
+		}
+		if r.before != nil {
+			r.before()
+		}
+		out := in(root, r.args...)
+		assertFitsBut(t, out, 80, r.args, verbatim)
+	}
+
+	// history and diff over three recorded runs.
+	l := newSvcLab(t, "")
+	l.postUpgradeDrift(t)
+	for range 2 {
+		_, _, stderr := tmsdrift(t, "serve", "--once", "-i", l.inventory)
+		require.NotContains(t, stderr, "panic")
+		l.clean(t)
+	}
+	hist := filepath.Join(l.dir, ".tmsdrift", "history")
+	ids, err := history.Open(hist).List(2)
+	require.NoError(t, err)
+	require.Len(t, ids, 2)
+	report := func(id string) string { return filepath.Join(hist, id, history.ReportJSON) }
+	for _, args := range [][]string{{"history", "-i", l.inventory}, {"diff", "-i", l.inventory}, {"diff", report(ids[1].ID), report(ids[0].ID)}} {
+		_, stdout, stderr := tmsdrift(t, args...)
+		require.NotEmpty(t, stdout, "%v: %s", args, stderr)
+		assertFitsBut(t, stdout, 80, args, nil)
+	}
+}
+
+// assertFitsBut is assertFits but for the lines that must stay verbatim:
+// a line of verbatim (diff lines and paths, indentation aside), a command
+// line on a line of its own, a single word.
+func assertFitsBut(t *testing.T, out string, width int, args []string, verbatim map[string]bool) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if runewidth.StringWidth(line) <= width {
+			continue
+		}
+		text := strings.TrimSpace(line)
+		if verbatim[text] || strings.HasPrefix(text, "tmsdrift ") || !strings.Contains(text, " ") {
+			continue
+		}
+		assert.Failf(t, "line too wide", "%v: line wider than %d: %q", args, width, line)
+	}
 }
