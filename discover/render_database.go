@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
+	"github.com/tmsdrift/tmsdrift/report"
 )
 
 // DatabaseReport is what `tmsdrift discover database` prints.
@@ -17,6 +18,10 @@ type DatabaseReport struct {
 	// ("" when it has none).
 	TMSVersion string
 	Options    sqlserver.DiscoverOptions
+	// Width is how many columns the text may fill (report.Width's
+	// answer; 0 for report.DefaultWidth). The settings block is never
+	// wrapped.
+	Width int
 }
 
 // Write prints the report: what was searched, where the values are, the
@@ -27,32 +32,38 @@ func (r *DatabaseReport) Write(w io.Writer) error {
 	var b strings.Builder
 	d := r.Discovery
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	// wp writes a paragraph or an item wrapped to the width, continuation
+	// lines indented by rest.
+	width := report.TextWidth(r.Width)
+	wp := func(first, rest, text string, keep ...string) {
+		b.WriteString(report.WrapIndent(first, rest, text, width, keep...))
+	}
 	tables := map[string]bool{}
 	for _, c := range d.Columns {
 		tables[strings.ToLower(c.TableName())] = true
 	}
-	p("tmsdrift discover database: SQL Server %s, database %s (read-only)", Clean(d.Server), Clean(d.Database))
+	wp("", "  ", fmt.Sprintf("tmsdrift discover database: SQL Server %s, database %s (read-only)", Clean(d.Server), Clean(d.Database)))
 	var vals []string
 	for _, v := range r.Values {
 		vals = append(vals, fmt.Sprintf("%s (%s)", Clean(v.Value), v.Key))
 	}
-	p("Searched %d character columns of %d user tables for %s: %d searches, at most %d rows each, lock timeout 2 s;",
-		len(d.Columns), len(tables), strings.Join(vals, ", "), d.Searched, r.Options.Top)
-	p("%d column searches skipped (the column is shorter than the value).", d.Skipped)
+	wp("", "", fmt.Sprintf("Searched %d character columns of %d user tables for %s: %d searches, at most %d rows each, lock timeout 2 s;",
+		len(d.Columns), len(tables), strings.Join(vals, ", "), d.Searched, r.Options.Top))
+	wp("", "", fmt.Sprintf("%d column searches skipped (the column is shorter than the value).", d.Skipped))
 	if d.Incomplete != "" {
-		p("NOT COMPLETE: %s. Raise --budget to search the rest: what was not searched is not known to be absent.", Clean(d.Incomplete))
+		wp("", "  ", fmt.Sprintf("NOT COMPLETE: %s. Raise --budget to search the rest: what was not searched is not known to be absent.", Clean(d.Incomplete)))
 	}
 	for _, pr := range d.Problems {
-		p("Not searched: %s", Clean(pr))
+		wp("", "  ", "Not searched: "+Clean(pr))
 	}
 	p("")
 	if len(d.Hits) == 0 {
-		p("No column holds %s. Check the values against TMS's Administrative Tools > Configuration > Network Settings page (exactly as shown there), and whether the DSN names the TMS database.", strings.Join(vals, " or "))
+		wp("", "", fmt.Sprintf("No column holds %s. Check the values against TMS's Administrative Tools > Configuration > Network Settings page (exactly as shown there), and whether the DSN names the TMS database.", strings.Join(vals, " or ")))
 	} else {
 		p("Where the values are")
 		for _, h := range d.Hits {
 			col := h.Column
-			p("  %s.%s (%s%s) holds %s in %d row(s)%s", Clean(col.TableName()), Clean(col.Name), col.Type, lengthOf(col), Clean(h.Value), h.Rows, limited(h.Rows, r.Options.Top))
+			wp("  ", "    ", fmt.Sprintf("%s.%s (%s%s) holds %s in %d row(s)%s", Clean(col.TableName()), Clean(col.Name), col.Type, lengthOf(col), Clean(h.Value), h.Rows, limited(h.Rows, r.Options.Top)))
 			for _, s := range h.Siblings {
 				if !namesRow(s) {
 					continue
@@ -65,47 +76,48 @@ func (r *DatabaseReport) Write(w io.Writer) error {
 				if s.Column.PrimaryKey {
 					key = ", primary key"
 				}
-				p("    named by %s (%s%s%s): %s", Clean(s.Column.Name), s.Column.Type, lengthOf(s.Column), key, strings.Join(names, ", "))
+				wp("    ", "      ", fmt.Sprintf("named by %s (%s%s%s): %s", Clean(s.Column.Name), s.Column.Type, lengthOf(s.Column), key, strings.Join(names, ", ")))
 			}
 		}
 	}
 	p("")
 	if len(r.Candidates) == 0 {
 		if len(d.Hits) > 0 {
-			p("No table found that keeps one setting per row (a name column beside the value), so no database.settings block can be written for you: database.settings.query must return (name, value) rows; docs/database.md shows how to write one over the table above.")
+			wp("", "", "No table found that keeps one setting per row (a name column beside the value), so no database.settings block can be written for you: database.settings.query must return (name, value) rows; docs/database.md shows how to write one over the table above.")
 		}
 	} else {
 		best := r.Candidates[0]
-		p("Suggested database.settings: %s, one setting per row, named by %s, value in %s", Clean(best.TableName()), Clean(best.NameColumn), Clean(best.ValueColumn))
+		wp("", "  ", fmt.Sprintf("Suggested database.settings: %s, one setting per row, named by %s, value in %s", Clean(best.TableName()), Clean(best.NameColumn), Clean(best.ValueColumn)))
 		for _, m := range best.Mappings {
 			switch {
 			case m.Name == "":
-				p("  %-11s %s", m.Key, m.Why)
+				wp("  ", strings.Repeat(" ", 14), fmt.Sprintf("%-11s %s", m.Key, m.Why))
 			default:
 				also := ""
 				if len(m.Also) > 0 {
 					also = "; AS LIKELY: " + strings.Join(m.Also, ", ") + " (check which TMS shows)"
 				}
-				p("  %-11s %-28s now %q: %s%s", m.Key, Clean(m.Name), Clean(m.Now), m.Why, also)
+				now := fmt.Sprintf("%q", Clean(m.Now))
+				wp("  ", strings.Repeat(" ", 14), fmt.Sprintf("%-11s %-28s now %s: %s%s", m.Key, Clean(m.Name), now, m.Why, also), now)
 			}
 		}
 		if best.Truncated {
-			p("  (the table has more rows than were read: a row further down may fit better)")
+			wp("  ", "   ", "(the table has more rows than were read: a row further down may fit better)")
 		}
 		for _, c := range r.Candidates[1:] {
 			if c.score >= 100 && !strings.EqualFold(c.TableName(), best.TableName()) {
-				p("  Also holds a value you gave: %s (named by %s); check it is not the one TMS shows", Clean(c.TableName()), Clean(c.NameColumn))
+				wp("  ", "    ", fmt.Sprintf("Also holds a value you gave: %s (named by %s); check it is not the one TMS shows", Clean(c.TableName()), Clean(c.NameColumn)))
 			}
 		}
 		p("")
-		p("Paste under database: in the inventory%s:", map[bool]string{true: "", false: " (fill in the names left empty first)"}[best.Complete()])
+		wp("", "", fmt.Sprintf("Paste under database: in the inventory%s:", map[bool]string{true: "", false: " (fill in the names left empty first)"}[best.Complete()]))
 		b.WriteString(SettingsYAML(&best, "  "))
 		p("")
-		p("Then `tmsdrift audit -i INVENTORY` reads the addresses through it (addresses.match), and")
-		p("`tmsdrift fix` writes them with its update.")
+		audit := "`tmsdrift audit -i INVENTORY`"
+		wp("", "", "Then "+audit+" reads the addresses through it (addresses.match), and `tmsdrift fix` writes them with its update.", audit)
 	}
 	p("")
-	b.WriteString(r.facts())
+	b.WriteString(r.facts(width))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -130,11 +142,13 @@ func SettingsYAML(c *Candidate, indent string) string {
 
 // facts is the short, secret-free block to report: names and types,
 // never values.
-func (r *DatabaseReport) facts() string {
+func (r *DatabaseReport) facts(width int) string {
 	d := r.Discovery
 	var b strings.Builder
-	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
-	p("Facts to report (names and types only, no values; paste into an issue at the tmsdrift project so its defaults can follow TMS)")
+	p := func(format string, a ...any) {
+		b.WriteString(report.WrapIndent("  ", "    ", strings.TrimPrefix(fmt.Sprintf(format, a...), "  "), width))
+	}
+	b.WriteString(report.WrapIndent("", "", "Facts to report (names and types only, no values; paste into an issue at the tmsdrift project so its defaults can follow TMS)", width))
 	p("  probe: tmsdrift discover database")
 	p("  tms_version: %s", orUnknown(r.TMSVersion, "not in the inventory (set tms_version, or run tmsdrift discover node)"))
 	p("  sql_server: %s %s", Clean(d.ProductVersion), Clean(d.Edition))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tmsdrift/tmsdrift/collect/psscript"
+	"github.com/tmsdrift/tmsdrift/report"
 )
 
 // NodeReport is what `tmsdrift discover node` prints.
@@ -14,6 +15,10 @@ type NodeReport struct {
 	Node, Transport string
 	Doc             *psscript.DiscoverDocument
 	Suggestion      Suggestion
+	// Width is how many columns the text may fill (report.Width's
+	// answer; 0 for report.DefaultWidth). The suggested inventory
+	// values, YAML to paste, are never wrapped.
+	Width int
 }
 
 // Write prints what the node keeps where, the inventory values it points
@@ -23,10 +28,16 @@ type NodeReport struct {
 func (r *NodeReport) Write(w io.Writer) error {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	// wp writes an item wrapped to the width, continuation lines
+	// indented by rest; paths and quoted names in keep stay whole.
+	width := report.TextWidth(r.Width)
+	wp := func(first, rest, text string, keep ...string) {
+		b.WriteString(report.WrapIndent(first, rest, text, width, keep...))
+	}
 	d := r.Doc
-	p("tmsdrift discover node %s (%s) through %s (read-only)", Clean(r.Node), Clean(d.Hostname), r.Transport)
+	wp("", "  ", fmt.Sprintf("tmsdrift discover node %s (%s) through %s (read-only)", Clean(r.Node), Clean(d.Hostname), r.Transport))
 	for _, wn := range d.Warnings {
-		p("  note: %s", Clean(wn))
+		wp("  ", "        ", "note: "+Clean(wn))
 	}
 	p("")
 	p("Registry values under HKLM\\SOFTWARE[\\WOW6432Node]\\Tandberg and \\Cisco")
@@ -43,24 +54,25 @@ func (r *NodeReport) Write(w io.Writer) error {
 		if v.SHA256 != "" {
 			val = "sha256:" + v.SHA256[:12] + " (name looks secret, or binary: fingerprint only)"
 		}
-		p("    %-28s %-13s %s", Clean(v.Name), Clean(v.Type), val)
+		wp("    ", "      ", fmt.Sprintf("%-28s %-13s %s", Clean(v.Name), Clean(v.Type), val), Clean(v.Value))
 	}
 	p("")
 	p("Installed Cisco and TANDBERG products")
 	for _, u := range d.Uninstall {
-		p("  %s %s at %s", Clean(u.DisplayName), Clean(u.DisplayVersion), Clean(u.InstallLocation))
+		wp("  ", "    ", fmt.Sprintf("%s %s at %s", Clean(u.DisplayName), Clean(u.DisplayVersion), Clean(u.InstallLocation)), Clean(u.InstallLocation))
 	}
 	p("")
 	p("Services")
 	for _, s := range d.Services {
-		line := fmt.Sprintf("  %-28s %s/%s", Clean(s.Name), Clean(s.StartType), Clean(s.State))
+		line := fmt.Sprintf("%-28s %s/%s", Clean(s.Name), Clean(s.StartType), Clean(s.State))
+		display := fmt.Sprintf("%q", Clean(s.DisplayName))
 		if s.DisplayName != "" {
-			line += fmt.Sprintf("  %q", Clean(s.DisplayName))
+			line += "  " + display
 		}
 		if s.BinaryPath != "" {
 			line += "  " + Clean(s.BinaryPath)
 		}
-		p("%s", line)
+		wp("  ", "    ", line, display, Clean(s.BinaryPath))
 	}
 	p("")
 	p("IIS applications")
@@ -69,20 +81,20 @@ func (r *NodeReport) Write(w io.Writer) error {
 		if len(a.WebConfigs) > 0 {
 			wc = strings.Join(cleanAll(a.WebConfigs), ", ")
 		}
-		p("  %s %s -> %s (%s)", Clean(a.Site), Clean(a.Path), Clean(a.PhysicalPath), wc)
+		wp("  ", "    ", fmt.Sprintf("%s %s -> %s (%s)", Clean(a.Site), Clean(a.Path), Clean(a.PhysicalPath), wc), append([]string{Clean(a.PhysicalPath)}, cleanAll(a.WebConfigs)...)...)
 	}
 	p("")
-	p("Folders under %s", Clean(d.InstallPath))
-	p("  %s", wrapList(cleanAll(d.Folders), 4, 100))
-	p("web.config files there: %s", strings.Join(cleanAll(d.WebConfigs), ", "))
+	wp("", "  ", "Folders under "+Clean(d.InstallPath), Clean(d.InstallPath))
+	p("  %s", wrapList(cleanAll(d.Folders), 4, width))
+	wp("", "  ", "web.config files there: "+strings.Join(cleanAll(d.WebConfigs), ", "), cleanAll(d.WebConfigs)...)
 	p("")
-	p("Suggested inventory values (check them against the server, then put them in the inventory):")
+	wp("", "", "Suggested inventory values (check them against the server, then put them in the inventory):")
 	b.WriteString(r.Suggestion.YAML())
 	for _, k := range r.Suggestion.RegistryKeyAlternatives {
 		p("# another key also names the database: %s (an extension's or an old one?)", Clean(k))
 	}
 	p("")
-	b.WriteString(r.facts())
+	b.WriteString(r.facts(width))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -134,11 +146,13 @@ func (s *Suggestion) YAML() string {
 
 // facts is the short, secret-free block to report: names, not values
 // (the version excepted).
-func (r *NodeReport) facts() string {
+func (r *NodeReport) facts(width int) string {
 	var b strings.Builder
-	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	p := func(format string, a ...any) {
+		b.WriteString(report.WrapIndent("  ", "    ", strings.TrimPrefix(fmt.Sprintf(format, a...), "  "), width))
+	}
 	d, s := r.Doc, r.Suggestion
-	p("Facts to report (names only, no values; paste into an issue at the tmsdrift project so its guesses can follow TMS)")
+	b.WriteString(report.WrapIndent("", "", "Facts to report (names only, no values; paste into an issue at the tmsdrift project so its guesses can follow TMS)", width))
 	p("  probe: tmsdrift discover node")
 	p("  tms_version: %s", orUnknown(s.TMSVersion, "unknown"))
 	byKey := map[string][]string{}

@@ -119,7 +119,8 @@ func runDiscoverDatabase(cmd *cobra.Command, f discoverDatabaseFlags) error {
 	if err != nil {
 		return &exitError{code: report.ExitErrored, err: fmt.Errorf("discover database: %w", err)}
 	}
-	rep := &discover.DatabaseReport{Discovery: d, Values: values, Candidates: discover.Candidates(d, values, inv), TMSVersion: inv.TMSVersion, Options: opts}
+	rep := &discover.DatabaseReport{Discovery: d, Values: values, Candidates: discover.Candidates(d, values, inv), TMSVersion: inv.TMSVersion, Options: opts,
+		Width: humanOptions(cmd, "").Width}
 	if err := rep.Write(cmd.OutOrStdout()); err != nil {
 		return err
 	}
@@ -194,7 +195,8 @@ func runDiscoverNode(cmd *cobra.Command, name string, f discoverNodeFlags) error
 	if err != nil {
 		return &exitError{code: report.ExitErrored, err: fmt.Errorf("discover node %s: %w", n.Name, err)}
 	}
-	rep := &discover.NodeReport{Node: n.Name, Transport: n.Transport.Kind, Doc: doc, Suggestion: discover.Suggest(doc, inv)}
+	rep := &discover.NodeReport{Node: n.Name, Transport: n.Transport.Kind, Doc: doc, Suggestion: discover.Suggest(doc, inv),
+		Width: humanOptions(cmd, "").Width}
 	return rep.Write(cmd.OutOrStdout())
 }
 

@@ -185,6 +185,7 @@ func TestDiscoverNodeThroughWinRMAndSSHFindsTheRegistryNames(t *testing.T) {
 }
 
 func testDiscoverNodeFindsTheRegistryNames(t *testing.T, kind string) {
+	t.Setenv("COLUMNS", "1000") // the service rows are matched whole below
 	setCredentials(t)
 	lab := discoverLab(t)
 	ll := serveLab(t, lab.Inventory, kind)

@@ -1,0 +1,82 @@
+package discover
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/mattn/go-runewidth"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/collect/psscript"
+	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
+	"github.com/tmsdrift/tmsdrift/inventory"
+)
+
+// Issue 8, item 11: the discover reports fit the width they are given,
+// the node's probe of every lab node and a database search alike. What a
+// reader pastes stays as it is: the suggested inventory values and the
+// settings block (YAML), and any single word (a registry key, a path)
+// longer than the width.
+func TestReportsFitTheWidth(t *testing.T) {
+	const width = 80
+	fits := func(t *testing.T, out string, verbatim string) {
+		t.Helper()
+		keep := map[string]bool{}
+		for _, l := range strings.Split(verbatim, "\n") {
+			keep[l] = true
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if runewidth.StringWidth(l) <= width || keep[l] || !strings.Contains(strings.TrimSpace(l), " ") {
+				continue
+			}
+			assert.Failf(t, "line too wide", "%q", l)
+		}
+	}
+	inv := &inventory.Inventory{Database: inventory.Database{Server: `sql01\TMS`, Name: "tmsng"}}
+	wide := 0
+	for _, o := range labOutputs(t) {
+		raw, err := psscript.ParseDiscoverOutput(o)
+		require.NoError(t, err)
+		doc, err := ParseNode(raw)
+		require.NoError(t, err)
+		rep := &NodeReport{Node: "tms01", Transport: "winrm", Doc: doc, Suggestion: Suggest(doc, inv), Width: width}
+		var b strings.Builder
+		require.NoError(t, rep.Write(&b))
+		fits(t, b.String(), rep.Suggestion.YAML())
+		rep.Width = 1000
+		var w strings.Builder
+		require.NoError(t, rep.Write(&w))
+		wide = max(wide, maxLine(w.String()))
+	}
+	assert.Greater(t, wide, width, "without wrapping the node reports are wider: the test can fail")
+
+	long := "The TMS server IPv4 address as the Network Settings page shows it"
+	d := &sqlserver.Discovery{Server: `sql01.acme.local\TMS`, Database: "tmsng", Searched: 40, Skipped: 3,
+		Incomplete: "the budget of 1m0s ran out after 12 of 40 columns", Problems: []string{"dbo.tblAuditLog: a 2 s lock timeout, the table is busy"},
+		Hits: []sqlserver.Hit{{Column: sqlserver.Column{Schema: "dbo", Table: "tblServerSettingsWithALongName", Name: "SettingValue", Type: "nvarchar", MaxChars: -1}, Value: "10.10.0.11", Rows: 1,
+			Siblings: []sqlserver.Sibling{{Column: sqlserver.Column{Schema: "dbo", Table: "tblServerSettingsWithALongName", Name: "SettingName", PrimaryKey: true},
+				Values: []sql.NullString{{String: "TmsServerIpV4Address", Valid: true}, {String: long, Valid: true}}}}}},
+		Pairs: []sqlserver.Pairs{{Schema: "dbo", Table: "tblServerSettingsWithALongName", NameColumn: "SettingName", ValueColumn: "SettingValue",
+			Rows: rows("TmsServerIpV4Address", "10.10.0.11", "TmsServerDnsName", "tms.acme.local")}}}
+	v := []Value{{Key: "ipv4_local", Value: "10.10.0.11"}, {Key: "dns_local", Value: "tms.acme.local"}}
+	rep := &DatabaseReport{Discovery: d, Values: v, Candidates: Candidates(d, v, nil), Options: sqlserver.DiscoverOptions{Top: 5}, Width: width}
+	require.NotEmpty(t, rep.Candidates)
+	var b strings.Builder
+	require.NoError(t, rep.Write(&b))
+	fits(t, b.String(), SettingsYAML(&rep.Candidates[0], "  "))
+	assert.Contains(t, b.String(), "NOT COMPLETE")
+	rep.Width = 1000
+	var w strings.Builder
+	require.NoError(t, rep.Write(&w))
+	assert.Greater(t, maxLine(w.String()), width, "without wrapping the database report is wider: the test can fail")
+}
+
+func maxLine(s string) int {
+	m := 0
+	for _, l := range strings.Split(s, "\n") {
+		m = max(m, runewidth.StringWidth(l))
+	}
+	return m
+}
