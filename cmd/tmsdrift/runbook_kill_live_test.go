@@ -75,6 +75,7 @@ func replaceOnce(t *testing.T, s, old, repl string) string {
 // services as the test servers' node snapshots record them. One `rollback
 // last` then gives back every file byte for byte.
 func TestPromoteKilledThroughLiveTransportsResumes(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
 	setCredentials(t)
 	serve := func(t *testing.T, kind string) (string, *liveLab) {
 		dir, labInv := labCopy(t, "manual-cutover")

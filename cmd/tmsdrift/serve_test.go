@@ -439,6 +439,7 @@ const nightly = "schedule:\n  audit: '0 2 * * *'\n  time_zone: UTC\n  listen: '1
 // it checks the history, diff, /metrics, /healthz, the web pages and the
 // notifications.
 func TestServeDriftRecoverDrift(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // the history rows are matched whole below
 	hook := newHookReceiver(t)
 	l := newSvcLab(t, nightly+hook.notifyBlock())
 	l.clean(t)
