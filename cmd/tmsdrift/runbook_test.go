@@ -42,6 +42,24 @@ func nonPass(t *testing.T, inv string) ([]string, int) {
 }
 
 // diffFiles lists the files that differ between two trees (files()).
+// assertLiveFilesBack compares a live lab's files after a rollback with
+// orig, byte for byte; a node's facts.json by its services only, since the
+// test server re-encodes it when it sets one (a live node's services are
+// not a file).
+func assertLiveFilesBack(t *testing.T, orig, back map[string]string) {
+	t.Helper()
+	for p, data := range orig {
+		if !strings.HasSuffix(p, "/facts.json") {
+			assert.Equal(t, data, back[p], p)
+			continue
+		}
+		var was, is struct{ Services []map[string]string }
+		require.NoError(t, json.Unmarshal([]byte(data), &was))
+		require.NoError(t, json.Unmarshal([]byte(back[p]), &is))
+		assert.Equal(t, was.Services, is.Services, p)
+	}
+}
+
 func diffFiles(a, b map[string]string) []string {
 	var out []string
 	for p, x := range a {
@@ -438,20 +456,7 @@ func TestPromoteThroughLiveTransports(t *testing.T) {
 			code, stdout, stderr = tmsdrift(t, "rollback", "-i", ll.Inventory, "last")
 			require.Equal(t, report.ExitOK, code, stdout+stderr)
 			assert.Equal(t, origInv, string(must(os.ReadFile(ll.Inventory))), "the inventory byte for byte")
-			back := files(t, dir)
-			for p, data := range orig {
-				if !strings.HasSuffix(p, "/facts.json") {
-					assert.Equal(t, data, back[p], p)
-					continue
-				}
-				// A live node's services are not a file: the test
-				// server re-encodes facts.json when it sets one, so
-				// compare what the services are.
-				var was, is struct{ Services []map[string]string }
-				require.NoError(t, json.Unmarshal([]byte(data), &was))
-				require.NoError(t, json.Unmarshal([]byte(back[p]), &is))
-				assert.Equal(t, was.Services, is.Services, p)
-			}
+			assertLiveFilesBack(t, orig, files(t, dir))
 			checkNoLeftovers(t, ll)
 			assertNoSecretInTree(t, filepath.Dir(ll.Inventory))
 		})
