@@ -187,6 +187,13 @@ func checkNoLeftovers(t *testing.T, ll *liveLab) {
 // assertNoSecretInTree greps every file under dir for the password.
 func assertNoSecretInTree(t *testing.T, dir string) {
 	t.Helper()
+	assertNotInTree(t, dir, livePassword)
+}
+
+// assertNotInTree greps every file under dir (run folders included) for
+// each secret.
+func assertNotInTree(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -195,7 +202,9 @@ func assertNoSecretInTree(t *testing.T, dir string) {
 		if err != nil {
 			return err
 		}
-		assert.Falsef(t, strings.Contains(string(b), livePassword), "%s holds the password", p)
+		for _, secret := range secrets {
+			assert.Falsef(t, strings.Contains(string(b), secret), "%s holds a secret", p)
+		}
 		return nil
 	}))
 }
