@@ -132,23 +132,37 @@ func readRunbook(j *Journal) (*RunbookFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", j.ID(), err)
 	}
+	rf, err := ParseRunbookFile(raw)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", j.ID(), err)
+	}
+	return rf, nil
+}
+
+// ParseRunbookFile parses runbook.json strictly — unknown keys, another
+// schema, steps that do not match their progress and a relative inventory
+// path are errors — since a run that is carried on acts on what it says.
+func ParseRunbookFile(raw []byte) (*RunbookFile, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var rf RunbookFile
 	if err := dec.Decode(&rf); err != nil {
-		return nil, fmt.Errorf("run %s: %s: malformed: %w", j.ID(), runbookFile, err)
+		return nil, fmt.Errorf("%s: malformed: %w", runbookFile, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: malformed: more than one JSON value", runbookFile)
 	}
 	switch {
 	case rf.Schema != RunbookSchema:
-		return nil, fmt.Errorf("run %s: %s: schema %q, want %q", j.ID(), runbookFile, rf.Schema, RunbookSchema)
+		return nil, fmt.Errorf("%s: schema %q, want %q", runbookFile, rf.Schema, RunbookSchema)
 	case rf.Runbook == nil || len(rf.Steps) != len(rf.Runbook.Steps):
-		return nil, fmt.Errorf("run %s: %s: the steps and their progress do not match", j.ID(), runbookFile)
+		return nil, fmt.Errorf("%s: the steps and their progress do not match", runbookFile)
 	case !filepath.IsAbs(rf.Inventory):
-		return nil, fmt.Errorf("run %s: %s: inventory %q is not an absolute path", j.ID(), runbookFile, rf.Inventory)
+		return nil, fmt.Errorf("%s: inventory %q is not an absolute path", runbookFile, rf.Inventory)
 	}
 	for i, s := range rf.Runbook.Steps {
 		if rf.Steps[i].ID != s.ID {
-			return nil, fmt.Errorf("run %s: %s: step %d is %q in the runbook and %q in its progress", j.ID(), runbookFile, i+1, s.ID, rf.Steps[i].ID)
+			return nil, fmt.Errorf("%s: step %d is %q in the runbook and %q in its progress", runbookFile, i+1, s.ID, rf.Steps[i].ID)
 		}
 	}
 	return &rf, nil

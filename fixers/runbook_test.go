@@ -194,3 +194,51 @@ func TestReadRunbookIsStrict(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, rf.Runbook.Steps, back.Runbook.Steps)
 }
+
+// TestParseRunbookFile: runbook.json as the engine writes it parses back
+// to the same runbook; every way it can be wrong is refused, since a run
+// that is carried on acts on what it says.
+func TestParseRunbookFile(t *testing.T) {
+	_, _, j, rf, _ := promoteRun(t)
+	raw := must(os.ReadFile(filepath.Join(j.Dir(), "runbook.json")))
+	got, err := ParseRunbookFile(raw)
+	require.NoError(t, err)
+	assert.Equal(t, rf.Runbook, got.Runbook)
+	assert.Equal(t, rf.Inventory, got.Inventory)
+	_, err = ParseRunbookFile(must(os.ReadFile(filepath.Join("testdata", "runbook", "promote-tms02.json"))))
+	require.NoError(t, err, "the fuzz seed is a runbook.json of today's shape (regenerate it from a promote run if not)")
+
+	bad := map[string]string{
+		"unknown key":       strings.Replace(string(raw), `"schema"`, `"colour": 1, "schema"`, 1),
+		"another schema":    strings.Replace(string(raw), RunbookSchema, "tmsdrift/runbook/v9", 1),
+		"relative path":     strings.Replace(string(raw), `"inventory": "`+rf.Inventory, `"inventory": "inventory.yaml`, 1),
+		"steps out of step": strings.Replace(string(raw), `"id": "stop:tms01",`, `"id": "stop:tms03",`, 1),
+		"two values":        string(raw) + "{}",
+		"not json":          "runbook",
+	}
+	for name, text := range bad {
+		require.NotEqual(t, string(raw), text, name)
+		_, err := ParseRunbookFile([]byte(text))
+		assert.Error(t, err, name)
+	}
+}
+
+// FuzzParseRunbookFile: whatever runbook.json holds, parsing never panics,
+// and what it accepts has one progress entry per step, matching by id,
+// and an absolute inventory path.
+func FuzzParseRunbookFile(f *testing.F) {
+	f.Add(must(os.ReadFile(filepath.Join("testdata", "runbook", "promote-tms02.json"))))
+	f.Add([]byte(`{"schema":"tmsdrift/runbook/v1","inventory":"/x/inventory.yaml","runbook":{"steps":[]},"steps":[]}`))
+	f.Add([]byte("null"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		rf, err := ParseRunbookFile(raw)
+		if err != nil {
+			return
+		}
+		require.Len(t, rf.Steps, len(rf.Runbook.Steps))
+		for i, s := range rf.Runbook.Steps {
+			require.Equal(t, s.ID, rf.Steps[i].ID)
+		}
+		require.True(t, filepath.IsAbs(rf.Inventory))
+	})
+}
