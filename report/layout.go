@@ -137,7 +137,11 @@ func TextWidth(width int) int { return Options{Width: width}.width() }
 // own and overflows. keep names substrings of text that must not be
 // broken at their spaces either (a Windows path under "Program Files", a
 // command line): each stays whole with what is attached to it.
+//
+// Text from outside is sanitised first (Sanitize), so the width is
+// counted on what the terminal shows.
 func Wrap(text string, width int, keep ...string) []string {
+	text, keep = sanitizeAll(text, keep)
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
 		lines = append(lines, wrapWords(keptWords(para, keep), width, width, false)...)
@@ -149,8 +153,10 @@ func Wrap(text string, width int, keep ...string) []string {
 // line, rest before every other one (the item's indentation, so that
 // continuation lines stand under its text), and every line ends in a
 // newline. The width counts the indentation. Text that fits on one line is
-// written as it is, so its spacing (aligned columns) is kept.
+// written as it is, so its spacing (aligned columns) is kept. Like Wrap, it
+// sanitises text first.
 func WrapIndent(first, rest, text string, width int, keep ...string) string {
+	text, keep = sanitizeAll(text, keep)
 	fw := runewidth.StringWidth(first)
 	if !strings.Contains(text, "\n") && fw+runewidth.StringWidth(text) <= width {
 		return first + text + "\n"
@@ -168,6 +174,16 @@ func WrapIndent(first, rest, text string, width int, keep ...string) string {
 		}
 	}
 	return b.String()
+}
+
+// sanitizeAll sanitises text and the substrings to keep alike, so that
+// each kept one is still found in the text.
+func sanitizeAll(text string, keep []string) (string, []string) {
+	out := make([]string, len(keep))
+	for i, k := range keep {
+		out[i] = Sanitize(k)
+	}
+	return Sanitize(text), out
 }
 
 // keptWords splits text at the spaces that are not inside an occurrence

@@ -225,6 +225,22 @@ func TestWrapBreaksLongWordsAtPunctuationFirst(t *testing.T) {
 	assert.Equal(t, []string{"漢字漢", "字"}, wrapText("漢字漢字", 6), "wide runes count double")
 }
 
+// A node's text with terminal escapes is shown escaped, and the width is
+// counted on the escaped form: no line gets wider than asked.
+func TestWrapCountsTheSanitisedText(t *testing.T) {
+	text := "service \x1b[31mTMSLiveService\x1b[0m\u202e on tms01 is not as the plan expected it when checked afterwards"
+	got := WrapIndent("  ", "    ", text, 40)
+	assert.NotContains(t, got, "\x1b", "no escape reaches the terminal")
+	assert.NotContains(t, got, "\u202e")
+	assert.Contains(t, got, `\x1b[31mTMSLiveService\x1b[0m\u202e`)
+	for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		assert.LessOrEqual(t, runewidth.StringWidth(line), 40, line)
+	}
+	for _, line := range Wrap(text, 40) {
+		assert.LessOrEqual(t, runewidth.StringWidth(line), 40, line)
+	}
+}
+
 // The wrapper of the human outputs outside tables (fix plans, runbooks,
 // rollback, history, diff) never cuts a word, keeps what it is told to
 // keep whole at its spaces, and indents continuation lines.
