@@ -231,3 +231,16 @@ func appendFile(t *testing.T, p, text string) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(p, append(raw, text...), 0o600))
 }
+
+// TestExeServiceCommandLineInAConsole: the service's own command line
+// (serve with --service-name) started from a console, not by the service
+// manager, ends at once and says how to start the service or run serve
+// by hand, instead of waiting for a service manager that never calls.
+func TestExeServiceCommandLineInAConsole(t *testing.T) {
+	exe := tmsdriftExe(t)
+	_, inv := labCopy(t, "single", everySecond)
+	out, code := tmsdrift(t, exe, "serve", "-i", inv, "--service-name", exeServiceName)
+	assert.NotZero(t, code, out)
+	assert.Contains(t, out, "`tmsdrift service start`", out)
+	assert.Contains(t, out, "without it", out)
+}

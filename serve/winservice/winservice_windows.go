@@ -144,6 +144,10 @@ func IsService() bool {
 func Run(serviceName string, serve func(ctx context.Context) error) error {
 	h := &handler{serve: serve}
 	if err := svc.Run(name(serviceName), h); err != nil {
+		if errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+			// Started from a console with the service's own command line.
+			return fmt.Errorf("run as service %s: --service-name is the service manager's: start the service with `tmsdrift service start`, or run `tmsdrift serve -i INVENTORY` without it: %w", name(serviceName), err)
+		}
 		return fmt.Errorf("run as service %s: %w", name(serviceName), err)
 	}
 	return h.err
