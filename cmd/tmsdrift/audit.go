@@ -44,7 +44,7 @@ checked.`,
 	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure that makes the exit code 1")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table: list passing results too")
 	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
-	fl.StringVar(&f.hashCache, "hash-cache", "", "remember customer file hashes in FILE between runs (keyed by path, size, mtime, ctime, inode)")
+	fl.StringVar(&f.hashCache, "hash-cache", "", "remember customer file hashes in FILE between runs (keyed by path, size, mtime, ctime, inode, device)")
 	fl.StringVar(&f.baseline, "baseline", "", "a JSON report of an earlier audit: exit 1 only for failures it did not have; the JSON report marks each failure new or known")
 	_ = cmd.MarkFlagRequired("inventory")
 	return cmd
