@@ -55,8 +55,9 @@ node folder, e.g. from a scheduled task into a share:
   tmsdrift collect --local -i inventory.yaml -o \\files\tms\nodes\tms01
 
 --show-script prints the PowerShell the winrm and ssh transports run on a
-node (collector.ps1, read-only; read-file.ps1, write-file.ps1,
-remove-file.ps1 and set-service.ps1 for fixes), for review.
+node (collector.ps1 and discover.ps1, read-only; read-file.ps1,
+write-file.ps1, remove-file.ps1 and set-service.ps1 for fixes), for
+review; name one with an = (--show-script=set-service.ps1).
 
 An existing DIR is replaced only if it holds a previous snapshot.
 Exit codes: 0 everything read; 2 bad input; 3 some node or the database
