@@ -18,7 +18,8 @@ func newPromoteCmd() *cobra.Command {
 		Long: `promote makes the standby NODE the primary of a manual-cutover deployment,
 or of the primary site of an offsite deployment (NODE has role standby
 there; an offsite-standby is activated with activate-offsite), as the
-guide's "Multiple Servers, Manual Cutover" recovery method does by hand: stop the old primary's TMS services and IIS and set them to Manual
+guide's "Multiple Servers, Manual Cutover" recovery method does by hand:
+stop the old primary's TMS services and IIS and set them to Manual
 (listed as a manual step when the old primary cannot be reached), set
 NODE's to Automatic and start them, set the TMS server addresses in the
 database to NODE's, rewrite the inventory in place (roles swapped, the
