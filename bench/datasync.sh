@@ -309,6 +309,6 @@ if (( have_time )); then
 	echo "peak RSS: tmsdrift audit cold $(rss), warm $(rss --hash-cache "$cache")"
 fi
 echo "load average (1/5/15 min) before timing: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
-echo "notes: page cache warm; tmsdrift times are whole audits (inventory, facts, web.config, db.json, 23 rules,"
+echo "notes: page cache warm; tmsdrift times are whole audits (inventory, facts, web.config, db.json, every rule of the model,"
 echo "       JSON report); rsync $(rsync --version | awk 'NR == 1 {print $3}') -c uses its negotiated checksum (xxh128 on 3.2.x,"
 echo "       not cryptographic) and only checksums files whose sizes match; the contract mandates SHA-256."
