@@ -57,16 +57,27 @@ node folder, e.g. from a scheduled task into a share:
 --show-script prints the PowerShell the winrm and ssh transports run on a
 node (collector.ps1 and discover.ps1, read-only; read-file.ps1,
 write-file.ps1, remove-file.ps1 and set-service.ps1 for fixes), for
-review; name one with an = (--show-script=set-service.ps1).
+review; name one after it (--show-script set-service.ps1).
 
 An existing DIR is replaced only if it holds a previous snapshot.
 Exit codes: 0 everything read; 2 bad input; 3 some node or the database
 could not be read (the snapshot is written, with NOTES.txt saying what is
 missing, and audits to error for it).`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: func(cmd *cobra.Command, args []string) error {
+			// `--show-script discover.ps1`: the flag's value may stand
+			// after a space too (its default fills it in otherwise).
+			if len(args) == 1 && cmd.Flags().Changed("show-script") && f.showScript == defaultScript {
+				return nil
+			}
+			return cobra.NoArgs(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("show-script") {
-				return showScript(cmd.OutOrStdout(), f.showScript)
+				name := f.showScript
+				if len(args) == 1 {
+					name = args[0]
+				}
+				return showScript(cmd.OutOrStdout(), name)
 			}
 			if f.output == "" {
 				return usage(errors.New("collect: -o DIR is required"))
@@ -86,11 +97,14 @@ missing, and audits to error for it).`,
 	fl.BoolVar(&f.local, "local", false, "record this machine (a Windows TMS server) as one node folder")
 	fl.IntVar(&f.parallel, "parallel", 8, "nodes collected at once")
 	fl.StringVar(&f.showScript, "show-script", "", "print an embedded PowerShell script (default collector.ps1) and exit")
-	fl.Lookup("show-script").NoOptDefVal = "collector.ps1"
+	fl.Lookup("show-script").NoOptDefVal = defaultScript
 	return cmd
 }
 
 // showScript prints one embedded script with its SHA-256, or lists them.
+// defaultScript is what --show-script shows without a name.
+const defaultScript = "collector.ps1"
+
 func showScript(w io.Writer, name string) error {
 	scripts := psscript.Scripts()
 	text, ok := scripts[name]
@@ -102,7 +116,7 @@ func showScript(w io.Writer, name string) error {
 		sort.Strings(names)
 		return usage(fmt.Errorf("--show-script: no script %q (scripts: %s)", name, strings.Join(names, ", ")))
 	}
-	if name == "collector.ps1" {
+	if name == defaultScript {
 		fmt.Fprintf(w, "# SHA-256 of this script: %s\n", psscript.CollectorSHA256())
 	}
 	_, err := io.WriteString(w, text)

@@ -35,7 +35,17 @@ func TestShowScript(t *testing.T) {
 	code, out, _ = runCmd("collect", "--show-script=set-service.ps1")
 	require.Equal(t, report.ExitOK, code)
 	assert.Equal(t, psscript.Scripts()["set-service.ps1"], out)
-	code, _, errOut := runCmd("collect", "--show-script=evil.ps1")
+	// The name after a space, as a shell user writes it.
+	code, out, _ = runCmd("collect", "--show-script", "discover.ps1")
+	require.Equal(t, report.ExitOK, code)
+	assert.Equal(t, psscript.Scripts()["discover.ps1"], out)
+	code, _, errOut := runCmd("collect", "--show-script", "evil.ps1")
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, errOut, `no script "evil.ps1"`)
+	code, _, errOut = runCmd("collect", "-o", t.TempDir(), "stray")
+	assert.Equal(t, report.ExitUsage, code, "an argument without --show-script is still refused")
+	assert.Contains(t, errOut, "stray")
+	code, _, errOut = runCmd("collect", "--show-script=evil.ps1")
 	assert.Equal(t, report.ExitUsage, code)
 	assert.Contains(t, errOut, "collector.ps1, discover.ps1, read-file.ps1")
 }
