@@ -259,3 +259,38 @@ func holdOpen(t *testing.T, path string) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = windows.CloseHandle(h) })
 }
+
+// TestFactsReadAgainAfterAWrite: the local node's facts depend on files
+// (without an installed TMS, the inventory's install path counts only
+// when its wwwTMS\web.config exists; the software folder is the newest
+// that exists), so after the node writes or deletes a file, Facts reads
+// the machine again instead of returning what it built before.
+func TestFactsReadAgainAfterAWrite(t *testing.T) {
+	dir, err := os.MkdirTemp("", "tmsdrift-facts-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	install := filepath.Join(dir, "TMS")
+	inv := &inventory.Inventory{Paths: inventory.Paths{Install: install}}
+	inv.ApplyDefaults()
+	n, err := Open(inv, &inventory.Node{Name: "tms02", Transport: inventory.Transport{Kind: "local"}})
+	require.NoError(t, err)
+	defer n.Close()
+	ctx := context.Background()
+	installPath := func() string {
+		raw, err := n.Facts(ctx)
+		require.NoError(t, err)
+		f, err := facts.ParseNode(raw)
+		require.NoError(t, err)
+		if f.TMS == nil {
+			return ""
+		}
+		return f.TMS.InstallPath
+	}
+	require.NotEqual(t, install, installPath(), "no web.config yet")
+
+	wc := filepath.Join(install, "wwwTMS", "web.config")
+	require.NoError(t, n.WriteFile(ctx, wc, strings.NewReader("<configuration />")))
+	assert.Equal(t, install, installPath(), "facts after the node wrote web.config")
+	require.NoError(t, n.RemoveFile(ctx, wc))
+	assert.NotEqual(t, install, installPath(), "facts after the node deleted web.config")
+}

@@ -33,9 +33,12 @@ type node struct {
 	inv     *inventory.Inventory
 	timeout time.Duration
 
-	// mu guards the facts, built once and built again after SetService
-	// changed a service: a fixer or runbook checks its change afterwards
-	// through Facts on the same node.
+	// mu guards the facts, built once and built again after the node
+	// changed the machine (SetService, WriteFile, RemoveFile): a fixer or
+	// runbook checks its change afterwards through Facts on the same
+	// node, and the facts depend on files too (the install path counts
+	// only with its wwwTMS\web.config, the software folder is the newest
+	// that exists).
 	mu       sync.Mutex
 	built    bool
 	facts    []byte
@@ -49,8 +52,8 @@ func open(inv *inventory.Inventory, n *inventory.Node) (collect.Target, error) {
 
 func (n *node) Close() error { return nil }
 
-// Facts builds facts.json from the Windows APIs, once until a service
-// is changed.
+// Facts builds facts.json from the Windows APIs, once until the node
+// changes a service or a file.
 func (n *node) Facts(ctx context.Context) ([]byte, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -172,6 +175,7 @@ func (n *node) OpenFile(ctx context.Context, winPath string) (io.ReadCloser, err
 // mode; a new file inherits the folder's permissions, as the original did
 // unless it had explicit ones. A link or a device is never replaced.
 func (n *node) WriteFile(ctx context.Context, winPath string, r io.Reader) error {
+	defer n.changed()
 	if err := os.MkdirAll(filepath.Dir(winPath), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", winPath, err)
 	}
@@ -183,6 +187,7 @@ func (n *node) WriteFile(ctx context.Context, winPath string, r io.Reader) error
 
 // RemoveFile deletes a file; a missing one is not an error.
 func (n *node) RemoveFile(ctx context.Context, winPath string) error {
+	defer n.changed()
 	if err := os.Remove(winPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -196,12 +201,16 @@ func (n *node) SetService(ctx context.Context, name, startType, state string) er
 		ctx, cancel = context.WithTimeout(ctx, n.timeout)
 		defer cancel()
 	}
-	// Even a failed change may have changed something: the next Facts
-	// reads the services again.
-	defer func() {
-		n.mu.Lock()
-		n.built = false
-		n.mu.Unlock()
-	}()
+	defer n.changed()
 	return SetService(ctx, name, startType, state)
+}
+
+// changed makes the next Facts read the machine again, after a change
+// of a service or a file: even a failed change may have changed
+// something (a service's start type set before its start failed, the
+// folders a failed write created).
+func (n *node) changed() {
+	n.mu.Lock()
+	n.built = false
+	n.mu.Unlock()
 }
