@@ -32,9 +32,11 @@ build-windows:
 ## test-windows: the Windows build of the local transport and the Windows service, run for real under Wine
 ## (needs: apt-get install wine64 gcc-mingw-w64-x86-64-win32; see fixtures/wine/exec.sh).
 ## It builds tmsdrift.exe first: serve/winservice installs and runs it as a service (TMSDRIFT_EXE).
+## One package at a time (-p 1): both install services named tms... in the one Wine prefix, and the local
+## node lists them all (collect/local's fix test would see serve/winservice's).
 test-windows:
 	GOOS=windows GOARCH=amd64 $(GO) build -o bin/tmsdrift.exe ./cmd/tmsdrift
-	TMSDRIFT_EXE=$(CURDIR)/bin/tmsdrift.exe GOOS=windows GOARCH=amd64 $(GO) test -count=1 -exec $(CURDIR)/fixtures/wine/exec.sh ./collect/local/ ./serve/winservice/
+	TMSDRIFT_EXE=$(CURDIR)/bin/tmsdrift.exe GOOS=windows GOARCH=amd64 $(GO) test -count=1 -p 1 -exec $(CURDIR)/fixtures/wine/exec.sh ./collect/local/ ./serve/winservice/
 
 vet:
 	$(GO) vet $(PKGS)
