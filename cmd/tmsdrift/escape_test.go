@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -74,4 +78,36 @@ func TestConfirmationsNeutraliseTerminalEscapes(t *testing.T) {
 	assert.Equal(t, report.ExitOK, code, stderr)
 	assertNoControls(t, stdout)
 	assert.Contains(t, stdout, `valid (acme\x1b]0;pwned\x07\x1b[2J, model single, 1 node)`)
+}
+
+// A run that never finished is named on stderr by fix, rollback and the
+// runbooks from its manifest.json, which anyone could have edited: what
+// it says (the object under way) reaches the terminal as escapes.
+func TestOpenRunNotesNeutraliseTerminalEscapes(t *testing.T) {
+	dir, inv := labCopy(t, "post-upgrade")
+	code, stdout, stderr := tmsdrift(t, "fix", "-i", inv, "--apply")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	ids := runFolders(t, dir)
+	require.Len(t, ids, 1)
+	// A second run, a copy of the first that never finished, its first
+	// change under way on a hostile object.
+	runs := filepath.Join(dir, ".tmsdrift", "runs")
+	openID := ids[0][:len(ids[0])-1] + map[bool]string{true: "0", false: "1"}[!strings.HasSuffix(ids[0], "0")]
+	require.NoError(t, os.CopyFS(filepath.Join(runs, openID), os.DirFS(filepath.Join(runs, ids[0]))))
+	rewrite(t, filepath.Join(runs, openID, "manifest.json"), func(b []byte) []byte {
+		b = bytes.ReplaceAll(b, []byte(ids[0]), []byte(openID))
+		b = regexp.MustCompile(`(?m)^  "finished_at": "[^"]*",\n`).ReplaceAll(b, nil)
+		b = bytes.Replace(b, []byte(`"status": "applied"`), []byte(`"status": "pending"`), 1)
+		return regexp.MustCompile(`"object": "[^"]*"`).ReplaceAll(b, []byte(`"object": "\u001b[2J\u001b]0;pwned\u0007"`))
+	})
+	for _, args := range [][]string{
+		{"fix", "-i", inv},
+		{"promote", "tms02", "-i", inv, "--apply", "--yes"},
+		{"rollback", "-i", inv, ids[0]},
+	} {
+		_, stdout, stderr := tmsdrift(t, args...)
+		assert.Contains(t, stderr, openID, "%v: the open run is named", args)
+		assert.Contains(t, stderr, `\x1b[2J\x1b]0;pwned\x07`, "%v: the note shows the object, escaped", args)
+		assertNoControls(t, stdout+stderr)
+	}
 }

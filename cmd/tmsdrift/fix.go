@@ -156,6 +156,14 @@ func runFix(cmd *cobra.Command, command string, f fixFlags) error {
 // kill tests replace it to hold a write half-way (fix_kill_test.go).
 var openNode = transports.Open
 
+// neverFinished says which run never finished and how far it got. The
+// words come from the run's manifest.json, a file anyone could have
+// edited, so they reach the terminal sanitised.
+func neverFinished(m fixers.RunManifest) string {
+	return report.Sanitize(fmt.Sprintf("run %s (%s, started %s) never finished: %s.", m.ID, m.Command,
+		m.StartedAt.UTC().Format(time.RFC3339), m.Progress()))
+}
+
 // noteUnfinishedRuns says on stderr which runs never finished and what to
 // do about each: roll it back, or carry it on (a rollback: run it again).
 func noteUnfinishedRuns(cmd *cobra.Command, command string, f fixFlags, open []fixers.RunManifest) {
@@ -169,8 +177,7 @@ func noteUnfinishedRuns(cmd *cobra.Command, command string, f fixFlags, open []f
 		runs = filepath.Join(filepath.Dir(f.inventory), ".tmsdrift", "runs")
 	}
 	for _, m := range open {
-		fmt.Fprintf(w, "tmsdrift: run %s (%s, started %s) never finished: %s.\n", m.ID, m.Command,
-			m.StartedAt.UTC().Format(time.RFC3339), m.Progress())
+		fmt.Fprintf(w, "tmsdrift: %s\n", neverFinished(m))
 		if hint, ok := runbookCarryOn(runs, m.ID, f.inventory); ok {
 			// A runbook run is carried on by its own command (runbook.go).
 			fmt.Fprintf(w, "  carry it on: %s\n  or roll it back: tmsdrift rollback -i %s %s\n", hint, inv, m.ID)

@@ -145,8 +145,7 @@ func noteUnfinished(cmd *cobra.Command, runs, run string) {
 		if m.ID == run || m.RollbackOf == run && m.Command == "rollback" {
 			continue
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "tmsdrift: note: run %s (%s, started %s) never finished: %s.\n", m.ID, m.Command,
-			m.StartedAt.UTC().Format(time.RFC3339), m.Progress())
+		fmt.Fprintf(cmd.ErrOrStderr(), "tmsdrift: note: %s\n", neverFinished(m))
 	}
 }
 

@@ -212,8 +212,7 @@ func confirm(cmd *cobra.Command, yes bool) error {
 func noteOpenRuns(cmd *cobra.Command, open []fixers.RunManifest, runs, inventoryPath string) {
 	w := cmd.ErrOrStderr()
 	for _, m := range open {
-		fmt.Fprintf(w, "tmsdrift: run %s (%s, started %s) never finished: %s.\n  roll it back: tmsdrift rollback -i %s %s\n",
-			m.ID, m.Command, m.StartedAt.UTC().Format(time.RFC3339), report.Sanitize(m.Progress()), shellword.Quote(inventoryPath), m.ID)
+		fmt.Fprintf(w, "tmsdrift: %s\n  roll it back: tmsdrift rollback -i %s %s\n", neverFinished(m), shellword.Quote(inventoryPath), m.ID)
 		if hint, ok := runbookCarryOn(runs, m.ID, inventoryPath); ok {
 			fmt.Fprintf(w, "  or carry it on: %s\n", hint)
 		}
