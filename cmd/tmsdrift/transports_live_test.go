@@ -109,16 +109,8 @@ func serveLab(t testing.TB, labInventory, kind string, mutate ...func(*inventory
 	for _, m := range mutate {
 		m(inv)
 	}
-	if inv.Database.Snapshot != "" {
-		inv.Database.Snapshot = inv.Resolve(inv.Database.Snapshot)
-	}
-	if inv.MachineKey.File != "" {
-		inv.MachineKey.File = inv.Resolve(inv.MachineKey.File)
-	}
-	body, err := yaml.MarshalWithOptions(inv.AsWritten(), yaml.UseSingleQuote(true))
-	require.NoError(t, err)
 	ll.Inventory = filepath.Join(dir, "inventory.yaml")
-	require.NoError(t, os.WriteFile(ll.Inventory, body, 0o644))
+	writeLiveInventory(t, inv, ll.Inventory)
 	return ll
 }
 
@@ -172,6 +164,22 @@ func TestLabsThroughLiveTransports(t *testing.T) {
 			})
 		}
 	}
+}
+
+// writeLiveInventory writes inv to path, its snapshot and key file made
+// absolute (they were relative to the lab's folder), so the inventory
+// works from wherever it is written.
+func writeLiveInventory(t testing.TB, inv *inventory.Inventory, path string) {
+	t.Helper()
+	if inv.Database.Snapshot != "" {
+		inv.Database.Snapshot = inv.Resolve(inv.Database.Snapshot)
+	}
+	if inv.MachineKey.File != "" {
+		inv.MachineKey.File = inv.Resolve(inv.MachineKey.File)
+	}
+	body, err := yaml.MarshalWithOptions(inv.AsWritten(), yaml.UseSingleQuote(true))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, body, 0o644))
 }
 
 // checkNoLeftovers checks the WinRM servers hold no shell open (every

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goccy/go-yaml"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,16 +71,8 @@ func TestFixThroughSealedWinRM(t *testing.T) {
 					tr.Port = srv.Port // auth left to its default for ntlm-encrypted
 					n.Transport = tr
 				}
-				if inv.Database.Snapshot != "" {
-					inv.Database.Snapshot = inv.Resolve(inv.Database.Snapshot)
-				}
-				if inv.MachineKey.File != "" {
-					inv.MachineKey.File = inv.Resolve(inv.MachineKey.File)
-				}
-				body, err := yaml.MarshalWithOptions(inv.AsWritten(), yaml.UseSingleQuote(true))
-				require.NoError(t, err)
 				liveInv := filepath.Join(t.TempDir(), "inventory.yaml")
-				require.NoError(t, os.WriteFile(liveInv, body, 0o644))
+				writeLiveInventory(t, inv, liveInv)
 
 				args := []string{c.command, "-i", liveInv}
 				if c.command == "fix" {

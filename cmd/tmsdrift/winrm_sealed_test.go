@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/goccy/go-yaml"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -95,12 +94,8 @@ func TestCollectThroughSealedWinRMMatchesDir(t *testing.T) {
 					tr.Port = srv.Port // auth left to its default for ntlm-encrypted: HTTP 5985 sealing
 					n.Transport = tr
 				}
-				inv.Database.Snapshot = inv.Resolve(inv.Database.Snapshot)
-				inv.MachineKey.File = inv.Resolve(inv.MachineKey.File)
-				body, err := yaml.MarshalWithOptions(inv.AsWritten(), yaml.UseSingleQuote(true))
-				require.NoError(t, err)
 				liveInv := filepath.Join(dir, "inventory.yaml")
-				require.NoError(t, os.WriteFile(liveInv, body, 0o644))
+				writeLiveInventory(t, inv, liveInv)
 
 				got := filepath.Join(t.TempDir(), "live")
 				out.Reset()
