@@ -149,6 +149,21 @@ func (e *UnfinishedError) Error() string {
 	return "an earlier run never finished: roll it back, or carry it on with --resume; nothing was changed"
 }
 
+// lockRuns takes the deployment's lock in runs; release gives it back and
+// returns what went wrong doing so, as warnings (the run itself is done).
+func lockRuns(ctx context.Context, runs string, wait time.Duration, holder fixers.Holder) (release func() []error, err error) {
+	lock, err := fixers.AcquireLock(ctx, runs, wait, holder)
+	if err != nil {
+		return nil, err
+	}
+	return func() []error {
+		if err := lock.Release(); err != nil {
+			return []error{err}
+		}
+		return nil
+	}, nil
+}
+
 // RunFix is `fix` and `post-upgrade`: audit, plan and, with Apply, take
 // the deployment's lock, apply into a run folder, audit again and verify.
 // A lock held by another fixer is a *fixers.LockedError (nothing changed).
@@ -158,13 +173,17 @@ func RunFix(ctx context.Context, inv *inventory.Inventory, opts FixOptions) (out
 	// Changing the deployment: take the lock before looking at it, so the
 	// plan rests on facts no other fixer is changing.
 	if opts.Apply {
-		lock, err := fixers.AcquireLock(ctx, runs, opts.Wait, opts.Holder)
+		release, err := lockRuns(ctx, runs, opts.Wait, opts.Holder)
 		if err != nil {
 			return nil, err
 		}
 		defer func() {
-			if rerr := lock.Release(); rerr != nil {
-				out.Warnings = append(out.Warnings, rerr)
+			switch w := release(); {
+			case len(w) == 0:
+			case out == nil: // a failed run returns no result to warn in
+				err = errors.Join(append([]error{err}, w...)...)
+			default:
+				out.Warnings = append(out.Warnings, w...)
 			}
 		}()
 	}

@@ -99,13 +99,17 @@ func RunRunbook(ctx context.Context, inv *inventory.Inventory, opts RunbookOptio
 	out = &Runbook{}
 	runs := RunsDir(inv, opts.Runs)
 	if opts.Apply {
-		lock, err := fixers.AcquireLock(ctx, runs, opts.Wait, opts.Holder)
+		release, err := lockRuns(ctx, runs, opts.Wait, opts.Holder)
 		if err != nil {
 			return nil, err
 		}
 		defer func() {
-			if rerr := lock.Release(); rerr != nil {
-				out.Warnings = append(out.Warnings, rerr)
+			switch w := release(); {
+			case len(w) == 0:
+			case out == nil: // a failed run returns no result to warn in
+				err = errors.Join(append([]error{err}, w...)...)
+			default:
+				out.Warnings = append(out.Warnings, w...)
 			}
 		}()
 		id, err := fixers.FindRunbookRun(runs, opts.Command, opts.Args)
