@@ -17,12 +17,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/tmsdrift/tmsdrift/collect"
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/fixers"
+	"github.com/tmsdrift/tmsdrift/fixtures/winsvc"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/runbooks"
 )
@@ -32,37 +32,15 @@ import (
 const (
 	primaryService = "TMSDriftRunbookPrimary"
 	standbyService = "TMSDriftRunbookStandby"
-	serviceChild   = "runbook-service"
 )
 
 // TestRunbookServiceChild is not a test: started by the service control
 // manager (installRunbookService), the test binary runs here as a service
 // that runs until it is told to stop.
 func TestRunbookServiceChild(t *testing.T) {
-	args := flag.Args()
-	if len(args) != 2 || args[0] != serviceChild {
-		return // only the service processes
-	}
-	if err := svc.Run(args[1], untilStopped{}); err != nil {
+	if _, err := winsvc.Child(flag.Args()); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// untilStopped is a service doing nothing until a stop request.
-type untilStopped struct{}
-
-func (untilStopped) Execute(_ []string, requests <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
-	status <- svc.Status{State: svc.Running, Accepts: svc.AcceptStop | svc.AcceptShutdown}
-	for r := range requests {
-		switch r.Cmd {
-		case svc.Interrogate:
-			status <- r.CurrentStatus
-		case svc.Stop, svc.Shutdown:
-			status <- svc.Status{State: svc.StopPending}
-			return false, 0
-		}
-	}
-	return false, 0
 }
 
 // installRunbookService creates a service that runs the test binary
@@ -72,38 +50,7 @@ func installRunbookService(t *testing.T, name string, start uint32, running bool
 	t.Helper()
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	m, err := mgr.Connect()
-	require.NoError(t, err)
-	defer m.Disconnect()
-	removeService(m, name) // a leftover of an interrupted run
-	s, err := m.CreateService(name, exe, mgr.Config{StartType: start, DisplayName: "tmsdrift test " + name},
-		"-test.run=^TestRunbookServiceChild$", serviceChild, name)
-	require.NoError(t, err)
-	s.Close()
-	t.Cleanup(func() {
-		if m, err := mgr.Connect(); err == nil {
-			removeService(m, name)
-			m.Disconnect()
-		}
-	})
-	if running {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		require.NoError(t, SetService(ctx, name, "", facts.StateRunning))
-	}
-}
-
-// removeService stops and deletes a service, if there is one.
-func removeService(m *mgr.Mgr, name string) {
-	s, err := m.OpenService(name)
-	if err != nil {
-		return
-	}
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_ = SetService(ctx, name, "", facts.StateStopped)
-	_ = s.Delete()
+	winsvc.Install(t, exe, "TestRunbookServiceChild", name, winsvc.UntilStopped, start, running)
 }
 
 // scmState reads the services from the service control manager, as
