@@ -35,18 +35,24 @@ import (
 
 // wineTMS02Install is where the fixers test case keeps tms02's install
 // folder, relative to the case.
-var wineTMS02Install = filepath.Join("nodes", "tms02", "fs", "C", "Program Files", "TANDBERG", "TMS")
+var wineTMS02Install = wineInstall("tms02")
+
+// wineInstall is where a fixers test case keeps node's install folder,
+// relative to the case.
+func wineInstall(node string) string {
+	return filepath.Join("nodes", node, "fs", "C", "Program Files", "TANDBERG", "TMS")
+}
 
 // wineLocalCase copies fixers/testdata/<name>/in into a folder of this
 // machine (under Wine: C:\users\...\Temp) and rewrites its inventory so
-// tms02 is reached through the local transport: paths.install is the
-// copy's tms02 install folder (this machine has no TMS installed, so the
+// node is reached through the local transport: paths.install is the
+// copy's install folder of node (this machine has no TMS installed, so the
 // local node takes the inventory's install path when its
 // wwwTMS\web.config exists), and database.server is a TCP listener on
 // 127.0.0.1 that the local node times its round trips to (the database's
 // facts stay the case's db.json). It returns the folder and the
 // inventory.
-func wineLocalCase(t *testing.T, name string) (string, string) {
+func wineLocalCase(t *testing.T, name, node string) (string, string) {
 	t.Helper()
 	// Not t.TempDir: under Wine os.RemoveAll of a folder fails.
 	dir, err := os.MkdirTemp("", "tmsdrift-cmd-local-")
@@ -57,12 +63,12 @@ func wineLocalCase(t *testing.T, name string) (string, string) {
 	raw, err := os.ReadFile(invPath)
 	require.NoError(t, err)
 	text := string(raw)
-	install := filepath.Join(dir, wineTMS02Install)
+	install := filepath.Join(dir, wineInstall(node))
 	require.NotContains(t, install, "'", "a path YAML's single quotes cannot hold as it is")
 	for old, repl := range map[string]string{
-		`server: 'sql01.acme.local\TMS'`:            "server: '" + sqlStandIn(t) + "'",
-		"transport: {kind: dir, path: nodes/tms02}": "transport: {kind: local}",
-		`install: 'C:\Program Files\TANDBERG\TMS'`:  "install: '" + install + "'",
+		`server: 'sql01.acme.local\TMS'`:                   "server: '" + sqlStandIn(t) + "'",
+		"transport: {kind: dir, path: nodes/" + node + "}": "transport: {kind: local}",
+		`install: 'C:\Program Files\TANDBERG\TMS'`:         "install: '" + install + "'",
 	} {
 		require.Contains(t, text, old, "the case's inventory changed: %s", invPath)
 		text = strings.Replace(text, old, repl, 1)
@@ -149,7 +155,7 @@ func notPassing(rep report.Report) map[string]checks.Status {
 // folder, and the audit after it passes machinekey.present on tms02;
 // `rollback last` puts every byte back.
 func TestWineFixMachineKeyThroughLocal(t *testing.T) {
-	dir, inv := wineLocalCase(t, "machinekey-insert")
+	dir, inv := wineLocalCase(t, "machinekey-insert", "tms02")
 	wc := filepath.Join(dir, wineTMS02Install, "wwwTMS", "web.config")
 	orig := files(t, dir)
 	origWC, err := os.ReadFile(wc)

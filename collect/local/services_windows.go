@@ -238,15 +238,17 @@ func setState(ctx context.Context, h windows.Handle, state string) error {
 	if err := windows.QueryServiceStatus(h, &st); err != nil {
 		return fmt.Errorf("query state: %w", err)
 	}
+	started := false // a start this call asked for and the manager took
 	if st.CurrentState != want {
 		var err error
 		if want == windows.SERVICE_STOPPED {
 			err = windows.ControlService(h, windows.SERVICE_CONTROL_STOP, &st)
 		} else {
 			err = windows.StartService(h, 0, nil)
+			started = err == nil
 		}
 		if err != nil && !errors.Is(err, windows.ERROR_SERVICE_NOT_ACTIVE) && !errors.Is(err, windows.ERROR_SERVICE_ALREADY_RUNNING) {
-			return fmt.Errorf("%s: %w", strings.ToLower(state), err)
+			return fmt.Errorf("%s: %w%s", strings.ToLower(state), err, howStopped(h, want))
 		}
 	}
 	for {
@@ -256,10 +258,49 @@ func setState(ctx context.Context, h windows.Handle, state string) error {
 		if st.CurrentState == want {
 			return nil
 		}
+		if want == windows.SERVICE_RUNNING && st.CurrentState == windows.SERVICE_STOPPED {
+			// A service that stops while starting has failed: its process
+			// ended (a TMS service that cannot reach its database may).
+			// Waiting on would only run out the node's time.
+			if started {
+				return fmt.Errorf("started, then stopped (%s)", exitCodes(st))
+			}
+			// It was stopping when asked to run (ALREADY_RUNNING): start it
+			// now that it has stopped.
+			err := windows.StartService(h, 0, nil)
+			if err != nil && !errors.Is(err, windows.ERROR_SERVICE_ALREADY_RUNNING) {
+				return fmt.Errorf("%s: %w", strings.ToLower(state), err)
+			}
+			started = err == nil
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("still %s when the time ran out: %w", stateName(st.CurrentState), ctx.Err())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// howStopped is ", stopped with <its exit code>" when a start failed and
+// the service manager recorded how the service ended: Wine's services.exe
+// fails StartService (ERROR_SERVICE_REQUEST_TIMEOUT) for a service that
+// stops while it starts, where Windows' returns and the service stops
+// afterwards (the wait in setState).
+func howStopped(h windows.Handle, want uint32) string {
+	var st windows.SERVICE_STATUS
+	if want != windows.SERVICE_RUNNING || windows.QueryServiceStatus(h, &st) != nil ||
+		st.CurrentState != windows.SERVICE_STOPPED || st.Win32ExitCode == 0 {
+		return ""
+	}
+	return "; the service stopped (" + exitCodes(st) + ")"
+}
+
+// exitCodes says how a stopped service ended, as the service control
+// manager records it: its Win32 exit code, or its own code when it sets
+// ERROR_SERVICE_SPECIFIC_ERROR.
+func exitCodes(st windows.SERVICE_STATUS) string {
+	if windows.Errno(st.Win32ExitCode) == windows.ERROR_SERVICE_SPECIFIC_ERROR {
+		return fmt.Sprintf("service-specific exit code %d", st.ServiceSpecificExitCode)
+	}
+	return fmt.Sprintf("exit code %d: %v", st.Win32ExitCode, windows.Errno(st.Win32ExitCode))
 }
