@@ -51,7 +51,14 @@ func runChildIfAsked() {
 			openNode = holdingOpener(openNode, int32(n), os.NewFile(3, "held"))
 		}
 		if n, err := strconv.Atoi(os.Getenv(childHaltStepEnv)); err == nil {
-			afterRunbookStep = haltAfterStep(n, os.NewFile(3, "halted"))
+			signal := os.NewFile(3, "halted")
+			if p := os.Getenv(childHaltFileEnv); p != "" {
+				// Windows passes no descriptor 3 (os/exec's ExtraFiles).
+				if signal, err = os.Create(p); err != nil {
+					panic(err)
+				}
+			}
+			afterRunbookStep = haltAfterStep(n, signal)
 		}
 		os.Exit(run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
 	}

@@ -235,6 +235,10 @@ func TestRunbookBadUsage(t *testing.T) {
 // on fd 3, and is killed with SIGKILL.
 const childHaltStepEnv = "TMSDRIFT_TEST_HALT_AFTER_STEP"
 
+// childHaltFileEnv names the file the halted child says so in, in place
+// of descriptor 3 (under Windows, which passes none).
+const childHaltFileEnv = "TMSDRIFT_TEST_HALT_FILE"
+
 // haltAfterStep stops the process after step n: it signals and waits to
 // be killed.
 func haltAfterStep(n int, signal *os.File) func(int, string) {
