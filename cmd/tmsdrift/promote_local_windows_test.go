@@ -240,3 +240,41 @@ func TestWinePromoteThroughLocal(t *testing.T) {
 	assert.Equal(t, orig, files(t, dir), "rollback last after the resumed promote")
 	assert.Equal(t, before, wineSCM(t))
 }
+
+// TestWinePromoteServiceFailsToStart: promote through the local transport
+// when tms02's TMS service cannot start (it stops as it starts, with a
+// service-specific exit code). The start step fails naming the service
+// and its exit code, the run stops there and stays open (the database and
+// the inventory untouched), the service control manager has the service
+// back at Manual, stopped; `rollback last` sets tms01's services back:
+// every file as before.
+func TestWinePromoteServiceFailsToStart(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
+	wineTMS02(t, `sql01.acme.local\TMS`, winsvc.FailsToStart)
+	before := map[string]string{winePromoteService: "Manual/Stopped"}
+	require.Equal(t, before, wineSCM(t))
+	dir, inv := winePromoteLab(t)
+	orig := files(t, dir)
+
+	code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", inv, "--apply", "--yes")
+	assert.Equal(t, report.ExitFail, code, "%s%s", stdout, stderr)
+	assert.Contains(t, stdout, "  1. done       stop the old primary")
+	assert.Contains(t, stdout, "  2. failed     set the new primary")
+	assert.NotContains(t, stdout, "  3. done")
+	assert.Contains(t, stderr, "tmsdrift: step 2 failed: tms02 reverted: "+winePromoteService+": service "+winePromoteService+": running: ")
+	assert.Contains(t, stderr, "stopped (service-specific exit code 3)")
+	assert.Contains(t, stderr, "stopped before its end: fix what it says and run the same command again to carry it on, or put it back with: tmsdrift rollback")
+	assert.Equal(t, before, wineSCM(t), "the service control manager after the failed start")
+	ids := runFolders(t, dir)
+	require.Len(t, ids, 1)
+	open, err := fixers.Unfinished(filepath.Join(dir, ".tmsdrift", "runs"))
+	require.NoError(t, err)
+	require.Len(t, open, 1, "the failed run stays open")
+	left := files(t, dir)
+	assert.Equal(t, []string{"nodes/tms01/facts.json"}, diffFiles(orig, left), "only step 1 was made")
+
+	code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv, "last")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Equal(t, orig, files(t, dir), "rollback last: every file back byte for byte")
+	assert.Equal(t, before, wineSCM(t))
+}
