@@ -136,3 +136,31 @@ func TestPromoteNodeStepsThroughLocal(t *testing.T) {
 	require.True(t, undo.Complete(), "%+v", undo.Nodes)
 	assert.Equal(t, before, scmState(t, primaryService, standbyService), "rollback set both services back")
 }
+
+// TestWineSetServiceFailsToStart: a service that stops while it starts
+// is reported at once with its exit code, not waited for until the time
+// runs out — whether the service control manager takes the start and the
+// service stops afterwards (Windows; under Wine a service that reports
+// StartPending first) or refuses the start because it stopped already
+// (Wine's ERROR_SERVICE_REQUEST_TIMEOUT) — and its start type is left as
+// SetService set it.
+func TestWineSetServiceFailsToStart(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	for mode, want := range map[string]string{
+		winsvc.FailsWhileStarting: "started, then stopped (service-specific exit code 3)",
+		winsvc.FailsToStart:       "running: Service request timeout.; the service stopped (service-specific exit code 3)",
+	} {
+		t.Run(mode, func(t *testing.T) {
+			name := "TMSDriftFailing-" + mode
+			winsvc.Install(t, exe, "TestRunbookServiceChild", name, mode, mgr.StartManual, false)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			err := SetService(ctx, name, facts.StartAutomatic, facts.StateRunning)
+			require.Error(t, err)
+			assert.Equal(t, "service "+name+": "+want, err.Error())
+			assert.NoError(t, ctx.Err(), "returned before the time ran out")
+			assert.Equal(t, map[string]string{name: "Automatic/Stopped"}, scmState(t, name))
+		})
+	}
+}
