@@ -34,8 +34,9 @@ build-windows:
 ## It builds tmsdrift.exe first: serve/winservice installs and runs it as a service (TMSDRIFT_EXE).
 ## One package at a time (-p 1): both install services named tms... in the one Wine prefix, and the local
 ## node lists them all (collect/local's fix test would see serve/winservice's).
-## cmd/tmsdrift: only its Windows-only TestWine... tests (the whole fix command through the local
-## transport); the rest of its tests are Linux-oriented and run in `make test`.
+## cmd/tmsdrift: only its Windows-only TestWine... tests (the whole fix, promote and rollback commands
+## through the local transport, with real services; promote also writes Wine's C:\Program Files\TANDBERG
+## and a registry key, removed afterwards); the rest of its tests are Linux-oriented and run in `make test`.
 test-windows:
 	GOOS=windows GOARCH=amd64 $(GO) build -o bin/tmsdrift.exe ./cmd/tmsdrift
 	TMSDRIFT_EXE=$(CURDIR)/bin/tmsdrift.exe GOOS=windows GOARCH=amd64 $(GO) test -count=1 -p 1 -exec $(CURDIR)/fixtures/wine/exec.sh ./collect/local/ ./serve/winservice/
