@@ -57,7 +57,7 @@ func wineLocalCase(t *testing.T, name, node string) (string, string) {
 	// Not t.TempDir: under Wine os.RemoveAll of a folder fails.
 	dir, err := os.MkdirTemp("", "tmsdrift-cmd-local-")
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	t.Cleanup(func() { wineRemoveTree(t, dir) })
 	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "fixers", "testdata", name, "in"))))
 	invPath := filepath.Join(dir, "inventory.yaml")
 	raw, err := os.ReadFile(invPath)

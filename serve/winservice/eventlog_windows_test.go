@@ -59,7 +59,12 @@ func wineDebugChild(t *testing.T, channels string, args ...string) (string, stri
 	// Below Z:\tmp, so the shell has the Unix path too.
 	dir, err := os.MkdirTemp(`Z:\tmp`, "tmsdrift-wine-debug-")
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		// One by one: Wine refuses os.RemoveAll of a folder.
+		for _, name := range []string{"stdout", "stderr", "rc", "rc.tmp", ""} {
+			_ = os.Remove(filepath.Join(dir, name))
+		}
+	})
 	unixDir := "/tmp/" + filepath.Base(dir)
 	// sh's $0 is the Wine loader (Wine leaves WINELOADER out of a Unix
 	// process's environment), $1 the test binary, $2 the channels, $3 the
