@@ -7,9 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,24 +19,19 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/collect/psscript"
 	"github.com/tmsdrift/tmsdrift/collect/winrm"
+	"github.com/tmsdrift/tmsdrift/fixtures/clients"
 	"github.com/tmsdrift/tmsdrift/fixtures/fakenode"
 	"github.com/tmsdrift/tmsdrift/fixtures/wsman"
 )
-
-const python = "/usr/bin/python3" // Debian's, where python3-winrm lives
 
 // needPywinrm skips (or fails under CI) when pywinrm or MIT's GSS-API
 // binding is missing.
 func needPywinrm(t *testing.T) {
 	t.Helper()
-	err := exec.Command(python, "-c", "import winrm, requests_ntlm, gssapi.raw").Run()
-	if err != nil {
-		err = errors.New("pywinrm with NTLM and python3-gssapi (apt-get install python3-winrm python3-requests-ntlm python3-gssapi)")
-	}
-	needTool(t, err)
+	clients.RequirePywinrm(t)
 }
 
-// pyResult is what testdata/pywinrm_check.py prints.
+// pyResult is what fixtures/clients/pywinrm.py prints.
 type pyResult struct {
 	Error     string `json:"error"`
 	Encrypted bool   `json:"encrypted"`
@@ -61,20 +54,8 @@ type pyResult struct {
 
 func runPywinrm(t *testing.T, cfg map[string]any, env []string) pyResult {
 	t.Helper()
-	f := filepath.Join(t.TempDir(), "cfg.json")
-	b, err := json.Marshal(cfg)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(f, b, 0o600))
-	cmd := exec.Command(python, filepath.Join("testdata", "pywinrm_check.py"), f)
-	legacy, err := filepath.Abs(filepath.Join("testdata", "openssl-legacy.cnf"))
-	require.NoError(t, err)
-	cmd.Env = append(env, "OPENSSL_CONF="+legacy)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, stderr.String())
 	var r pyResult
-	require.NoError(t, json.Unmarshal(out, &r), "%s\n%s", out, stderr.String())
+	clients.Pywinrm(t, cfg, &r, env)
 	return r
 }
 
