@@ -32,25 +32,7 @@ func needPywinrm(t *testing.T) {
 }
 
 // pyResult is what fixtures/clients/pywinrm.py prints.
-type pyResult struct {
-	Error     string `json:"error"`
-	Encrypted bool   `json:"encrypted"`
-	Commands  []struct {
-		Code   int    `json:"code"`
-		Stdout string `json:"stdout"`
-		Stderr string `json:"stderr"`
-	} `json:"commands"`
-	PS []struct {
-		Code   int    `json:"code"`
-		Stdout string `json:"stdout"`
-	} `json:"ps"`
-	Fed []struct {
-		Code   int    `json:"code"`
-		Stdout string `json:"stdout"`
-		Stderr string `json:"stderr"`
-	} `json:"stdin_commands"`
-	Faults map[string]string `json:"faults"`
-}
+type pyResult = clients.PywinrmResult
 
 func runPywinrm(t *testing.T, cfg map[string]any, env []string) pyResult {
 	t.Helper()
