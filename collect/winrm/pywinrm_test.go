@@ -187,7 +187,8 @@ func TestStandInKeepsArguments(t *testing.T) {
 }
 
 // TestPywinrmRunsTheFixersCommands: the commands a fix sends — write-file
-// with its content fed as base64 lines through rsp:Send, and set-service —
+// with its content fed as base64 lines through rsp:Send, set-service and
+// remove-file —
 // run from pywinrm over sealed NTLM change the node as they do from
 // tmsdrift's client, and write-file with a content that does not match
 // its hash changes nothing.
@@ -250,6 +251,14 @@ func TestPywinrmRunsTheFixersCommands(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "the lab node has TMSSchedulerService")
+
+	// remove-file, as a rollback removes a file the fix created.
+	r = runPywinrm(t, map[string]any{"url": srv.URL, "transport": "ntlm", "user": user, "password": password,
+		"commands": []any{splitCommand(psscript.RemoveFileCommand(winPath))}}, os.Environ())
+	require.Empty(t, r.Error)
+	require.Len(t, r.Commands, 1)
+	assert.Equal(t, 0, r.Commands[0].Code, r.Commands[0].Stderr)
+	assert.NoFileExists(t, filepath.Join(dir, "fs", "C", "Program Files", "TANDBERG", "TMS", "wwwTMS", "Data", "Image", "written-by-pywinrm.bin"), "removed")
 	assert.Positive(t, srv.Sealed())
 	assert.Zero(t, srv.PlainRefused())
 }
