@@ -174,6 +174,34 @@ func validateRegistry(r Registry, ps *problems) {
 	}
 }
 
+// nodeNameProblem says why name cannot name a node, or "". A node's name
+// becomes a folder name (collect writes nodes/<name>/, run journals back
+// up files under it) and is shown in every report, so it must be one path
+// element, and hold nothing that acts on a terminal or hides in text: a
+// name such as "../../x" made collect write outside its output folder.
+// The characters refused are those a Windows computer name cannot hold
+// (Microsoft, "Naming conventions in Active Directory for computers,
+// domains, sites, and OUs": \ / : * ? " < > |), control characters and
+// Unicode format characters (bidirectional overrides, zero-width
+// characters: tmsdrift assumption, no host name holds one).
+func nodeNameProblem(name string) string {
+	switch {
+	case strings.TrimSpace(name) != name:
+		return fmt.Sprintf("%q starts or ends with a space: give the server's host name, e.g. tms01", name)
+	case name == "." || name == "..":
+		return fmt.Sprintf("%q is not a host name: give the server's host name, e.g. tms01", name)
+	}
+	for _, r := range name {
+		switch {
+		case strings.ContainsRune(`\/:*?"<>|`, r):
+			return fmt.Sprintf("%q holds %q, which no host name can (it would also be a path in snapshot folders): give the server's host name, e.g. tms01", name, r)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029:
+			return fmt.Sprintf("%q holds the invisible or control character U+%04X: give the server's host name, e.g. tms01", name, r)
+		}
+	}
+	return ""
+}
+
 // validateNodes checks each node on its own and the names across nodes.
 func validateNodes(inv *Inventory, ps *problems) {
 	if len(inv.Nodes) == 0 {
@@ -187,6 +215,9 @@ func validateNodes(inv *Inventory, ps *problems) {
 		case n.Name == "":
 			ps.add(at+".name", "required: the server's host name, e.g. tms01")
 		default:
+			if msg := nodeNameProblem(n.Name); msg != "" {
+				ps.add(at+".name", "%s", msg)
+			}
 			if first, dup := byName[key]; dup {
 				ps.add(at+".name", "duplicate node name %q (also nodes[%d]); names compare case-insensitively, like Windows host names", n.Name, first)
 			} else {
