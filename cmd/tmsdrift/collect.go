@@ -141,7 +141,7 @@ func runCollect(cmd *cobra.Command, f collectFlags) error {
 	if err != nil {
 		return err
 	}
-	err = replaceDir(f.output, "inventory.yaml", func(tmp string) error { return rec.Write(tmp, d, started) })
+	err = replaceDir(f.output, "inventory.yaml", record.InventoryHeader, func(tmp string) error { return rec.Write(tmp, d, started) })
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -268,7 +268,7 @@ func runCollectLocal(cmd *cobra.Command, f collectFlags) error {
 	hasher, _ := newHasher(cmd, "")
 	_, _ = src.Data(ctx, strings.TrimRight(install, `\`), dirs, hasher)
 	r := rec.Node(spec.Name)
-	if err := replaceDir(f.output, "facts.json", func(tmp string) error { return record.WriteNode(tmp, r) }); err != nil {
+	if err := replaceDir(f.output, "facts.json", "", func(tmp string) error { return record.WriteNode(tmp, r) }); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	for _, p := range r.Problems {
@@ -298,9 +298,12 @@ func localNode(inv *inventory.Inventory) *inventory.Node {
 // replaceDir writes a snapshot into a fresh folder beside dir, then puts
 // it in place of dir, so a reader (an audit of a share) never sees half a
 // snapshot. An existing dir is replaced only when it is empty or holds
-// marker (a previous snapshot): collect never deletes other folders.
+// marker (a previous snapshot) whose content starts with prefix: collect
+// never deletes other folders. A folder holding an inventory.yaml that
+// collect did not write (the administrator's own, next to the labs and
+// notes it came with) is not a previous snapshot.
 // A link to a folder stays a link: the folder it points at is replaced.
-func replaceDir(dir, marker string, write func(tmp string) error) error {
+func replaceDir(dir, marker, prefix string, write func(tmp string) error) error {
 	if st, err := os.Lstat(dir); err == nil && st.Mode()&fs.ModeSymlink != 0 {
 		real, err := filepath.EvalSymlinks(dir)
 		if err != nil {
@@ -323,6 +326,9 @@ func replaceDir(dir, marker string, write func(tmp string) error) error {
 	case len(entries) > 0:
 		if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
 			return fmt.Errorf("%s is not empty and holds no previous snapshot (no %s): not replacing it", dir, marker)
+		}
+		if prefix != "" && !startsWith(filepath.Join(dir, marker), prefix) {
+			return fmt.Errorf("%s is not empty and holds no previous snapshot (its %s was not written by tmsdrift collect): not replacing it; name a new or empty folder", dir, marker)
 		}
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
@@ -357,6 +363,18 @@ func replaceDir(dir, marker string, write func(tmp string) error) error {
 		return os.RemoveAll(old)
 	}
 	return nil
+}
+
+// startsWith reports whether the file at path begins with prefix.
+func startsWith(path, prefix string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(prefix))
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == prefix
 }
 
 // progress shows "collecting: 3/8 nodes done, 1 unreachable" on a

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tmsdrift/tmsdrift/collect/record"
 	"github.com/tmsdrift/tmsdrift/machinekey"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -243,13 +244,13 @@ func TestCollectOutputLinks(t *testing.T) {
 	parent := t.TempDir()
 	real := filepath.Join(parent, "snap-2026")
 	require.NoError(t, os.Mkdir(real, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(real, "inventory.yaml"), []byte("old"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(real, "inventory.yaml"), []byte(record.InventoryHeader+" earlier\nold"), 0o644))
 	link := filepath.Join(parent, "latest")
 	require.NoError(t, os.Symlink("snap-2026", link))
 	write := func(tmp string) error {
 		return os.WriteFile(filepath.Join(tmp, "inventory.yaml"), []byte("new"), 0o644)
 	}
-	require.NoError(t, replaceDir(link, "inventory.yaml", write))
+	require.NoError(t, replaceDir(link, "inventory.yaml", record.InventoryHeader, write))
 	st, err := os.Lstat(link)
 	require.NoError(t, err)
 	assert.NotZero(t, st.Mode()&fs.ModeSymlink, "the link is still a link")
@@ -259,12 +260,12 @@ func TestCollectOutputLinks(t *testing.T) {
 
 	dangling := filepath.Join(parent, "dangling")
 	require.NoError(t, os.Symlink("gone", dangling))
-	err = replaceDir(dangling, "inventory.yaml", write)
+	err = replaceDir(dangling, "inventory.yaml", record.InventoryHeader, write)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `is a symbolic link to "gone", which cannot be followed`)
 	file := filepath.Join(parent, "file")
 	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
-	err = replaceDir(file, "inventory.yaml", write)
+	err = replaceDir(file, "inventory.yaml", record.InventoryHeader, write)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is not a folder")
 	assertOnlyFiles(t, parent, "snap-2026", "latest", "dangling", "file")

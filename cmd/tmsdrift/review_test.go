@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -46,4 +47,29 @@ func TestNodeNamesThatArePathsOrHideTextAreRefused(t *testing.T) {
 			assert.ErrorIs(t, err, os.ErrNotExist)
 		})
 	}
+}
+
+// `collect -o .` in the administrator's own folder (inventory.yaml, the
+// notes and files beside it) took the inventory.yaml there for a previous
+// snapshot and replaced the whole folder: every other file was deleted
+// and the inventory rewritten. Only a folder whose inventory.yaml collect
+// wrote is a previous snapshot.
+func TestCollectNeverReplacesTheAdministratorsFolder(t *testing.T) {
+	dir, inv := labCopy(t, "data-drift")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("change ticket 4711\n"), 0o644))
+	before := files(t, dir)
+	code, stdout, stderr := tmsdrift(t, "collect", "-i", inv, "-o", dir)
+	assert.Equal(t, report.ExitUsage, code, stderr)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, dir+" is not empty and holds no previous snapshot (its inventory.yaml was not written by tmsdrift collect)")
+	assert.Equal(t, before, files(t, dir), "every file kept, byte for byte")
+
+	// A snapshot collect wrote is still replaced by the next collect.
+	snap := filepath.Join(t.TempDir(), "snap")
+	for range 2 {
+		code, _, stderr = tmsdrift(t, "collect", "-i", inv, "-o", snap)
+		require.Equal(t, report.ExitOK, code, stderr)
+	}
+	code, _, stderr = tmsdrift(t, "audit", "-i", filepath.Join(snap, "inventory.yaml"))
+	assert.Equal(t, report.ExitFail, code, stderr)
 }

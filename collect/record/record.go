@@ -130,6 +130,10 @@ func (s *source) Data(ctx context.Context, install string, dirs []string, h *man
 	return m, err
 }
 
+// InventoryHeader is how the inventory.yaml of every snapshot collect
+// writes begins: collect replaces a folder only when it holds one.
+const InventoryHeader = "# Recorded by tmsdrift collect"
+
 // WriteNode writes one node's snapshot folder: facts.json, the files under
 // fs/<drive>/..., manifest.json, and NOTES.txt listing what could not be
 // read (for people; tmsdrift does not read it).
@@ -260,7 +264,7 @@ func (r *Recorder) Write(dir string, d *facts.Deployment, collectedAt time.Time)
 	if err != nil {
 		return fmt.Errorf("inventory.yaml: %w", err)
 	}
-	head := fmt.Sprintf("# Recorded by tmsdrift collect on %s from %s.\n# Audit it offline: tmsdrift audit -i inventory.yaml\n",
+	head := fmt.Sprintf(InventoryHeader+" on %s from %s.\n# Audit it offline: tmsdrift audit -i inventory.yaml\n",
 		collectedAt.UTC().Format(time.RFC3339), filepath.Base(src.File))
 	return os.WriteFile(filepath.Join(dir, "inventory.yaml"), append([]byte(head), body...), 0o600)
 }
