@@ -12,11 +12,12 @@
 package discover
 
 import (
-	"encoding/hex"
+	"fmt"
 	"strings"
 	"unicode"
 
 	"github.com/tmsdrift/tmsdrift/internal/secretname"
+	"github.com/tmsdrift/tmsdrift/report"
 )
 
 // LooksSecret reports whether a registry value or table row named name
@@ -43,13 +44,14 @@ func Clean(s string) string {
 		switch {
 		case r == unicode.ReplacementChar:
 			b.WriteString(`\ufffd`)
-		case unicode.IsControl(r) || r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
-			if r < 0x100 {
-				b.WriteString(`\x`)
-				b.WriteString(hex.EncodeToString([]byte{byte(r)}))
-			} else {
-				b.WriteString(`\u`)
-				b.WriteString(strings.ToLower(hex.EncodeToString([]byte{byte(r >> 8), byte(r)})))
+		case unicode.IsControl(r) || report.UnsafeRune(r):
+			switch {
+			case r < 0x100:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			case r <= 0xffff:
+				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				fmt.Fprintf(&b, `\U%08x`, r)
 			}
 		default:
 			b.WriteRune(r)

@@ -200,7 +200,7 @@ func clean(s string) string {
 		if r == '\n' || r == '\t' {
 			return r
 		}
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || report.UnsafeRune(r) {
 			return -1
 		}
 		return r

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tmsdrift/tmsdrift/checks"
@@ -25,6 +26,12 @@ import (
 //   - the bidirectional overrides, embeddings, isolates and marks
 //     (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), which can
 //     make text read differently from what it is ("Trojan Source");
+//   - every other Unicode format character (category Cf: zero-width
+//     space U+200B, joiners, word joiner U+2060, the byte order mark
+//     U+FEFF, soft hyphen U+00AD, the invisible tag characters
+//     U+E0000–U+E007F...), which show nothing, so "10.10.0.11\u200b" would
+//     read as an address it is not, and which make a table's columns
+//     misalign;
 //   - the line and paragraph separators U+2028 and U+2029, and the
 //     non-characters U+FFFE and U+FFFF;
 //   - a byte that is not UTF-8, as \xNN.
@@ -52,8 +59,10 @@ func Sanitize(s string) string {
 			b.WriteByte('\n')
 		case unsafeRune(r) && r < 0x80:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
+		case unsafeRune(r) && r <= 0xffff:
 			fmt.Fprintf(&b, `\u%04x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\U%08x`, r) // a tag character: \ue0041 would read as U+E004 and "1"
 		default:
 			b.WriteString(s[i : i+size])
 		}
@@ -78,6 +87,13 @@ func firstUnsafe(s string) int {
 	return -1
 }
 
+// UnsafeRune reports whether Sanitize escapes r: it acts on a terminal or
+// on the order of text, or is invisible, instead of being shown. Tab and
+// newline (layout) are not; callers that keep text on one line check
+// them themselves. Every other neutraliser of outside text (discover's,
+// the notifications') asks this, so they cannot drift apart.
+func UnsafeRune(r rune) bool { return unsafeRune(r) }
+
 // unsafeRune reports whether r acts on a terminal or on the order of text
 // instead of being shown (tab and newline are layout, and kept).
 func unsafeRune(r rune) bool {
@@ -89,6 +105,8 @@ func unsafeRune(r rune) bool {
 	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069,
 		r == 0x200e, r == 0x200f, r == 0x061c,
 		r == 0x2028, r == 0x2029, r == 0xfffe, r == 0xffff:
+		return true
+	case r >= 0xa0 && unicode.Is(unicode.Cf, r):
 		return true
 	}
 	return false

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,7 +52,8 @@ func TestAuditNeutralisesTerminalEscapes(t *testing.T) {
 func assertNoControls(t *testing.T, s string) {
 	t.Helper()
 	for i, r := range s {
-		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e {
+		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e ||
+			r >= 0xa0 && unicode.Is(unicode.Cf, r) {
 			assert.Failf(t, "control character in the output", "%U at byte %d: %q", r, i, s[max(0, i-40):min(len(s), i+40)])
 			return
 		}

@@ -73,3 +73,39 @@ func TestCollectNeverReplacesTheAdministratorsFolder(t *testing.T) {
 	code, _, stderr = tmsdrift(t, "audit", "-i", filepath.Join(snap, "inventory.yaml"))
 	assert.Equal(t, report.ExitFail, code, stderr)
 }
+
+// Invisible format characters (zero-width space, byte order mark, word
+// joiner, soft hyphen, tag characters) reached every human format raw: an
+// address could read as one it is not ("10.10.0.99" followed by a
+// zero-width space and the tag spelling of nothing), and the table's
+// columns slipped. They are escapes now, in the audit's table, Markdown,
+// HTML and JUnit, and in history and diff, from facts.json, db.json and a
+// history run.json.
+func TestInvisibleCharactersAreShownAsEscapes(t *testing.T) {
+	dir, inv := labCopy(t, "data-drift")
+	hidden := `\u200b\ufeff\u2060\u00ad\udb40\udc41`
+	shown := `\u200b\ufeff\u2060\u00ad\U000e0041`
+	rewrite(t, filepath.Join(dir, "nodes", "tms02", "facts.json"), func(b []byte) []byte {
+		return []byte(strings.Replace(string(b), `"domain": "ACME.LOCAL"`, `"domain": "ACME.LOCAL`+hidden+`"`, 1))
+	})
+	rewrite(t, filepath.Join(dir, "db.json"), func(b []byte) []byte {
+		return []byte(strings.Replace(string(b), `"ipv4_local": "10.10.0.11"`, `"ipv4_local": "10.10.0.11`+hidden+`"`, 1))
+	})
+	for _, format := range []string{"table", "markdown", "html", "junit"} {
+		code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--format", format, "--verbose")
+		assert.Equal(t, report.ExitFail, code, stderr)
+		assertNoControls(t, stdout)
+		if format != "table" { // the table may wrap inside the escapes
+			assert.Contains(t, stdout, map[bool]string{true: strings.ReplaceAll(shown, `\`, `\\`), false: shown}[format == "markdown"], format)
+		}
+	}
+	for range 2 {
+		code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
+		require.Equal(t, report.ExitFail, code, stderr)
+	}
+	for _, args := range [][]string{{"history", "-i", inv}, {"diff", "-i", inv}, {"diff", "-i", inv, "--format", "markdown"}} {
+		code, stdout, stderr := tmsdrift(t, args...)
+		assert.Equal(t, report.ExitOK, code, "%v: %s", args, stderr)
+		assertNoControls(t, stdout+stderr)
+	}
+}
