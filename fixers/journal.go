@@ -21,6 +21,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/tmsdrift/tmsdrift/internal/jsondoc"
 	"github.com/tmsdrift/tmsdrift/internal/winpath"
 )
 
@@ -410,10 +411,19 @@ func validBackupPath(rel string) bool {
 // says, so anything unexpected (unknown keys, kinds, statuses, paths
 // outside the run folder, malformed hashes) is an error naming what.
 func ParseRunManifest(raw []byte) (*RunManifest, error) {
+	// Read as Windows saves it (a byte order mark, UTF-16), like every
+	// other file tmsdrift reads; a key given twice is refused.
+	raw, err := jsondoc.Text(raw)
+	if err != nil {
+		return nil, fmt.Errorf("malformed: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var m RunManifest
 	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("malformed: %w", jsondoc.Describe(raw, err))
+	}
+	if err := jsondoc.DuplicateKeys(raw); err != nil {
 		return nil, fmt.Errorf("malformed: %w", err)
 	}
 	if dec.More() {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/internal/jsondoc"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/runbooks"
 )
@@ -143,10 +144,17 @@ func readRunbook(j *Journal) (*RunbookFile, error) {
 // schema, steps that do not match their progress and a relative inventory
 // path are errors — since a run that is carried on acts on what it says.
 func ParseRunbookFile(raw []byte) (*RunbookFile, error) {
+	raw, err := jsondoc.Text(raw) // as Windows saves it, like the run manifest
+	if err != nil {
+		return nil, fmt.Errorf("%s: malformed: %w", runbookFile, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var rf RunbookFile
 	if err := dec.Decode(&rf); err != nil {
+		return nil, fmt.Errorf("%s: malformed: %w", runbookFile, jsondoc.Describe(raw, err))
+	}
+	if err := jsondoc.DuplicateKeys(raw); err != nil {
 		return nil, fmt.Errorf("%s: malformed: %w", runbookFile, err)
 	}
 	if dec.More() {

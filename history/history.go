@@ -399,10 +399,12 @@ func (s *Store) Get(id string) (*Run, error) {
 func parseRun(data []byte, id string) (*Run, error) {
 	var r Run
 	if err := json.Unmarshal(data, &r); err != nil {
-		if derr := jsondoc.Decode(data, &Run{}); derr != nil {
-			err = derr
+		// Not plain UTF-8 JSON: a file saved on Windows (a byte order mark,
+		// UTF-16) reads through jsondoc, which also words a real error.
+		r = Run{}
+		if derr := jsondoc.Decode(data, &r); derr != nil {
+			return nil, fmt.Errorf("run %s: %s: %w", id, RunFile, derr)
 		}
-		return nil, fmt.Errorf("run %s: %s: %w", id, RunFile, err)
 	}
 	if r.Schema != RunSchema || r.ID != id {
 		return nil, fmt.Errorf("run %s: %s is not this run's record", id, RunFile)

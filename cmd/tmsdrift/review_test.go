@@ -109,3 +109,46 @@ func TestInvisibleCharactersAreShownAsEscapes(t *testing.T) {
 		assertNoControls(t, stdout+stderr)
 	}
 }
+
+// A history run.json and a run journal (manifest.json) saved on Windows
+// (opened and saved in Notepad or PowerShell 5.1: a byte order mark,
+// UTF-16) were refused ("invalid character 'ï'"): history and diff lost
+// the run, rollback refused to list the runs. They read as every other
+// file tmsdrift reads.
+func TestHistoryAndRunJournalsSavedOnWindows(t *testing.T) {
+	for name, encode := range map[string]func([]byte) []byte{"utf8-bom": winUTF8, "utf16le": winUTF16} {
+		t.Run(name, func(t *testing.T) {
+			dir, inv := labCopy(t, "post-upgrade")
+			for range 2 {
+				code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
+				require.Equal(t, report.ExitFail, code, stderr)
+			}
+			_, want, _ := tmsdrift(t, "history", "-i", inv)
+			_, wantDiff, _ := tmsdrift(t, "diff", "-i", inv)
+			runs, err := filepath.Glob(filepath.Join(dir, ".tmsdrift", "history", "*", "run.json"))
+			require.NoError(t, err)
+			require.Len(t, runs, 2)
+			for _, p := range runs {
+				rewrite(t, p, encode)
+			}
+			require.NoError(t, os.Remove(filepath.Join(dir, ".tmsdrift", "history", "index.json")))
+			code, got, stderr := tmsdrift(t, "history", "-i", inv)
+			assert.Equal(t, report.ExitOK, code, stderr)
+			assert.Equal(t, want, got)
+			code, got, stderr = tmsdrift(t, "diff", "-i", inv)
+			assert.Equal(t, report.ExitOK, code, stderr)
+			assert.Equal(t, wantDiff, got)
+
+			code, stdout, stderr := tmsdrift(t, "fix", "-i", inv, "--apply")
+			require.Equal(t, report.ExitOK, code, stdout+stderr)
+			ids := runFolders(t, dir)
+			require.Len(t, ids, 1)
+			rewrite(t, filepath.Join(dir, ".tmsdrift", "runs", ids[0], "manifest.json"), encode)
+			code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv)
+			assert.Equal(t, report.ExitOK, code, stderr)
+			assert.Contains(t, stdout, ids[0])
+			code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv, "last")
+			assert.Equal(t, report.ExitOK, code, stdout+stderr)
+		})
+	}
+}
