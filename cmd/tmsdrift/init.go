@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"os"
 
@@ -23,8 +22,23 @@ func newInitCmd() *cobra.Command {
 			if !m.Known() {
 				return usage(fmt.Errorf("--model: unknown model %q (want one of %s)", model, modelNames()))
 			}
+			// -o /dev/stdout, /dev/null, a FIFO or >(cmd) is written
+			// through: nothing there to overwrite, so no --force, and the
+			// comments name inventory.yaml rather than the device. A
+			// folder or a dangling link is refused before anything else.
+			through := false
+			if output != "" {
+				var err error
+				if through, err = atomicfile.Through(output); err != nil {
+					return usage(fmt.Errorf("-o %w", err))
+				}
+			}
 			// The comments name the file the starter is written to.
-			data, err := inventory.StarterFor(m, cmp.Or(output, "inventory.yaml"))
+			named := output
+			if named == "" || through {
+				named = "inventory.yaml"
+			}
+			data, err := inventory.StarterFor(m, named)
 			if err != nil {
 				return err
 			}
@@ -32,11 +46,15 @@ func newInitCmd() *cobra.Command {
 				_, err := cmd.OutOrStdout().Write(data)
 				return err
 			}
-			if _, err := os.Stat(output); err == nil && !force {
+			if _, err := os.Stat(output); err == nil && !force && !through {
 				return usage(fmt.Errorf("%s exists; use --force to overwrite it", output))
 			}
 			if err := atomicfile.WriteFile(output, data, 0o644); err != nil {
 				return err
+			}
+			if through {
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote the starter inventory to %s\n", output)
+				return nil
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s; edit it, render the node snapshots, then run: tmsdrift validate -i %s\n", output, output)
 			return nil

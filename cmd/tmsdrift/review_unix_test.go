@@ -1,0 +1,60 @@
+//go:build unix
+
+package main
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// `init -o /dev/stdout`, `-o /dev/null`, a FIFO and process substitution
+// were refused ("exists; use --force") although nothing there can be
+// overwritten, and with --force the starter's comments told the user to
+// run `validate -i /dev/stdout`. They are written through now, like
+// audit's and keygen's -o; a folder is refused before anything else.
+func TestInitWritesThroughDevicesAndPipes(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "starter.pipe")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	got := make(chan string, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		got <- string(b)
+	}()
+	code, stdout, stderr := tmsdrift(t, "init", "--model", "manual-cutover", "-o", fifo)
+	assert.Equal(t, report.ExitOK, code, stderr)
+	assert.Empty(t, stdout)
+	starter := <-got
+	assert.Contains(t, starter, "model: manual-cutover")
+	assert.Contains(t, starter, "-i inventory.yaml", "the comments name a file, not the pipe")
+	assert.NotContains(t, starter, fifo)
+	st, err := os.Lstat(fifo)
+	require.NoError(t, err)
+	assert.NotZero(t, st.Mode()&fs.ModeNamedPipe, "the FIFO is still a FIFO")
+
+	code, _, stderr = tmsdrift(t, "init", "--model", "single", "-o", os.DevNull)
+	assert.Equal(t, report.ExitOK, code, stderr)
+	st, err = os.Stat(os.DevNull)
+	require.NoError(t, err)
+	assert.NotZero(t, st.Mode()&fs.ModeCharDevice)
+
+	code, _, stderr = tmsdrift(t, "init", "--model", "single", "-o", dir)
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, stderr, dir+": is a folder; name a file in it")
+	assertOnlyFiles(t, dir, "starter.pipe")
+}
