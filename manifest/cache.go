@@ -50,7 +50,14 @@ type Cache struct {
 	old   map[string]cacheEntry // as loaded
 	seen  map[string]cacheEntry // looked up or hashed since: what Save keeps
 	clean bool                  // the file holds exactly old
+	// foreign: the file is not a cache at all (--hash-cache named the
+	// inventory by mistake); Save leaves it alone.
+	foreign bool
 }
+
+// cacheFamily is how every version of the cache file begins; a file that
+// does not is someone else's, and never overwritten.
+const cacheFamily = "tmsdrift/hashcache/"
 
 // cacheEntry is one file in the cache.
 type cacheEntry struct {
@@ -68,6 +75,12 @@ func LoadCache(path string) (c *Cache, warn error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
+	}
+	if err == nil && len(data) > 0 && !bytes.HasPrefix(data, []byte(cacheFamily)) {
+		// Not a damaged cache: another file (an inventory, a report) that
+		// --hash-cache named by mistake. Rebuilding it would destroy it.
+		c.foreign = true
+		return c, fmt.Errorf("%s is not a tmsdrift hash cache; not used, and left as it is (name a new file)", path)
 	}
 	if err == nil {
 		c.old, err = decodeCache(data)
@@ -245,6 +258,9 @@ func (c *Cache) store(path string, s stamp, sum string, hashedAt time.Time) {
 // it is not rewritten. Call it after a successful run: after a failed one
 // it keeps only what was reached.
 func (c *Cache) Save() error {
+	if c.foreign {
+		return nil // LoadCache said why
+	}
 	c.mu.Lock()
 	if c.clean && maps.Equal(c.old, c.seen) {
 		c.mu.Unlock()

@@ -155,7 +155,6 @@ func TestCacheCorruptFileIsIgnoredWithAWarningAndRebuilt(t *testing.T) {
 		"few fields":     sealed(cacheHeader+"\n"+hexA+" 1 2 3\n", 1),
 		"not a number":   sealed(cacheHeader+"\n"+hexA+" 1 two 3 4 5 /x\n", 1),
 		"duplicate":      sealed(cacheHeader+"\n"+line+line, 2),
-		"binary":         "\x00\x01\x02\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			cachePath := filepath.Join(t.TempDir(), "hash.cache")
@@ -270,4 +269,29 @@ func TestCacheSkipsFilesChangedWhileHashed(t *testing.T) {
 	assert.Equal(t, File{Rel: `wwwTMS\Data\Logo\a.png`, Size: 5, SHA256: sum("grown")}, m.Files[`wwwtms\data\logo\a.png`], "what was read")
 	assert.NotContains(t, c.seen, a, "not cached: the stamp it would be filed under is not the one read")
 	assert.Contains(t, c.seen, filepath.Join(base, dataDir, "Logo", "b.png"))
+}
+
+// A file that is not a cache at all (--hash-cache inventory.yaml by
+// mistake) was taken for a damaged cache and replaced by one: the
+// inventory was gone. It is not used, and left byte for byte.
+func TestCacheNeverOverwritesAFileThatIsNotOne(t *testing.T) {
+	_, trees := cacheNode(t)
+	for name, content := range map[string]string{
+		"inventory": "deployment: acme\nmodel: single\n",
+		"binary":    "\x00\x01\x02\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cachePath := filepath.Join(t.TempDir(), "inventory.yaml")
+			require.NoError(t, os.WriteFile(cachePath, []byte(content), 0o644))
+			c, warn := LoadCache(cachePath)
+			require.Error(t, warn)
+			assert.Contains(t, warn.Error(), cachePath+" is not a tmsdrift hash cache; not used, and left as it is")
+			_, err := NewHasher(HasherOptions{Cache: c}).Hash(context.Background(), trees)
+			require.NoError(t, err)
+			require.NoError(t, c.Save())
+			got, err := os.ReadFile(cachePath)
+			require.NoError(t, err)
+			assert.Equal(t, content, string(got))
+		})
+	}
 }

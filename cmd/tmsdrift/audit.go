@@ -7,6 +7,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/collect/transports"
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/manifest"
 	"github.com/tmsdrift/tmsdrift/pipeline"
 	"github.com/tmsdrift/tmsdrift/report"
@@ -65,6 +66,18 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	if f.baseline != "" {
 		if baseline, err = report.ReadJSONFile(f.baseline); err != nil {
 			return usage(fmt.Errorf("--baseline: %w", err))
+		}
+	}
+	if f.hashCache != "" {
+		// The cache is read back by the next run, so it is a file: a FIFO
+		// blocked the run for ever reading it, /dev/stdout mixed it into
+		// the report.
+		through, err := atomicfile.Through(f.hashCache)
+		switch {
+		case err != nil:
+			return usage(fmt.Errorf("--hash-cache %w", err))
+		case through:
+			return usage(fmt.Errorf("--hash-cache %s: is a device or a pipe; the cache is read back by the next run, so name a file", f.hashCache))
 		}
 	}
 	inv, err := loadInventory(f.inventory)

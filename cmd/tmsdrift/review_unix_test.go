@@ -58,3 +58,25 @@ func TestInitWritesThroughDevicesAndPipes(t *testing.T) {
 	assert.Contains(t, stderr, dir+": is a folder; name a file in it")
 	assertOnlyFiles(t, dir, "starter.pipe")
 }
+
+// --hash-cache on a FIFO blocked the audit for ever (the cache is read
+// first); on /dev/stdout it mixed the cache into the report; on a file
+// that is not a cache (the inventory, by a slip of the shell's
+// completion) it took it for a damaged cache and replaced it.
+func TestHashCacheNeverBlocksOrDestroys(t *testing.T) {
+	dir, inv := labCopy(t, "data-drift")
+	fifo := filepath.Join(t.TempDir(), "cache.pipe") // not in the lab: files() would read it
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for _, bad := range []string{fifo, os.DevNull} {
+		code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--hash-cache", bad)
+		assert.Equal(t, report.ExitUsage, code, stderr)
+		assert.Empty(t, stdout)
+		assert.Contains(t, stderr, "--hash-cache "+bad+": is a device or a pipe")
+	}
+	before := files(t, dir)
+	code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--hash-cache", inv)
+	assert.Equal(t, report.ExitFail, code, stderr)
+	assert.Contains(t, stdout, "data.synced")
+	assert.Contains(t, stderr, inv+" is not a tmsdrift hash cache; not used, and left as it is")
+	assert.Equal(t, before, files(t, dir), "the inventory is kept byte for byte")
+}
