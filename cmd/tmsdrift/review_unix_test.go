@@ -80,3 +80,34 @@ func TestHashCacheNeverBlocksOrDestroys(t *testing.T) {
 	assert.Contains(t, stderr, inv+" is not a tmsdrift hash cache; not used, and left as it is")
 	assert.Equal(t, before, files(t, dir), "the inventory is kept byte for byte")
 }
+
+// serve --log-file opened its file with O_CREATE through whatever was
+// there: a dangling link created the file it pointed at, wherever that
+// was. It follows the one write implementation's rules now.
+func TestServeLogFileFollowsTheWriteRules(t *testing.T) {
+	dir, inv := labCopy(t, "single")
+	elsewhere := filepath.Join(t.TempDir(), "planted.log")
+	link := filepath.Join(dir, "serve.log")
+	require.NoError(t, os.Symlink(elsewhere, link))
+	code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv, "--log-file", link)
+	assert.Equal(t, report.ExitUsage, code, stderr)
+	assert.Contains(t, stderr, "--log-file: "+link+": is a symbolic link to")
+	_, err := os.Stat(elsewhere)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "nothing created where the link points")
+
+	code, _, stderr = tmsdrift(t, "serve", "--once", "-i", inv, "--log-file", dir)
+	assert.Equal(t, report.ExitUsage, code, stderr)
+	assert.Contains(t, stderr, dir+": is a folder; name a file in it")
+
+	logFile := filepath.Join(dir, "real.log")
+	require.NoError(t, os.WriteFile(logFile, []byte("earlier\n"), 0o600))
+	require.NoError(t, os.Remove(link))
+	require.NoError(t, os.Symlink("real.log", link))
+	code, _, stderr = tmsdrift(t, "serve", "--once", "-i", inv, "--log-file", link)
+	assert.Equal(t, report.ExitOK, code, stderr)
+	data, err := os.ReadFile(logFile)
+	require.NoError(t, err)
+	assert.Regexp(t, `^earlier\n.*msg=run`, string(data), "appended through the link")
+	code, _, stderr = tmsdrift(t, "serve", "--once", "-i", inv, "--log-file", os.DevNull)
+	assert.Equal(t, report.ExitOK, code, stderr)
+}

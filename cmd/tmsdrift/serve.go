@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/serve"
 	"github.com/tmsdrift/tmsdrift/serve/winservice"
@@ -121,7 +122,9 @@ func serveError(err error) error {
 func newLogger(w io.Writer, format, file string) (*slog.Logger, func(), error) {
 	closeFn := func() {}
 	if file != "" {
-		lf, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		// The one write implementation's rules: a dangling link or a block
+		// device is refused, /dev/stdout and a FIFO are written through.
+		lf, err := atomicfile.OpenAppend(file, 0o600)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--log-file: %w", err)
 		}

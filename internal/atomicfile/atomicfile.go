@@ -152,6 +152,23 @@ func Write(path string, perm fs.FileMode, fill func(io.Writer) error, opts ...Op
 	return nil
 }
 
+// OpenAppend opens path to append to it (a log file), by the rules Write
+// follows: nothing or a regular file is opened for appending (created
+// with perm); a character device or a FIFO is written through; a link is
+// followed to one of these; a dangling link, a folder, a block device or
+// a socket is refused with the sentence Write gives. Appending is not
+// atomic: it is for files that only ever grow.
+func OpenAppend(path string, perm fs.FileMode) (*os.File, error) {
+	target, through, err := resolve(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if through != 0 {
+		return os.OpenFile(target, through, 0)
+	}
+	return os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_APPEND, perm)
+}
+
 // resolve says where a write to path lands: a path to replace (through ==
 // 0), or a path to open and write through with the given open flags.
 func resolve(path string) (target string, through int, err error) {
