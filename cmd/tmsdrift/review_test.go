@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,4 +152,29 @@ func TestHistoryAndRunJournalsSavedOnWindows(t *testing.T) {
 			assert.Equal(t, report.ExitOK, code, stdout+stderr)
 		})
 	}
+}
+
+// serve --log-format json wrote a deployment name's U+202E, U+009B (a
+// one-character CSI) and zero-width characters raw to stderr: slog's
+// JSON handler escapes only C0 controls. They are \u escapes now, the
+// same JSON value.
+func TestServeJSONLogNeutralisesTerminalEscapes(t *testing.T) {
+	_, inv := labCopy(t, "single")
+	name := "acme\u202e\u009b31m\u200b\U000e0041single"
+	rewrite(t, inv, func(b []byte) []byte {
+		return []byte(strings.Replace(string(b), "deployment: acme-single", `deployment: "acme\u202e\x9b31m\u200b\U000e0041single"`, 1))
+	})
+	code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv, "--log-format", "json")
+	require.Equal(t, report.ExitOK, code, stderr)
+	assertNoControls(t, stderr)
+	seen := false
+	for line := range strings.Lines(stderr) {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+		if rec["deployment"] != nil {
+			assert.Equal(t, name, rec["deployment"], "the same value once decoded")
+			seen = true
+		}
+	}
+	assert.True(t, seen, "a log line names the deployment: %s", stderr)
 }

@@ -1,17 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tmsdrift/tmsdrift/internal/atomicfile"
 	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/report"
 	"github.com/tmsdrift/tmsdrift/serve"
 	"github.com/tmsdrift/tmsdrift/serve/winservice"
 )
@@ -135,8 +139,41 @@ func newLogger(w io.Writer, format, file string) (*slog.Logger, func(), error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, nil)), closeFn, nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), closeFn, nil
+		return slog.New(slog.NewJSONHandler(jsonLogEscaper{w}, nil)), closeFn, nil
 	}
 	closeFn()
 	return nil, nil, fmt.Errorf("--log-format: unknown format %q (want text or json)", format)
+}
+
+// jsonLogEscaper rewrites, in JSON log lines, every character Sanitize
+// escapes and JSON may carry raw — C1 controls (U+009B is a one-character
+// CSI), bidirectional overrides, invisible format characters — as a JSON
+// \u escape. The line means the same to a JSON reader, and a deployment
+// name or a node's answer quoted in it cannot act on the terminal serve
+// runs in (slog's JSON handler escapes only C0 controls and U+2028/9; its
+// text handler quotes all of these itself).
+type jsonLogEscaper struct{ w io.Writer }
+
+func (e jsonLogEscaper) Write(p []byte) (int, error) {
+	if !bytes.ContainsFunc(p, func(r rune) bool { return r >= 0x80 && report.UnsafeRune(r) }) {
+		return e.w.Write(p)
+	}
+	var b bytes.Buffer
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r >= 0x80 && size > 1 && report.UnsafeRune(r) && r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+		case r >= 0x80 && size > 1 && report.UnsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.Write(p[i : i+size])
+		}
+		i += size
+	}
+	if _, err := e.w.Write(b.Bytes()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
