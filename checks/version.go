@@ -20,7 +20,11 @@ func evalVersionSame(d *facts.Deployment) []Result {
 		case err != nil:
 			unknown = append(unknown, n.Spec.Name+" (facts unavailable)")
 		case f.TMS == nil || f.TMS.Version == "":
-			unknown = append(unknown, n.Spec.Name+" (no tms.version)")
+			why := "no tms.version"
+			if f.Impossible["tms.version"] != "" {
+				why = f.Lacks("tms.version")
+			}
+			unknown = append(unknown, n.Spec.Name+" ("+why+")")
 		default:
 			v := strings.TrimSpace(f.TMS.Version)
 			byVersion[v] = append(byVersion[v], n.Spec.Name)

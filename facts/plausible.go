@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Facts that cannot be true are removed where they enter — when
@@ -97,6 +100,14 @@ func (f *NodeFacts) dropImpossible() {
 	if why := checkRTT("db_rtt_ms", f.DBRTTMS); why != "" {
 		f.DBRTTMS = nil
 		mark("db_rtt_ms", why)
+	}
+	if f.TMS != nil && strings.TrimSpace(f.TMS.Version) != "" {
+		// "-1.2.3", "99999999999999999999.1.1", a version with a
+		// zero-width space: equal on every node, they passed version.same.
+		if _, err := tmsversion.Parse(f.TMS.Version); err != nil {
+			f.TMS.Version = ""
+			mark("tms.version", "impossible value: "+err.Error())
+		}
 	}
 	if f.Time != nil && f.Time.OffsetMS != nil {
 		if why := checkOffset("time.offset_ms", *f.Time.OffsetMS); why != "" {

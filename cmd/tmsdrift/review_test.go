@@ -178,3 +178,30 @@ func TestServeJSONLogNeutralisesTerminalEscapes(t *testing.T) {
 	}
 	assert.True(t, seen, "a log line names the deployment: %s", stderr)
 }
+
+// A TMS version that is no version ("-1.2.3", a number past any
+// release's, one with a zero-width space) passed version.same when every
+// node reported it. It is an impossible value now: version.same and
+// nodes.count give error, naming the fact.
+func TestImpossibleTMSVersionIsAnError(t *testing.T) {
+	for _, bad := range []string{`-1.2.3`, `99999999999999999999.1.1`, `15.13.2\u200b`} {
+		t.Run(bad, func(t *testing.T) {
+			dir, inv := labCopy(t, "nlb")
+			nodes, err := filepath.Glob(filepath.Join(dir, "nodes", "*", "facts.json"))
+			require.NoError(t, err)
+			for _, p := range nodes {
+				rewrite(t, p, func(b []byte) []byte {
+					return []byte(strings.Replace(string(b), `"version": "15.13.2"`, `"version": "`+bad+`"`, 1))
+				})
+			}
+			code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--format", "json")
+			assert.NotEqual(t, report.ExitOK, code, stderr)
+			var rep report.Report
+			require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+			r := findResult(t, rep, "version.same", "")
+			assert.Equal(t, "error", string(r.Status))
+			assert.Contains(t, r.Message, "facts.json tms.version: impossible value")
+			assert.Equal(t, "error", string(findResult(t, rep, "nodes.count", "").Status))
+		})
+	}
+}
