@@ -3,16 +3,20 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tmsdrift/tmsdrift/fixtures/tdsserver"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -110,4 +114,38 @@ func TestServeLogFileFollowsTheWriteRules(t *testing.T) {
 	assert.Regexp(t, `^earlier\n.*msg=run`, string(data), "appended through the link")
 	code, _, stderr = tmsdrift(t, "serve", "--once", "-i", inv, "--log-file", os.DevNull)
 	assert.Equal(t, report.ExitOK, code, stderr)
+}
+
+// `snapshot db -o /dev/stdout > db.json`: db.json was written through a
+// second opening of the shell's file (its own offset), then the
+// confirmation went to standard output at offset 0, over the start of
+// db.json: the file no longer parsed. The standard descriptors are now
+// written through themselves, and a command that wrote its output through
+// stdout or a pipe puts its note on stderr.
+func TestSnapshotDBToStdoutStaysValidJSON(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/dev/stdout is a link into /proc/self/fd on Linux")
+	}
+	lab := labNamedT(t, "post-upgrade")
+	dbServeLab(t, lab, tdsserver.Faults{})
+	dbJSON := filepath.Join(t.TempDir(), "db.json")
+	f, err := os.Create(dbJSON)
+	require.NoError(t, err)
+	defer f.Close()
+	cmd := tmsdriftProcess(t, "snapshot", "db", "-i", lab.LiveInventory, "-o", "/dev/stdout")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = f, &stderr
+	assertExit(t, report.ExitOK, cmd.Run(), stderr.String())
+	data, err := os.ReadFile(dbJSON)
+	require.NoError(t, err)
+	var db map[string]any
+	require.NoError(t, json.Unmarshal(data, &db), "db.json through stdout is JSON and nothing else: %s", data)
+	assert.Equal(t, "tmsdrift/db/v1", db["schema"])
+	assert.Contains(t, stderr.String(), "/dev/stdout: recorded live SQL Server")
+	assert.NotContains(t, stderr.String()+string(data), dbPassword)
+
+	// A folder is refused before the database is asked.
+	code, _, errOut := tmsdrift(t, "snapshot", "db", "-i", lab.LiveInventory, "-o", t.TempDir())
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, errOut, ": is a folder; name a file in it")
 }

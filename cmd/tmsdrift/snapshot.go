@@ -78,6 +78,12 @@ func runSnapshotDB(cmd *cobra.Command, f snapshotDBFlags) error {
 	if inv.Database.DSNEnv == "" {
 		return usage(fmt.Errorf("%s: database.dsn_env: required to record the live database (this inventory reads the recorded %s)", f.inventory, inv.Database.Snapshot))
 	}
+	// A folder or a dangling link is refused before the database is
+	// asked anything.
+	through, err := atomicfile.Through(f.output)
+	if err != nil {
+		return usage(fmt.Errorf("-o %w", err))
+	}
 	db := sqlserver.Gather(cmd.Context(), inv)
 	if db.Err != nil {
 		return &exitError{code: report.ExitErrored, err: fmt.Errorf("database not recorded, %s not written: %w", f.output, db.Err)}
@@ -89,7 +95,13 @@ func runSnapshotDB(cmd *cobra.Command, f snapshotDBFlags) error {
 	if err := atomicfile.WriteFile(f.output, append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	say(cmd, "%s: recorded %s\n", f.output, db.From)
+	if through {
+		// db.json went to stdout or a pipe: the note goes to stderr, so
+		// what the reader gets is db.json and nothing else.
+		fmt.Fprint(cmd.ErrOrStderr(), report.Sanitize(fmt.Sprintf("%s: recorded %s\n", f.output, db.From)))
+	} else {
+		say(cmd, "%s: recorded %s\n", f.output, db.From)
+	}
 	if len(db.Facts.Unknown) == 0 {
 		return nil
 	}

@@ -33,6 +33,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -232,29 +233,55 @@ func kind(m fs.FileMode) string {
 // (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N), directly or
 // through links.
 func viaFD(path string) bool {
+	_, ok := ownFD(path)
+	return ok
+}
+
+// ownFD returns the number of the process's own descriptor that path
+// names (/dev/stdout 1, /dev/stderr 2, /dev/fd/N and /proc/self/fd/N N),
+// directly or through links; -1 when the number cannot be told.
+func ownFD(path string) (int, bool) {
 	for range 8 {
 		clean := filepath.Clean(path)
 		switch {
-		case clean == "/dev/stdout", clean == "/dev/stderr",
-			strings.HasPrefix(clean, "/dev/fd/"), strings.HasPrefix(clean, "/proc/self/fd/"),
+		case clean == "/dev/stdout":
+			return 1, true
+		case clean == "/dev/stderr":
+			return 2, true
+		case strings.HasPrefix(clean, "/dev/fd/"), strings.HasPrefix(clean, "/proc/self/fd/"),
 			strings.HasPrefix(clean, "/proc/thread-self/fd/"):
-			return true
+			n, err := strconv.Atoi(filepath.Base(clean))
+			if err != nil {
+				return -1, true
+			}
+			return n, true
 		}
 		dest, err := os.Readlink(clean)
 		if err != nil {
-			return false
+			return -1, false
 		}
 		if !filepath.IsAbs(dest) {
 			dest = filepath.Join(filepath.Dir(clean), dest)
 		}
 		path = dest
 	}
-	return false
+	return -1, false
 }
 
 // writeThrough opens path (no create) and writes what fill writes; with
 // notToTerminal, a terminal is refused before anything is written.
 func writeThrough(path string, flags int, notToTerminal bool, fill func(io.Writer) error) error {
+	// Standard output or error itself, not a new opening of it: a file
+	// the shell opened with ">" has one offset, shared with everything
+	// else the program prints there afterwards; a second opening (even
+	// appending) would have its own, and a later line on stdout would be
+	// written over the start of what was written here.
+	switch fd, _ := ownFD(path); fd {
+	case 1:
+		return writeOwn(os.Stdout, notToTerminal, fill)
+	case 2:
+		return writeOwn(os.Stderr, notToTerminal, fill)
+	}
 	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
 		return err
@@ -268,6 +295,15 @@ func writeThrough(path string, flags int, notToTerminal bool, fill func(io.Write
 		return err
 	}
 	return f.Close()
+}
+
+// writeOwn writes what fill writes to one of the process's standard
+// descriptors, which stays open.
+func writeOwn(f *os.File, notToTerminal bool, fill func(io.Writer) error) error {
+	if notToTerminal && term.IsTerminal(int(f.Fd())) {
+		return ErrTerminal
+	}
+	return fill(f)
 }
 
 // Dir is a folder that files can be replaced in: *os.Root is one, which is
