@@ -168,6 +168,14 @@ func splitWindowsPath(p string) ([]string, error) {
 
 // readLimited reads a whole file of bounded size inside the root.
 func readLimited(root *os.Root, name string) ([]byte, error) {
+	// Refused before it is opened: opening a FIFO for reading blocks
+	// until something writes to it, so a snapshot holding one as
+	// facts.json or db.json hung the audit for ever (and SIGTERM with it).
+	if st, err := root.Stat(name); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", name, st.Mode().Type())
+	}
 	f, err := root.Open(name)
 	if err != nil {
 		return nil, err

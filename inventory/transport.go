@@ -159,5 +159,8 @@ func existingFile(inv *Inventory, ps *problems, at, p string) {
 		ps.add(at, "cannot read %s: %s", p, ioReason(err))
 	case st.IsDir():
 		ps.add(at, "%s is a folder, not a file", p)
+	case !st.Mode().IsRegular():
+		// A FIFO would block its reader for ever, a device never ends.
+		ps.add(at, "%s is not a regular file (%s)", p, st.Mode().Type())
 	}
 }

@@ -89,6 +89,17 @@ func ParseKeyFile(raw []byte) (*Key, error) {
 
 // ReadKeyFile is ParseKeyFile on the file at path; errors name the path.
 func ReadKeyFile(path string) (*Key, error) {
+	// Only a regular file, and a small one: opening a FIFO for reading
+	// blocks until a writer comes (the audit hung, deaf to SIGTERM), and
+	// /dev/zero never ends.
+	const maxKeyFile = 1 << 20
+	if st, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("read key file: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read key file: %s is not a regular file (%s)", path, st.Mode().Type())
+	} else if st.Size() > maxKeyFile {
+		return nil, fmt.Errorf("read key file: %s is %d bytes, more than a key file can be", path, st.Size())
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)

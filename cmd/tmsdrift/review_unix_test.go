@@ -4,14 +4,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -148,4 +151,38 @@ func TestSnapshotDBToStdoutStaysValidJSON(t *testing.T) {
 	code, _, errOut := tmsdrift(t, "snapshot", "db", "-i", lab.LiveInventory, "-o", t.TempDir())
 	assert.Equal(t, report.ExitUsage, code)
 	assert.Contains(t, errOut, ": is a folder; name a file in it")
+}
+
+// A snapshot whose facts.json or db.json, or an inventory whose key
+// file, is a FIFO hung the audit for ever (opening a FIFO for reading
+// waits for a writer; SIGTERM did not stop it). Each is refused before
+// it is opened: an error result naming it, and validate's exit 2.
+func TestFIFOsInASnapshotNeverHang(t *testing.T) {
+	for _, name := range []string{"nodes/tms02/facts.json", "db.json", "keys/machinekey.xml"} {
+		t.Run(name, func(t *testing.T) {
+			dir, inv := labCopy(t, "data-drift")
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			require.NoError(t, os.Remove(p))
+			require.NoError(t, syscall.Mkfifo(p, 0o600))
+			// A separate process, so that a regression fails on the
+			// deadline instead of hanging the test binary.
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "audit", "-i", inv, "--format", "json")
+			cmd.Env = append(os.Environ(), runMainEnv+"=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			require.NoError(t, ctx.Err(), "the audit finished")
+			assertExit(t, report.ExitFail, err, stderr.String()) // the lab's own drift outranks the errors
+			assert.Contains(t, string(out), "is not a regular file")
+		})
+	}
+	_, inv := labCopy(t, "data-drift")
+	key := filepath.Join(filepath.Dir(inv), "keys", "machinekey.xml")
+	require.NoError(t, os.Remove(key))
+	require.NoError(t, syscall.Mkfifo(key, 0o600))
+	code, _, stderr := tmsdrift(t, "validate", "-i", inv)
+	assert.Equal(t, report.ExitUsage, code)
+	assert.Contains(t, stderr, "machine_key.file: keys/machinekey.xml is not a regular file")
 }
