@@ -81,17 +81,7 @@ func TestOutputFIFOAndProcessSubstitution(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "report.pipe")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
-	got := make(chan string, 1)
-	go func() {
-		f, err := os.Open(fifo)
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer f.Close()
-		b, _ := io.ReadAll(f)
-		got <- string(b)
-	}()
+	got := readFIFO(fifo)
 	code, _, stderr := tmsdrift(t, "audit", "-i", lab("post-upgrade"), "--format", "junit", "-o", fifo)
 	assert.Equal(t, report.ExitFail, code, stderr)
 	assert.Contains(t, <-got, "<testsuites")
@@ -134,6 +124,23 @@ func TestOutputFIFOAndProcessSubstitution(t *testing.T) {
 	data, err := os.ReadFile(res)
 	require.NoError(t, err)
 	assert.Contains(t, string(data), "## tmsdrift:")
+}
+
+// readFIFO reads the FIFO at path to its end in the background: what a
+// reader of `-o FIFO` receives (or the error opening it).
+func readFIFO(path string) <-chan string {
+	got := make(chan string, 1)
+	go func() {
+		f, err := os.Open(path)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		got <- string(b)
+	}()
+	return got
 }
 
 // A folder, a dangling link and a link to a file, through -o.

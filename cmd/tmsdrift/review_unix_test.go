@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -32,17 +31,7 @@ func TestInitWritesThroughDevicesAndPipes(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "starter.pipe")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
-	got := make(chan string, 1)
-	go func() {
-		f, err := os.Open(fifo)
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer f.Close()
-		b, _ := io.ReadAll(f)
-		got <- string(b)
-	}()
+	got := readFIFO(fifo)
 	code, stdout, stderr := tmsdrift(t, "init", "--model", "manual-cutover", "-o", fifo)
 	assert.Equal(t, report.ExitOK, code, stderr)
 	assert.Empty(t, stdout)
