@@ -2,7 +2,9 @@
 // that a file saved on a TMS server or an administrator's desktop reads
 // the same as one written on Linux. It is the one decoder tmsdrift uses for
 // every text file from outside: web.config and the key file, the
-// inventory, facts.json, db.json and manifest.json.
+// inventory, facts.json, db.json and manifest.json, and tmsdrift's own
+// files a person may have opened and saved (history run.json, run
+// journals).
 //
 // Accepted, as Windows writes them:
 //   - UTF-8 without a byte order mark (PowerShell 7, most editors);
