@@ -94,7 +94,10 @@ func (c *runCollector) Collect(ch chan<- prometheus.Metric) {
 	if s == nil {
 		return // no run yet: no series rather than made-up zeros
 	}
-	dep := s.deployment
+	// Label values are shown by whoever curls /metrics onto a terminal:
+	// Sanitized like every human format (a deployment name can hold
+	// ESC or U+202E; the inventory allows any text there).
+	dep := report.Sanitize(s.deployment)
 	if s.hasReport {
 		seen := map[[2]string]bool{}
 		for _, res := range s.results {
@@ -106,7 +109,7 @@ func (c *runCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			seen[key] = true
 			ch <- prometheus.MustNewConstMetric(resultDesc, prometheus.GaugeValue, 1,
-				dep, res.Rule, res.Node, string(res.Severity), string(res.Status))
+				dep, report.Sanitize(res.Rule), report.Sanitize(res.Node), string(res.Severity), string(res.Status))
 		}
 		for _, st := range []struct {
 			status checks.Status

@@ -205,3 +205,21 @@ func TestImpossibleTMSVersionIsAnError(t *testing.T) {
 		})
 	}
 }
+
+// /metrics carried the deployment name raw in its labels: a name holding
+// ESC[2J or U+202E reached the terminal of whoever curled /metrics. Label
+// values are Sanitized like every human format (checkMetrics holds the
+// rest of /metrics against the run).
+func TestMetricsLabelsNeutraliseTerminalEscapes(t *testing.T) {
+	l := newSvcLab(t, nightly)
+	rewrite(t, l.inventory, func(b []byte) []byte {
+		return []byte(strings.Replace(string(b), "deployment: acme-post-upgrade", `deployment: "acme\e[2J\u202e\u200bupgrade"`, 1))
+	})
+	h := startService(t, l.inventory, nil)
+	r := h.step()
+	assert.Equal(t, "acme\x1b[2J\u202e\u200bupgrade", r.Deployment)
+	code, body := h.get("/metrics")
+	require.Equal(t, 200, code)
+	assertNoControls(t, body)
+	assert.Contains(t, body, `deployment="acme\\x1b[2J\\u202e\\u200bupgrade"`, "escapes, themselves escaped by the text format")
+}

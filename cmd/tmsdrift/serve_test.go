@@ -333,7 +333,7 @@ func (h *harness) checkMetrics(run *history.Run, inventory string) {
 		t.Fatalf("%s%v not found", name, labels)
 		return 0
 	}
-	dep := map[string]string{"deployment": run.Deployment}
+	dep := map[string]string{"deployment": report.Sanitize(run.Deployment)}
 	assert.Equal(t, float64(run.ExitCode), gauge("tmsdrift_last_run_exit_code", dep))
 	assert.InDelta(t, float64(run.FinishedAt.UnixMilli())/1000, gauge("tmsdrift_last_run_timestamp_seconds", dep), 0.001)
 	assert.InDelta(t, run.Duration().Seconds(), gauge("tmsdrift_last_run_duration_seconds", dep), 0.001)
@@ -342,7 +342,7 @@ func (h *harness) checkMetrics(run *history.Run, inventory string) {
 	rep := latestReport(t, inventory)
 	want := map[string]bool{}
 	for _, r := range rep.Results {
-		want[fmt.Sprintf("%s|%s|%s|%s|%s", rep.Deployment, r.Rule, r.Node, r.Severity, r.Status)] = true
+		want[fmt.Sprintf("%s|%s|%s|%s|%s", report.Sanitize(rep.Deployment), r.Rule, r.Node, r.Severity, r.Status)] = true
 	}
 	got := map[string]bool{}
 	for _, m := range families["tmsdrift_result"].GetMetric() {
@@ -352,7 +352,7 @@ func (h *harness) checkMetrics(run *history.Run, inventory string) {
 	}
 	assert.Equal(t, want, got, "tmsdrift_result is the last report, one series per result")
 	for status, n := range map[string]int{"pass": rep.Summary.Pass, "fail": rep.Summary.Fail, "waived": rep.Summary.Waived, "error": rep.Summary.Error} {
-		assert.Equal(t, float64(n), gauge("tmsdrift_results", map[string]string{"deployment": rep.Deployment, "status": status}), status)
+		assert.Equal(t, float64(n), gauge("tmsdrift_results", map[string]string{"deployment": report.Sanitize(rep.Deployment), "status": status}), status)
 	}
 }
 
