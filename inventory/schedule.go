@@ -180,9 +180,30 @@ func CheckAudit(expr string, loc *time.Location) error {
 		}
 	}
 	if err := gocron.NewDefaultCron(true).IsValid(expr, loc, time.Now()); err != nil {
-		return fmt.Errorf("%q is not a cron expression the scheduler accepts: %s", expr, strings.TrimPrefix(err.Error(), "gocron: "))
+		return fmt.Errorf("%q is not a cron expression the scheduler accepts: %s", expr, cronReason(err))
 	}
 	return nil
+}
+
+// cronReason is the scheduler's complaint about a cron expression on one
+// line: gocron's parser answers "gocron: CronJob: crontab parse
+// failure\nend of range (61) above maximum (59): 61", and a problem is one
+// `file:line:col: field: message` line (editors and CI logs jump to it).
+func cronReason(err error) string {
+	var parts []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(line)
+		for _, prefix := range []string{"gocron: ", "CronJob: "} {
+			line = strings.TrimPrefix(line, prefix)
+		}
+		if line != "" && line != "crontab parse failure" {
+			parts = append(parts, line)
+		}
+	}
+	if len(parts) == 0 {
+		return "crontab parse failure"
+	}
+	return strings.Join(parts, ": ")
 }
 
 // CheckListen checks a host:port listen address.
