@@ -46,7 +46,7 @@ checked.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table: list passing results too")
 	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
 	fl.StringVar(&f.hashCache, "hash-cache", "", "remember customer file hashes in FILE between runs (keyed by path, size, mtime, ctime, inode, device)")
-	fl.StringVar(&f.baseline, "baseline", "", "a JSON report of an earlier audit: exit 1 only for failures it did not have; the JSON report marks each failure new or known")
+	fl.StringVar(&f.baseline, "baseline", "", "a JSON report of an earlier audit of this deployment: exit 1 only for failures it did not have; the JSON report marks each failure new or known")
 	_ = cmd.MarkFlagRequired("inventory")
 	return cmd
 }
@@ -83,6 +83,13 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	inv, err := loadInventory(f.inventory)
 	if err != nil {
 		return err
+	}
+	if baseline != nil && baseline.Deployment != inv.Deployment {
+		// Failures are excused by rule and node name, and node names
+		// repeat across deployments (tms01, tms02): another deployment's
+		// report would pass this one's new failures as known.
+		return usage(fmt.Errorf("--baseline: %s is a report of deployment %q, not of %q (this inventory's): a baseline excuses failures by rule and node, so another deployment's report could hide new ones; make the baseline with `tmsdrift audit -i %s --format json`",
+			f.baseline, baseline.Deployment, inv.Deployment, f.inventory))
 	}
 	hasher, cache := newHasher(cmd, f.hashCache)
 	prog := liveProgress(cmd.ErrOrStderr(), inv)

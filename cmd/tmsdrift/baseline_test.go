@@ -47,6 +47,32 @@ func TestAuditBaseline(t *testing.T) {
 	assert.Contains(t, stderr, "--baseline:")
 }
 
+// TestAuditBaselineOfAnotherDeployment: a baseline excuses failures by
+// rule and node, and node names repeat across deployments, so another
+// deployment's report is refused (exit 2) rather than passing this one's
+// failures as known. Before, the same failures in a report of deployment
+// "acme-other" made the gate pass (exit 0).
+func TestAuditBaselineOfAnotherDeployment(t *testing.T) {
+	_, inv := labCopy(t, "post-upgrade")
+	base := filepath.Join(t.TempDir(), "base.json")
+	code, _, stderr := tmsdrift(t, "audit", "-i", inv, "--format", "json", "-o", base)
+	require.Equal(t, report.ExitFail, code, stderr)
+	raw, err := os.ReadFile(base)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	require.Equal(t, "acme-post-upgrade", doc["deployment"])
+	doc["deployment"] = "acme-other"
+	other, err := json.Marshal(doc)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(base, other, 0o600))
+
+	code, stdout, stderr := tmsdrift(t, "audit", "-i", inv, "--format", "json", "--baseline", base)
+	assert.Equal(t, report.ExitUsage, code, "another deployment's baseline is bad input, not a pass\n%s", stdout)
+	assert.Empty(t, stdout, "no report")
+	assert.Contains(t, stderr, `is a report of deployment "acme-other", not of "acme-post-upgrade"`)
+}
+
 // failureMarks maps "rule node" to the baseline mark of each failure.
 func failureMarks(t *testing.T, jsonReport string) map[string]string {
 	t.Helper()
