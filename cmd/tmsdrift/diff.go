@@ -111,6 +111,13 @@ func buildDiff(store *history.Store, args []string, warnf func(...any)) (*report
 			return nil, err
 		}
 	}
+	if old.rep.Deployment != latest.rep.Deployment {
+		// Results are paired by rule and node name, which repeat across
+		// deployments: the comparison is made, but it is not "what
+		// changed" of one deployment.
+		warnf(fmt.Sprintf("warning: %s is a report of deployment %q and %s of %q: results are paired by rule and node name, so this compares two deployments, not one over time",
+			old.name, old.rep.Deployment, latest.name, latest.rep.Deployment))
+	}
 	ch := report.Compare(old.rep, latest.rep)
 	if old.run != "" && store != nil {
 		// A gap in the history leaves the dates it could find.

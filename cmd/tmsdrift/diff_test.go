@@ -66,6 +66,20 @@ func TestDiffCommand(t *testing.T) {
 	assert.Equal(t, "-3 resolved", d.Summary)
 	assert.ElementsMatch(t, []string{"machinekey.present tms02", "machinekey.match tms02", "addresses.match"}, keys(d, "resolved"))
 
+	// Two reports of different deployments: compared, with a warning
+	// (before, nothing said the "changes" were another deployment's).
+	other := filepath.Join(t.TempDir(), "other.json")
+	code, _, stderr = tmsdrift(t, "audit", "-i", lab("machinekey-drift"), "--format", "json", "-o", other)
+	require.Equal(t, 1, code, stderr)
+	code, stdout, stderr = tmsdrift(t, "diff", other, filepath.Join(hist, r3, "report.json"))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "acme-post-upgrade")
+	assert.Contains(t, stderr, `is a report of deployment "acme-machinekey-drift" and `)
+	assert.Contains(t, stderr, `of "acme-post-upgrade": results are paired by rule and node name`)
+	code, _, stderr = tmsdrift(t, "diff", "-i", l.inventory, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stderr, "one deployment: no warning")
+
 	// A damaged run.json: the diff of the last two is still made, and
 	// says what it could not read.
 	require.NoError(t, os.WriteFile(filepath.Join(hist, r1, history.RunFile), []byte("{damaged"), 0o600))
