@@ -118,7 +118,11 @@ func what(r *Run) string {
 		parts = append(parts, s)
 	}
 	if len(r.Problems) > 0 {
-		parts = append(parts, fmt.Sprintf("inventory invalid (%d problems)", len(r.Problems)))
+		noun := "problems"
+		if len(r.Problems) == 1 {
+			noun = "problem"
+		}
+		parts = append(parts, fmt.Sprintf("inventory invalid (%d %s)", len(r.Problems), noun))
 	}
 	if r.Error != "" {
 		parts = append(parts, r.Error)

@@ -564,7 +564,7 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 	code, stdout, _ := tmsdrift(t, "history", "-i", l.inventory)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, stdout, "+3 failing")
-	assert.Contains(t, stdout, "inventory invalid (1 problems)")
+	assert.Contains(t, stdout, "inventory invalid (1 problem)")
 
 	code, body = h.get("/healthz")
 	assert.Equal(t, http.StatusOK, code, body)
