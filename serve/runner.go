@@ -18,6 +18,7 @@ import (
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/fixers"
 	"github.com/tmsdrift/tmsdrift/history"
+	"github.com/tmsdrift/tmsdrift/internal/shellword"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/pipeline"
 	"github.com/tmsdrift/tmsdrift/report"
@@ -498,7 +499,7 @@ func (r *Runner) postUpgrade(ctx context.Context, inv *inventory.Inventory, a *p
 		out.notes = append(out.notes, "The post-upgrade check passed: the machineKey and the server addresses are as the inventory says.")
 		return a.Report
 	}
-	command := "tmsdrift post-upgrade -i " + shellWord(inv.File)
+	command := "tmsdrift post-upgrade -i " + shellword.Quote(inv.File)
 	if !inv.Schedule.HasAutoFix(inventory.AutoFixPostUpgrade) {
 		up.Command = command
 		out.notes = append(out.notes, fmt.Sprintf("The post-upgrade check fails (%s). Nothing was changed: run `%s` (add schedule.auto_fix: [post-upgrade] to let the service do it).", strings.Join(failing, ", "), command))
@@ -528,7 +529,7 @@ func (r *Runner) postUpgrade(ctx context.Context, inv *inventory.Inventory, a *p
 		up.Restored = append(up.Restored, fmt.Sprintf("%s: %s", strings.TrimSpace(v.Rule+" "+v.Node), v.Status))
 	}
 	out.notes = append(out.notes, fmt.Sprintf("Restored automatically (fix run %s, `tmsdrift rollback -i %s %s` puts it back): %s.",
-		up.FixRun, shellWord(inv.File), up.FixRun, strings.Join(up.Restored, ", ")))
+		up.FixRun, shellword.Quote(inv.File), up.FixRun, strings.Join(up.Restored, ", ")))
 	return fix.Report
 }
 
@@ -539,14 +540,6 @@ func holder() fixers.Holder {
 		host = "unknown host"
 	}
 	return fixers.Holder{PID: os.Getpid(), Host: host, Command: "tmsdrift serve (post-upgrade)", Since: time.Now().UTC()}
-}
-
-// shellWord quotes s for a POSIX shell when it needs it.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func sortedKeys(m map[string]string) []string {
