@@ -337,3 +337,64 @@ func TestHealthOverTheWeekendOfAWeekdaySchedule(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// TestEditedScheduleAppliesAfterTheNextRun: the inventory is read again
+// at every run, the schedule included. A run on the old schedule reads
+// the edited one (a cron expression in another zone instead of @every),
+// the job is rescheduled after it (logged), and the run after that comes
+// at the new time, read in the new zone.
+func TestEditedScheduleAppliesAfterTheNextRun(t *testing.T) {
+	inv := labWith(t, "single", "schedule:\n  audit: '@every 1h'\n  listen: '127.0.0.1:0'\n")
+	var log syncBuffer
+	fc := clockwork.NewFakeClockAt(t0)
+	runs := make(chan *history.Run, 4)
+	ready := make(chan struct{})
+	svc, err := New(Options{InventoryPath: inv, Clock: fc, Log: slog.New(slog.NewTextHandler(&log, nil)),
+		OnRun: func(r *history.Run) { runs <- r }, Ready: func(net.Addr) { close(ready) }})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx) }()
+	<-ready
+	// step advances the fake clock to the job's next run and waits for it.
+	step := func() *history.Run {
+		t.Helper()
+		require.NoError(t, fc.BlockUntilContext(ctx, 1))
+		var next time.Time
+		require.Eventually(t, func() bool { // gocron moves its next run on as it hands a run out
+			n, err := svc.NextRun()
+			next = n
+			return err == nil && n.After(fc.Now())
+		}, 10*time.Second, time.Millisecond)
+		fc.Advance(next.Sub(fc.Now()))
+		select {
+		case r := <-runs:
+			return r
+		case <-time.After(time.Minute):
+			t.Fatal("the run did not come")
+			return nil
+		}
+	}
+	assert.Equal(t, "20261125T020000Z", step().ID, "@every 1h from 01:00")
+
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	edited := strings.Replace(string(raw), "  audit: '@every 1h'\n", "  audit: '30 4 * * *'\n  time_zone: Asia/Kolkata\n", 1)
+	require.NotEqual(t, string(raw), edited)
+	require.NoError(t, os.WriteFile(inv, []byte(edited), 0o644))
+
+	assert.Equal(t, "20261125T030000Z", step().ID, "the run already due comes on the old schedule")
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "schedule changed") }, 10*time.Second, 5*time.Millisecond)
+	assert.Contains(t, log.String(), `schedule="CRON_TZ=Asia/Kolkata 30 4 * * *"`)
+	// 04:30 in Kolkata (UTC+05:30) after 03:00 UTC (08:30 there) is the
+	// next day's, 23:00 UTC.
+	var next time.Time
+	require.Eventually(t, func() bool {
+		next, err = svc.NextRun()
+		return err == nil && next.After(fc.Now())
+	}, 10*time.Second, time.Millisecond)
+	assert.Equal(t, time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC), next.UTC())
+	assert.Equal(t, "20261125T230000Z", step().ID, "the next run at the new time")
+	cancel()
+	require.NoError(t, <-done)
+}
