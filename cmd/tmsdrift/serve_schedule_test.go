@@ -70,3 +70,26 @@ func TestServeBadScheduleValues(t *testing.T) {
 		})
 	}
 }
+
+// TestServeOnceExitCodes: `serve --once` exits as `tmsdrift audit` would
+// on the same lab — 0 pass, 1 drift, 3 not everything checked — and
+// records the run with that exit code and verdict.
+func TestServeOnceExitCodes(t *testing.T) {
+	for lab, want := range map[string]struct {
+		code    int
+		verdict string
+	}{"single": {0, "pass"}, "post-upgrade": {1, "fail"}, "broken-snapshot": {3, "error"}} {
+		t.Run(lab, func(t *testing.T) {
+			_, inv := labCopy(t, lab)
+			audit, _, stderr := tmsdrift(t, "audit", "-i", inv)
+			require.Equal(t, want.code, audit, stderr)
+			code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
+			assert.Equal(t, want.code, code, stderr)
+			runs := historyList(t, inv)
+			require.Len(t, runs, 1)
+			assert.Equal(t, want.code, runs[0].ExitCode)
+			assert.Equal(t, want.verdict, runs[0].Verdict)
+			assert.Equal(t, "once", string(runs[0].Trigger))
+		})
+	}
+}
