@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"slices"
 	"sync"
@@ -127,9 +128,26 @@ func New(opts Options) (*Service, error) {
 	m := NewMetrics()
 	s := &Service{opts: opts, inv: inv, metrics: m, token: token}
 	s.runner = &Runner{InventoryPath: opts.InventoryPath, Store: history.Open(inv.HistoryPath()), Clock: opts.Clock,
-		Log: opts.Log, Metrics: m, Notify: opts.Notify, Audit: opts.Audit, BaseURL: "http://" + listen, onRun: opts.OnRun}
+		Log: opts.Log, Metrics: m, Notify: opts.Notify, Audit: opts.Audit, BaseURL: linkBase(listen), onRun: opts.OnRun}
 	s.opts.Listen = listen
 	return s, nil
+}
+
+// linkBase is the service's address in the links notifications carry
+// ("http://host:port"). An address that listens on every interface
+// (":9417", "0.0.0.0:9417", "[::]:9417") is no place to send a reader:
+// the link names this machine's host name instead.
+func linkBase(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		if name, err := os.Hostname(); err == nil && name != "" {
+			host = name
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // UsageError is bad usage found before the service starts (exit 2).
@@ -176,7 +194,7 @@ func (s *Service) Serve(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", s.opts.Listen, err)
 	}
 	s.listener = ln
-	s.runner.BaseURL = "http://" + ln.Addr().String() // the real port when listen asked for :0
+	s.runner.BaseURL = linkBase(ln.Addr().String()) // the real port when listen asked for :0
 	s.started = s.opts.Clock.Now()
 
 	runCtx, cancelRuns := context.WithCancel(ctx)

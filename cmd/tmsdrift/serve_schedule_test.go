@@ -93,3 +93,36 @@ func TestServeOnceExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestNotificationLinkNamesThisMachine: a service listening on every
+// interface (0.0.0.0, with its bearer token) links its report in the
+// notification by this machine's host name; before, the webhook carried
+// http://0.0.0.0:PORT/…, which opens nothing on the reader's machine.
+// On loopback the link stays the address the service listens on.
+func TestNotificationLinkNamesThisMachine(t *testing.T) {
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	t.Setenv("TMSDRIFT_TEST_HOOK_SECRET", hookSecret)
+	t.Setenv("TMSDRIFT_TEST_LISTEN_TOKEN", "listen-token")
+	for listen, want := range map[string]string{
+		"0.0.0.0:19417":   "http://" + host + ":19417/reports/",
+		"[::]:19417":      "http://" + host + ":19417/reports/",
+		"127.0.0.1:19417": "http://127.0.0.1:19417/reports/",
+	} {
+		t.Run(listen, func(t *testing.T) {
+			hook := newHookReceiver(t)
+			_, inv := labCopy(t, "post-upgrade")
+			raw, err := os.ReadFile(inv)
+			require.NoError(t, err)
+			block := "schedule:\n  listen: '" + listen + "'\n  listen_token_env: TMSDRIFT_TEST_LISTEN_TOKEN\n" + hook.notifyBlock()
+			require.NoError(t, os.WriteFile(inv, append(raw, block...), 0o644))
+			code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
+			require.Equal(t, 1, code, stderr)
+			got := hook.deliveries()
+			require.Len(t, got, 1, "the first run is news")
+			runs := historyList(t, inv)
+			require.Len(t, runs, 1)
+			assert.Equal(t, want+runs[0].ID+"/report.html", got[0].ReportURL)
+		})
+	}
+}
