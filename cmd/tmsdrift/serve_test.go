@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -320,6 +321,35 @@ func (h *harness) checkMetrics(run *history.Run, inventory string) {
 	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
 	require.NoError(t, err)
 	require.Contains(t, families, "go_goroutines", "the Go collector is there")
+	// The tmsdrift families are these five, gauges all (nothing counts
+	// across runs), with exactly these labels (no other, so no DSN or
+	// secret can ride along).
+	labelsOf := map[string][]string{
+		"tmsdrift_result":                     {"deployment", "node", "rule", "severity", "status"},
+		"tmsdrift_results":                    {"deployment", "status"},
+		"tmsdrift_last_run_timestamp_seconds": {"deployment"},
+		"tmsdrift_last_run_duration_seconds":  {"deployment"},
+		"tmsdrift_last_run_exit_code":         {"deployment"},
+	}
+	for name, fam := range families {
+		if !strings.HasPrefix(name, "tmsdrift_") {
+			continue
+		}
+		want, ok := labelsOf[name]
+		require.True(t, ok, "unexpected metric %s", name)
+		assert.Equal(t, dto.MetricType_GAUGE, fam.GetType(), name)
+		for _, m := range fam.Metric {
+			var names []string
+			for _, l := range m.GetLabel() {
+				names = append(names, l.GetName())
+			}
+			slices.Sort(names)
+			assert.Equal(t, want, names, name)
+		}
+	}
+	for name := range labelsOf {
+		assert.Contains(t, families, name)
+	}
 
 	gauge := func(name string, labels map[string]string) float64 {
 		t.Helper()
