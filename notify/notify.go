@@ -59,6 +59,10 @@ type Message struct {
 	// detected on tms02", what an automatic fix restored, which command
 	// to run.
 	Notes []string
+	// Headline, when set, stands in the subject for the verdict and what
+	// changed, and the text has no results line: a run without a report
+	// ("inventory invalid, nothing audited") has none of them.
+	Headline string
 }
 
 // Channel names, as Result.Channel gives them.
@@ -163,6 +167,9 @@ func (m Message) Subject() string {
 	if name == "" {
 		name = "deployment"
 	}
+	if h := oneLine(m.Headline); h != "" {
+		return fmt.Sprintf("tmsdrift %s: %s", name, h)
+	}
 	return fmt.Sprintf("tmsdrift %s: %s (%s)", name, m.Verdict.Text(), m.Changes.Summary())
 }
 
@@ -177,7 +184,9 @@ func (m Message) Text() []byte {
 	if len(m.Notes) > 0 {
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Results: %d fail, %d error, %d waived, %d pass.\n", m.Counts.Fail, m.Counts.Error, m.Counts.Waived, m.Counts.Pass)
+	if m.Headline == "" { // a run with a headline has no report, so no results
+		fmt.Fprintf(&b, "Results: %d fail, %d error, %d waived, %d pass.\n", m.Counts.Fail, m.Counts.Error, m.Counts.Waived, m.Counts.Pass)
+	}
 	if m.ReportURL != "" {
 		fmt.Fprintf(&b, "Full report: %s\n", oneLine(m.ReportURL))
 	}

@@ -115,6 +115,18 @@ func TestSubjectAndText(t *testing.T) {
 	assert.Contains(t, text, "## tmsdrift: acme-tms (manual-cutover)", "the Markdown report follows")
 }
 
+// A run without a report (an invalid inventory, a run that could not
+// finish) says so in the subject instead of a verdict and changes it does
+// not have, and its text has no results line of zeros.
+func TestHeadline(t *testing.T) {
+	msg := Message{Deployment: "acme-tms", Verdict: report.VerdictError, Headline: "inventory invalid,\r\nnothing audited",
+		Notes: []string{"The inventory is invalid."}}
+	assert.Equal(t, "tmsdrift acme-tms: inventory invalid, nothing audited", msg.Subject(), "one line")
+	text := string(msg.Text())
+	assert.Contains(t, text, "* The inventory is invalid.\n")
+	assert.NotContains(t, text, "Results:")
+}
+
 func TestSendNothingConfigured(t *testing.T) {
 	assert.Empty(t, Send(context.Background(), inventory.Notify{On: inventory.NotifyOnAlways}, testMessage(t), nil))
 }

@@ -23,7 +23,7 @@ func Notifications(env func(string) string) Notifier {
 			return nil
 		}
 		msg := notify.Message{Deployment: n.Inventory.Deployment, Verdict: report.VerdictError,
-			ReportURL: n.ReportURL, Markdown: n.Markdown, HTML: n.HTML, Notes: n.Notes}
+			ReportURL: n.ReportURL, Markdown: n.Markdown, HTML: n.HTML, Notes: n.Notes, Headline: n.Headline}
 		if n.Changes != nil {
 			msg.Changes = *n.Changes
 		}

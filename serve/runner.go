@@ -46,8 +46,12 @@ type Notice struct {
 	// failed: they are sent again now whatever the notify policy says.
 	Retry []string
 	// Force is set when the run has news the policy must not hold back:
-	// an upgrade, or a run that could not finish.
+	// an upgrade, a run that could not finish, an inventory that has
+	// just become invalid.
 	Force bool
+	// Headline replaces the verdict and the changes in the subject of a
+	// run without a report.
+	Headline string
 }
 
 // Notifier sends a run's notifications and says how each channel fared.
@@ -76,6 +80,10 @@ type Runner struct {
 	Audit pipeline.AuditOptions
 
 	onRun func(*history.Run)
+
+	// notifyInv is the last inventory that loaded: an invalid one has no
+	// notify block to read, so its run is told through this one's.
+	notifyInv *inventory.Inventory
 
 	mu        sync.Mutex // one run at a time
 	stateMu   sync.Mutex
@@ -254,9 +262,20 @@ func (r *Runner) perform(ctx context.Context, pending *history.Pending, rec *his
 			rec.Problems = []string{err.Error()}
 		}
 		r.Log.Error("inventory invalid: this run audits nothing", "id", pending.ID(), "problems", strings.Join(rec.Problems, "; "))
+		if r.notifyInv != nil {
+			// Told through the last valid inventory's notify block: at
+			// once when it has just become invalid, and after that as
+			// notify.on says of a run that is not a pass (failure,
+			// always), so a nightly check broken by an edit is not silent.
+			out.retry = r.pendingRetries(prev)
+			notes := append([]string{fmt.Sprintf("The inventory %s is invalid, so nothing was audited; the next run reads it again. Fix:", r.InventoryPath)}, rec.Problems...)
+			out.notice = &Notice{Inventory: r.notifyInv, Notes: notes, Retry: out.retry,
+				Force: prev == nil || prev.ExitCode != report.ExitUsage, Headline: "inventory invalid, nothing audited"}
+		}
 		return
 	}
 	out.inv = inv
+	r.notifyInv = inv
 	out.retry = r.pendingRetries(prev)
 	rec.Deployment = inv.Deployment
 	runCtx, cancel := context.WithTimeout(ctx, inv.Schedule.Timeout())
@@ -319,16 +338,18 @@ func (r *Runner) failed(ctx context.Context, rec *history.Run, out *outcome, inv
 		rec.Error = "the run failed: " + err.Error()
 	}
 	out.report = nil
-	out.notice = &Notice{Inventory: inv, Notes: append(out.notes, rec.Error), Retry: out.retry, Force: true}
+	out.notice = &Notice{Inventory: inv, Notes: append(out.notes, rec.Error), Retry: out.retry, Force: true,
+		Headline: "the run could not finish"}
 }
 
 // pendingRetries are the channels whose last notification failed, to be
 // sent again now: those of the newest run that could notify. A run whose
-// inventory was invalid notified nobody (there was no notify block to
-// read), so it neither delivered nor cleared a failed notification; the
-// runs before it are looked at instead.
+// inventory was invalid and that sent nothing (notify.on held it back,
+// or the service had no valid inventory yet) neither delivered nor
+// cleared a failed notification; the runs before it are looked at
+// instead.
 func (r *Runner) pendingRetries(prev *history.Run) []string {
-	if prev == nil || prev.ExitCode != report.ExitUsage {
+	if prev == nil || prev.ExitCode != report.ExitUsage || len(prev.Notifications) > 0 {
 		return failedChannels(prev)
 	}
 	runs, err := r.Store.List(0)
@@ -336,7 +357,7 @@ func (r *Runner) pendingRetries(prev *history.Run) []string {
 		r.Log.Warn("history partly unreadable; a failed notification may not be sent again", "error", err)
 	}
 	for _, run := range runs {
-		if run.ExitCode != report.ExitUsage {
+		if run.ExitCode != report.ExitUsage || len(run.Notifications) > 0 {
 			return failedChannels(run)
 		}
 	}

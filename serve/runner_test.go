@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,7 +58,10 @@ func TestFailedNotificationIsRetriedAfterAnInvalidRun(t *testing.T) {
 	svc, err := New(Options{InventoryPath: inv, Clock: fc,
 		Notify: func(_ context.Context, n Notice) []history.Notification {
 			notices = append(notices, n)
-			return []history.Notification{{Channel: "webhook", OK: len(notices) > 1, Retry: len(n.Retry) > 0}}
+			if n.Headline != "" {
+				return nil // the invalid run: sent nothing (as notify.on: change does from its second night on)
+			}
+			return []history.Notification{{Channel: "webhook", OK: len(notices) > 2, Retry: len(n.Retry) > 0}}
 		}})
 	require.NoError(t, err)
 	require.Equal(t, 0, svc.Once(context.Background()))
@@ -69,21 +73,26 @@ func TestFailedNotificationIsRetriedAfterAnInvalidRun(t *testing.T) {
 	require.NoError(t, os.WriteFile(inv, append(append([]byte{}, good...), "colour: blue\n"...), 0o644))
 	fc.Advance(time.Hour)
 	require.Equal(t, 2, svc.Once(context.Background()))
-	require.Len(t, notices, 1, "an invalid inventory notifies nobody")
+	require.Len(t, notices, 2, "the invalid inventory is told through the last valid one's notify block")
+	assert.Equal(t, "inventory invalid, nothing audited", notices[1].Headline)
+	assert.Equal(t, []string{"webhook"}, notices[1].Retry)
+	invalid, err := svc.Runner().Store.Get("20261125T020000Z")
+	require.NoError(t, err)
+	require.Empty(t, invalid.Notifications, "it sent nothing")
 
 	require.NoError(t, os.WriteFile(inv, good, 0o644))
 	fc.Advance(time.Hour)
 	require.Equal(t, 0, svc.Once(context.Background()))
-	require.Len(t, notices, 2)
-	assert.Equal(t, []string{"webhook"}, notices[1].Retry, "the webhook that failed two runs ago is sent again")
+	require.Len(t, notices, 3)
+	assert.Equal(t, []string{"webhook"}, notices[2].Retry, "the webhook that failed two runs ago is sent again")
 	rec, err := svc.Runner().Store.Get("20261125T030000Z")
 	require.NoError(t, err)
 	assert.Equal(t, []history.Notification{{Channel: "webhook", OK: true, Retry: true}}, rec.Notifications, "run.json says it was a retry")
 
 	fc.Advance(time.Hour)
 	require.Equal(t, 0, svc.Once(context.Background()))
-	require.Len(t, notices, 3)
-	assert.Empty(t, notices[2].Retry, "delivered: nothing left to retry")
+	require.Len(t, notices, 4)
+	assert.Empty(t, notices[3].Retry, "delivered: nothing left to retry")
 }
 
 // TestRunsArePrunedToScheduleKeep: after each run the history keeps the
@@ -163,5 +172,83 @@ func TestOneLogLinePerRun(t *testing.T) {
 	for _, out := range []string{text.String(), js.String()} {
 		assert.NotContains(t, out, token, "the webhook URL's path stays out of the log")
 		assert.NotContains(t, out, secret)
+	}
+}
+
+// TestInvalidInventoryIsNotified: an inventory broken by an edit has no
+// notify block to read, so the service tells its runs through the last
+// valid inventory's: the night it becomes invalid whatever notify.on
+// says (the subject says so, the notes carry the problems), the nights
+// after as notify.on says of a run that is not a pass — nothing with
+// change, every night with failure. Before, every invalid night was
+// silent and only /metrics showed the nightly check had stopped.
+func TestInvalidInventoryIsNotified(t *testing.T) {
+	for _, on := range []string{"change", "failure"} {
+		t.Run(on, func(t *testing.T) {
+			var mu sync.Mutex
+			var got []map[string]any
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var body map[string]any
+				assert.NoError(t, json.NewDecoder(r.Body).Decode(&body))
+				mu.Lock()
+				got = append(got, body)
+				mu.Unlock()
+			}))
+			defer hook.Close()
+			deliveries := func() []map[string]any {
+				mu.Lock()
+				defer mu.Unlock()
+				out := got
+				got = nil
+				return out
+			}
+			inv := labWith(t, "single", "notify:\n  on: "+on+"\n  webhook: {url: '"+hook.URL+"/hook'}\n")
+			fc := clockwork.NewFakeClockAt(t0)
+			svc, err := New(Options{InventoryPath: inv, Clock: fc, Notify: Notifications(os.Getenv)})
+			require.NoError(t, err)
+			once := func(want int) *history.Run {
+				t.Helper()
+				fc.Advance(time.Hour)
+				require.Equal(t, want, svc.Once(context.Background()))
+				last, err := svc.Runner().Store.Latest()
+				require.NoError(t, err)
+				return last
+			}
+			once(0)
+			first := map[string]int{"change": 1, "failure": 0}[on]
+			require.Len(t, deliveries(), first, "the first run (a pass)")
+
+			good, err := os.ReadFile(inv)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(inv, append(append([]byte{}, good...), "colour: blue\n"...), 0o644))
+			r2 := once(2)
+			d := deliveries()
+			require.Len(t, d, 1, "the night the inventory became invalid is told")
+			assert.Equal(t, "tmsdrift acme-single: inventory invalid, nothing audited", d[0]["title"])
+			assert.Equal(t, "error", d[0]["verdict"])
+			assert.Empty(t, d[0]["report_url"], "no report to link")
+			notes, _ := json.Marshal(d[0]["notes"])
+			assert.Contains(t, string(notes), "is invalid, so nothing was audited")
+			assert.Contains(t, string(notes), "colour: unknown key")
+			require.Len(t, r2.Notifications, 1)
+			assert.True(t, r2.Notifications[0].OK, "run.json records it")
+
+			r3 := once(2)
+			if on == "change" {
+				assert.Empty(t, deliveries(), "still invalid: no news")
+				assert.Empty(t, r3.Notifications)
+			} else {
+				assert.Len(t, deliveries(), 1, "on: failure: every run that is not a pass")
+				assert.Len(t, r3.Notifications, 1)
+			}
+
+			require.NoError(t, os.WriteFile(inv, good, 0o644))
+			once(0)
+			if on == "change" {
+				assert.Empty(t, deliveries(), "the same results as the last report: no change")
+			} else {
+				assert.Empty(t, deliveries(), "on: failure: a pass is not sent")
+			}
+		})
 	}
 }

@@ -128,7 +128,8 @@ func New(opts Options) (*Service, error) {
 	m := NewMetrics()
 	s := &Service{opts: opts, inv: inv, metrics: m, token: token}
 	s.runner = &Runner{InventoryPath: opts.InventoryPath, Store: history.Open(inv.HistoryPath()), Clock: opts.Clock,
-		Log: opts.Log, Metrics: m, Notify: opts.Notify, Audit: opts.Audit, BaseURL: linkBase(listen), onRun: opts.OnRun}
+		Log: opts.Log, Metrics: m, Notify: opts.Notify, Audit: opts.Audit, BaseURL: linkBase(listen), onRun: opts.OnRun,
+		notifyInv: inv}
 	s.opts.Listen = listen
 	return s, nil
 }

@@ -570,6 +570,11 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 	assert.Contains(t, body, "the inventory is invalid")
 	assert.Contains(t, body, "/reports/"+r5.ID+"/report.html", "the page links the last report")
 	h.checkMetrics(r6, l.inventory) // exit code 2; results still those of night 5
+	got = hook.deliveries()
+	require.Len(t, got, 2, "night 5's drift, and night 6's broken inventory through the last valid notify block")
+	assert.Equal(t, "+1 failing", got[0].Summary)
+	assert.Equal(t, "error", got[1].Verdict)
+	assert.Contains(t, strings.Join(got[1].Notes, "\n"), "colour: unknown key")
 
 	// Night 7: fixed again; compared with night 5, the last report.
 	require.NoError(t, os.WriteFile(l.inventory, good, 0o644))
@@ -579,7 +584,7 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 	assert.Equal(t, r5.ID, r7.Changes.Since)
 	assert.Empty(t, r7.Notifications, "no news, nothing to retry")
 	got = hook.deliveries()
-	assert.Len(t, got, 1, "night 5's drift; nights 6 and 7 had nothing to send")
+	assert.Empty(t, got, "night 7 had nothing to send")
 	hook.mu.Lock()
 	assert.Zero(t, hook.bad, "every delivery was signed with the secret")
 	hook.mu.Unlock()
@@ -609,7 +614,7 @@ func TestServeDriftRecoverDrift(t *testing.T) {
 		assert.Contains(t, []int{http.StatusNotFound, http.StatusBadRequest, http.StatusMovedPermanently}, code, bad)
 	}
 	h.mu.Lock()
-	assert.Len(t, h.notices, 6, "one notice per run with an inventory: the invalid night has nobody to notify")
+	assert.Len(t, h.notices, 7, "one notice per run, the invalid night's through the last valid inventory")
 	h.mu.Unlock()
 }
 
