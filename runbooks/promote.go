@@ -53,7 +53,10 @@ func Promote(d *facts.Deployment, results []checks.Result, node string) (*Runboo
 	newNode := d.NodeByName(spec.Name)
 	rb := &Runbook{Command: "promote", Args: []string{spec.Name}, Deployment: inv.Deployment, Model: inv.Model, Guide: guide}
 	if spec.Role != inventory.Standby {
-		rb.Preflight = append(rb.Preflight, Finding{Check: "role", Node: spec.Name,
+		// Hard: promoting the primary itself would stop the live
+		// server's services and then fail on the inventory step (its
+		// role cannot be both), leaving the deployment down.
+		rb.Preflight = append(rb.Preflight, Finding{Check: "role", Node: spec.Name, Hard: true,
 			Problem: fmt.Sprintf("%s is %s, not a standby", spec.Name, spec.Role), Fix: "promote a standby node"})
 	}
 	oldSpec := inv.FirstActive()

@@ -192,6 +192,28 @@ func TestPromotePreflightFailsChangesNothing(t *testing.T) {
 	assert.Contains(t, stdout, "Preflight: failed, overridden by --force")
 }
 
+// TestPromoteRefusesTheCurrentPrimary: `promote tms01` where tms01 is
+// already the primary is a tired administrator's slip, not a cutover: it
+// is refused even with --force (the runbook would stop the live primary's
+// services, then fail on its inventory step with the deployment down),
+// names the role, and changes nothing.
+func TestPromoteRefusesTheCurrentPrimary(t *testing.T) {
+	dir, inv := labCopy(t, "manual-cutover")
+	orig := files(t, dir)
+	for _, force := range []bool{false, true} {
+		args := []string{"promote", "tms01", "-i", inv, "--apply", "--yes"}
+		if force {
+			args = append(args, "--force")
+		}
+		code, stdout, stderr := tmsdrift(t, args...)
+		assert.Equal(t, report.ExitFail, code, "%v: %s%s", args, stdout, stderr)
+		assert.Contains(t, stdout, "role on tms01: tms01 is primary, not a standby", args)
+		assert.Contains(t, stderr, "promote refused: the preflight failed (role on tms01", args)
+		assert.Equal(t, orig, files(t, dir), "%v changes nothing", args)
+		assert.Empty(t, runFolders(t, dir), args)
+	}
+}
+
 // TestPromoteRefusesAnImpossibleName: the DNS name that follows the
 // primary is built from the new primary's facts; a domain that makes no
 // host name is refused, not written into the database (issue 8, item 8).
