@@ -31,9 +31,11 @@ type OffsiteOptions struct {
 	// the inventory's offsite_dsn_env / offsite_snapshot at that moment),
 	// gathered by the caller.
 	Other facts.DB
-	// Activation is the runbook of the activate-offsite run that
-	// return-to-primary undoes, from its run folder: it says which roles
-	// the primary site's nodes had. Nil when there is none.
+	// Activation is the runbook of the last finished activate-offsite
+	// run (not rolled back), from its run folder. return-to-primary reads
+	// from it which roles the primary site's nodes had; activate-offsite
+	// refuses when the inventory still holds the database it switched to.
+	// Nil when there is none.
 	Activation *Runbook
 	// Resynced is the operator's confirmation (--database-resynced) that
 	// the primary database was re-synchronized from the off-site one.
@@ -46,6 +48,14 @@ func ActivateOffsite(d *facts.Deployment, results []checks.Result, o OffsiteOpti
 	inv := d.Inventory
 	if inv.Model != inventory.Offsite {
 		return nil, fmt.Errorf("%w: activate-offsite is for model offsite; this deployment is %s", ErrUsage, inv.Model)
+	}
+	if activated(inv, o.Activation) {
+		// Its offsite-standby nodes are now the primary site's: activating
+		// one would switch back to the primary database without the
+		// re-synchronization return-to-primary insists on, losing
+		// everything done since (D14570.02, "Primary Site Failure").
+		return nil, fmt.Errorf("%w: the deployment already runs on its off-site site (the inventory names the database the last activate-offsite run switched to: %s); to come back, re-synchronize the primary database, then: tmsdrift return-to-primary -i %s --database-resynced",
+			ErrUsage, liveDatabase(inv), inv.File)
 	}
 	dr, err := pick(inv, o.Node, inventory.OffsiteStandby, "activate-offsite --node")
 	if err != nil {
@@ -234,6 +244,40 @@ func switchSite(rb *Runbook, d *facts.Deployment, results []checks.Result, from 
 		rb.Manual = append(rb.Manual, Manual{What: "set up log shipping from the primary database to the off-site one again (db.log-shipping-lag)", Guide: guideSiteFailure})
 	}
 	return rb, nil
+}
+
+// activated tells whether the inventory still holds the live database an
+// activate-offsite run switched to: every database.* value its inventory
+// step wrote is the inventory's now. A return-to-primary since, or an
+// inventory put back by hand, gives the values it replaced.
+func activated(inv *inventory.Inventory, a *Runbook) bool {
+	if a == nil {
+		return false
+	}
+	n := 0
+	for _, st := range a.Steps {
+		for _, c := range st.Inventory {
+			if !strings.HasPrefix(c.Field, "database.") {
+				continue
+			}
+			if got, err := inv.FieldText(c.Field); err != nil || got != c.To {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
+}
+
+// liveDatabase names the live database as the inventory does.
+func liveDatabase(inv *inventory.Inventory) string {
+	db := inv.Database
+	for _, v := range []string{db.Server, db.Snapshot, db.DSNEnv} {
+		if v != "" {
+			return v
+		}
+	}
+	return "?"
 }
 
 // databaseSwitch swaps the live and the off-site database in the

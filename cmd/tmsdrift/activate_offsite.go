@@ -7,6 +7,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/facts"
+	"github.com/tmsdrift/tmsdrift/fixers"
 	"github.com/tmsdrift/tmsdrift/runbooks"
 )
 
@@ -39,8 +40,12 @@ docs/runbooks.md.`,
 			if node != "" {
 				args = []string{node}
 			}
-			return runRunbook(cmd, "activate-offsite", args, f, func(ctx context.Context, d *facts.Deployment, results []checks.Result, _ string) (*runbooks.Runbook, error) {
-				return runbooks.ActivateOffsite(d, results, runbooks.OffsiteOptions{Node: node, Other: otherDatabase(ctx, d.Inventory)})
+			return runRunbook(cmd, "activate-offsite", args, f, func(ctx context.Context, d *facts.Deployment, results []checks.Result, runs string) (*runbooks.Runbook, error) {
+				activation, err := fixers.LastRunbook(runs, "activate-offsite")
+				if err != nil {
+					return nil, err
+				}
+				return runbooks.ActivateOffsite(d, results, runbooks.OffsiteOptions{Node: node, Other: otherDatabase(ctx, d.Inventory), Activation: activation})
 			})
 		},
 	}

@@ -384,6 +384,16 @@ func TestActivateOffsiteThenReturnToPrimary(t *testing.T) {
 	assert.Contains(t, active["db-dr.json"], `"ipv4_local": "10.10.0.31"`)
 	assert.Equal(t, orig["db.json"], active["db.json"], "the primary database is not written")
 
+	// activate-offsite again (a tired administrator's second try) would
+	// "activate" the primary site's node, now an offsite-standby: back to
+	// the primary database without its re-synchronization. Refused, even
+	// with --force, pointing at return-to-primary; nothing changed.
+	code, stdout, stderr = tmsdrift(t, "activate-offsite", "-i", inv, "--apply", "--yes", "--force")
+	assert.Equal(t, report.ExitUsage, code, stdout+stderr)
+	assert.Contains(t, stderr, "the deployment already runs on its off-site site")
+	assert.Contains(t, stderr, "return-to-primary -i "+inv+" --database-resynced")
+	assert.Equal(t, active, files(t, dir), "a second activation changes nothing")
+
 	// Back: not before the confirmation, not while restoring.
 	code, stdout, _ = tmsdrift(t, "return-to-primary", "-i", inv, "--apply", "--yes", "--force")
 	assert.Equal(t, report.ExitFail, code)
@@ -401,6 +411,11 @@ func TestActivateOffsiteThenReturnToPrimary(t *testing.T) {
 	back := files(t, dir)
 	assert.ElementsMatch(t, []string{"db-dr.json"}, diffFiles(orig, back),
 		"everything as it was but the off-site database, which ran the deployment meanwhile")
+
+	// Back on the primary site, the next site failure can be met again.
+	code, stdout, stderr = tmsdrift(t, "activate-offsite", "-i", inv)
+	assert.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Contains(t, stdout, "Preflight: passed.")
 }
 
 // TestUpgradePrepareFinish on the post-upgrade lab: prepare stops the
