@@ -117,7 +117,11 @@ func writeChanges(b *strings.Builder, changes []Change, width int) {
 			last = c.Node
 		}
 		object := c.Object()
-		b.WriteString(report.WrapIndent("  ", "      ", fmt.Sprintf("%s %s %s  [%s]", c.Action(), c.Kind(), object, strings.Join(c.Rules, ", ")), width, object))
+		head := fmt.Sprintf("%s %s %s", c.Action(), c.Kind(), object)
+		if len(c.Rules) > 0 { // a runbook's changes repair no rule
+			head += "  [" + strings.Join(c.Rules, ", ") + "]"
+		}
+		b.WriteString(report.WrapIndent("  ", "      ", head, width, object))
 		b.WriteString(report.WrapIndent("    ", "      ", c.Summary, width, object))
 		for _, line := range strings.SplitAfter(strings.TrimRight(c.Detail, "\n"), "\n") {
 			if line != "" {

@@ -122,6 +122,8 @@ func TestPromoteThenRollback(t *testing.T) {
 	code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv, "last")
 	require.Equal(t, report.ExitOK, code, stdout+stderr)
 	assert.Equal(t, orig, files(t, dir), "every file back byte for byte")
+	assert.Contains(t, stdout, "\n  set service W3SVC\n", "a runbook's change repairs no rule: no empty rule list")
+	assert.NotContains(t, stdout, "[]")
 	code, stdout, _ = tmsdrift(t, "rollback", "-i", inv)
 	require.Equal(t, report.ExitOK, code)
 	assert.Regexp(t, `promote tms02 +\S+  rolled back by `, stdout)
