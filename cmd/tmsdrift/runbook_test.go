@@ -348,6 +348,92 @@ func TestPromoteKilledAfterThirdStepResumes(t *testing.T) {
 	assert.Equal(t, files(t, filepath.Dir(fresh)), files(t, dir))
 }
 
+// TestPromoteResumedAfterTheInventoryWasEdited: a promote killed after its
+// third step, then the inventory edited by hand before the same command
+// is run again. An edit of a value the runbook changes (the address) is
+// not overwritten: the inventory step refuses naming the field, the run
+// stays open, the file is as the administrator left it. Once that edit is
+// undone, the run carries on and keeps the administrator's other edit (a
+// comment), to a clean audit.
+func TestPromoteResumedAfterTheInventoryWasEdited(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
+	dir, inv := labCopy(t, "manual-cutover")
+	killedRunbook(t, 3, "promote", "tms02", "-i", inv, "--apply", "--yes")
+	ids := runFolders(t, dir)
+	require.Len(t, ids, 1)
+	original := string(must(os.ReadFile(inv)))
+
+	comment := "# tms01 failed at 02:10, promoted tms02 (ticket 4711)\n"
+	edited := comment + strings.Replace(original, "ipv4_local: 10.10.0.11", "ipv4_local: 10.10.0.50", 1)
+	require.NoError(t, os.WriteFile(inv, []byte(edited), 0o644))
+	code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", inv, "--apply", "--yes")
+	assert.Equal(t, report.ExitFail, code, stdout+stderr)
+	assert.Contains(t, stdout+stderr, `the inventory's addresses.ipv4_local is "10.10.0.50", the plan expected "10.10.0.11"`)
+	assert.Equal(t, edited, string(must(os.ReadFile(inv))), "the administrator's edit is not overwritten")
+	open, err := fixers.Unfinished(filepath.Join(dir, ".tmsdrift", "runs"))
+	require.NoError(t, err)
+	require.Len(t, open, 1, "the run stays open")
+
+	edited = comment + original
+	require.NoError(t, os.WriteFile(inv, []byte(edited), 0o644))
+	code, stdout, stderr = tmsdrift(t, "promote", "tms02", "-i", inv, "--apply", "--yes")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Equal(t, ids, runFolders(t, dir), "carried on in its own run folder")
+	after := string(must(os.ReadFile(inv)))
+	assert.True(t, strings.HasPrefix(after, comment), "the administrator's comment is kept")
+	assert.Contains(t, after, "ipv4_local: 10.10.0.12")
+	left, code := nonPass(t, inv)
+	assert.Equal(t, report.ExitOK, code)
+	assert.Empty(t, left)
+}
+
+// TestRollbackOfAPromoteAfterALaterFix: after a promote, the address in
+// the database drifts and a fix run puts it back. Rolling the promote
+// back (by its ID, not last) is refused while the address is neither what
+// the promote wrote nor what it found (nothing changed); once the fix has
+// put the promote's value back, the promote rolls back to every file of
+// the lab byte for byte, and the fix, whose value was replaced since, is
+// then refused in its turn.
+func TestRollbackOfAPromoteAfterALaterFix(t *testing.T) {
+	dir, inv := labCopy(t, "manual-cutover")
+	orig := files(t, dir)
+	code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", inv, "--apply", "--yes")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	promoteRun := runFolders(t, dir)
+	require.Len(t, promoteRun, 1)
+
+	db := filepath.Join(dir, "db.json")
+	drift := func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"ipv4_local": "10.10.0.12"`), []byte(`"ipv4_local": "10.10.0.99"`), 1)
+	}
+	rewrite(t, db, drift)
+	drifted := files(t, dir)
+	code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv, promoteRun[0])
+	assert.Equal(t, report.ExitFail, code, stdout+stderr)
+	assert.Contains(t, stderr, "db.json: changed since the run")
+	assert.Equal(t, drifted, files(t, dir), "a refused rollback changes nothing")
+
+	code, stdout, stderr = tmsdrift(t, "fix", "-i", inv, "--apply")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Contains(t, string(must(os.ReadFile(db))), `"ipv4_local": "10.10.0.12"`)
+	var fixRun string
+	for _, id := range runFolders(t, dir) {
+		if id != promoteRun[0] {
+			fixRun = id
+		}
+	}
+	require.NotEmpty(t, fixRun)
+
+	code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv, promoteRun[0])
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Equal(t, orig, files(t, dir), "the promote rolled back: every file as before it")
+
+	code, stdout, stderr = tmsdrift(t, "rollback", "-i", inv, fixRun)
+	assert.Equal(t, report.ExitFail, code, stdout+stderr)
+	assert.Contains(t, stderr, "db.json: changed since the run")
+	assert.Equal(t, orig, files(t, dir))
+}
+
 // TestActivateOffsiteThenReturnToPrimary on the offsite lab: refused while
 // the secondary is restoring; once a DBA brought it online, the off-site
 // site takes over; return-to-primary refuses without the confirmation and
