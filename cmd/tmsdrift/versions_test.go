@@ -116,3 +116,63 @@ func TestPostUpgradeRestoresThePublicWebConfig(t *testing.T) {
 	require.Equal(t, report.ExitOK, code, stderr)
 	assert.Equal(t, before[public], files(t, dir)[public], "rolled back byte for byte")
 }
+
+// TestEveryWebConfigThroughTheCommandLine: issue 10's "every web.config"
+// as a user meets it. On TMS 15.13 with no Public application on any node
+// (lab manual-cutover, recorded before 15.8's file was known), the listed
+// Public\web.config is skipped and the message says so; a file listed in
+// paths.web_configs (Api\web.config) is compared like with like: tms02's
+// copy with another key fails naming that file, fix puts the approved key
+// back in it alone, the audit afterwards passes; the same file missing on
+// tms03 only fails naming it there.
+func TestEveryWebConfigThroughTheCommandLine(t *testing.T) {
+	dir, inv := labCopy(t, "manual-cutover")
+	rep, code, out := auditJSON(t, inv)
+	require.Equal(t, report.ExitOK, code, out)
+	assert.Contains(t, findResult(t, rep, "machinekey.match", "tms02").Message, `Public\web.config absent on every node: not checked`)
+
+	rewrite(t, inv, func(b []byte) []byte {
+		return []byte(strings.Replace(string(b), "machine_key:\n", "  web_configs: ['Api\\web.config']\nmachine_key:\n", 1))
+	})
+	main := map[string]string{
+		"tms01": "nodes/tms01/fs/C/Program Files/TANDBERG/TMS/wwwTMS/web.config",
+		"tms02": "nodes/tms02/fs/c/program files/Tandberg/TMS/WWWTMS/Web.config",
+		"tms03": "nodes/tms03/fs/C/Program Files/TANDBERG/TMS/wwwTMS/web.config",
+	}
+	api := func(node string) string {
+		return filepath.Join(dir, filepath.Dir(main[node]), "Api", "web.config")
+	}
+	for node, p := range main {
+		require.NoError(t, os.MkdirAll(filepath.Dir(api(node)), 0o755))
+		require.NoError(t, os.WriteFile(api(node), must(os.ReadFile(filepath.Join(dir, p))), 0o644))
+	}
+	rep, code, out = auditJSON(t, inv)
+	require.Equal(t, report.ExitOK, code, "the same key in every Api\\web.config: %s", out)
+
+	// tms02's Api\web.config gets another validationKey.
+	rewrite(t, api("tms02"), func(b []byte) []byte {
+		return []byte(strings.Replace(string(b), `validationKey="94662fc64f`, `validationKey="04662fc64f`, 1))
+	})
+	before := files(t, dir)
+	rep, code, _ = auditJSON(t, inv)
+	assert.Equal(t, report.ExitFail, code)
+	r := findResult(t, rep, "machinekey.match", "tms02")
+	assert.Equal(t, "fail", string(r.Status))
+	assert.Contains(t, r.Message, `Api\web.config's machineKey differs from the approved key`)
+	assert.Equal(t, "pass", string(findResult(t, rep, "machinekey.match", "tms03").Status))
+
+	code, stdout, stderr := tmsdrift(t, "fix", "-i", inv, "--apply")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	after := files(t, dir)
+	apiRel := filepath.ToSlash(strings.TrimPrefix(api("tms02"), dir+string(filepath.Separator)))
+	assert.ElementsMatch(t, []string{apiRel}, diffFiles(before, after), "only tms02's Api\\web.config written")
+	assert.Contains(t, after[apiRel], `validationKey="94662FC64FCDB8F0`, "the approved key")
+	assert.Equal(t, strings.Count(before[apiRel], "\r\n"), strings.Count(after[apiRel], "\r\n"), "line endings kept")
+
+	require.NoError(t, os.Remove(api("tms03")))
+	rep, code, _ = auditJSON(t, inv)
+	assert.Equal(t, report.ExitFail, code)
+	r = findResult(t, rep, "machinekey.match", "tms03")
+	assert.Equal(t, "fail", string(r.Status))
+	assert.Contains(t, r.Observed, `Api\web.config: missing`)
+}
