@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/collect/sqlserver"
 	"github.com/tmsdrift/tmsdrift/fixtures"
 	"github.com/tmsdrift/tmsdrift/fixtures/tdsserver"
 	"github.com/tmsdrift/tmsdrift/report"
@@ -90,6 +91,30 @@ func TestDiscoverDatabaseFindsTheAddressesInAnotherSchema(t *testing.T) {
 		assert.NotContains(t, e.Text, "10.10.0.11", "the value travels as a parameter")
 	}
 	assert.True(t, sawLock, "SET LOCK_TIMEOUT")
+	// Only columns long enough are searched, each for at most --top rows
+	// (5 by default), identifiers quoted by the server (QUOTENAME), the
+	// value a parameter.
+	flat := strings.Join(strings.Fields(out), " ")
+	assert.Contains(t, flat, "7 searches, at most 5 rows each, lock timeout 2 s")
+	assert.Contains(t, flat, "2 column searches skipped (the column is shorter than the value)")
+	var searches int
+	for _, e := range srv.Executed() {
+		if e.Text != sqlserver.DiscoverValuesStatement {
+			continue
+		}
+		assert.Contains(t, e.Text, "SELECT TOP (@top)")
+		assert.Contains(t, e.Text, "QUOTENAME(@table)")
+		params := map[string]any{}
+		for _, p := range e.Params {
+			params[p.Name] = p.Value
+		}
+		assert.EqualValues(t, 5, params["@top"], "TOP per column")
+		assert.Equal(t, "10.10.0.11", params["@value"], "the value a parameter")
+		if params["@column"] == params["@match_column"] {
+			searches++
+		}
+	}
+	assert.Equal(t, 7, searches, "one search per long enough column")
 
 	// Pasted into the inventory, the block makes addresses.match judge.
 	inv := pasteUnderDatabase(t, lab.LiveInventory, block)
