@@ -234,6 +234,39 @@ func LastRunbook(runsDir, command string) (*runbooks.Runbook, error) {
 	return nil, nil
 }
 
+// FirstRunbookSince returns the runbook of the oldest finished run of
+// command, not rolled back, that is newer than the newest finished run of
+// since (not rolled back either); nil when there is none. upgrade finish
+// reads the versions before the upgrade from the first upgrade prepare
+// since the last upgrade finish: a prepare run again half-way, after the
+// first installer, records versions already upgraded.
+func FirstRunbookSince(runsDir, command, since string) (*runbooks.Runbook, error) {
+	runs, err := ListRuns(runsDir)
+	if err != nil {
+		return nil, err
+	}
+	first := ""
+	for _, m := range runs { // newest first
+		if !m.Finished() || m.RolledBackBy != "" {
+			continue
+		}
+		if m.Command == since {
+			break
+		}
+		if m.Command == command {
+			first = m.ID
+		}
+	}
+	if first == "" {
+		return nil, nil
+	}
+	rf, err := ReadRunbook(runsDir, first)
+	if err != nil || rf == nil {
+		return nil, err
+	}
+	return rf.Runbook, nil
+}
+
 // RunbookEnv is what running a runbook needs.
 type RunbookEnv struct {
 	// Env: the inventory as loaded, the transports, the live database's

@@ -553,6 +553,47 @@ func TestUpgradePrepareFinish(t *testing.T) {
 	assert.Equal(t, string(pre), string(wc), "tms02's web.config has its key line back, byte for byte")
 }
 
+// TestUpgradePreparedTwice: an administrator runs upgrade prepare, the
+// installer on tms01, then prepare again (unsure the first one took) and
+// the other installers. finish judges "new" against the versions before
+// the upgrade began (the first prepare since the last finish), not the
+// second prepare's half-upgraded ones: it ends clean, where it refused
+// tms01 as "still 15.14.0, as before the upgrade" even with --force.
+func TestUpgradePreparedTwice(t *testing.T) {
+	dir, inv := labCopy(t, "post-upgrade")
+	install := func(node string) {
+		rewrite(t, filepath.Join(dir, "nodes", node, "facts.json"), func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"version": "15.13.2"`), []byte(`"version": "15.14.0"`), 1)
+		})
+	}
+	code, stdout, stderr := tmsdrift(t, "upgrade", "prepare", "-i", inv, "--apply", "--yes")
+	require.Equal(t, report.ExitFail, code, "the primary is stopped now: %s", stdout+stderr)
+	install("tms01")
+	code, stdout, stderr = tmsdrift(t, "upgrade", "prepare", "-i", inv, "--apply", "--yes")
+	require.Equal(t, report.ExitFail, code, stdout+stderr)
+	install("tms02")
+	install("tms03")
+	code, stdout, stderr = tmsdrift(t, "upgrade", "finish", "-i", inv, "--apply", "--yes")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.NotContains(t, stdout, "as before the upgrade")
+	left, code := nonPass(t, inv)
+	assert.Equal(t, report.ExitOK, code)
+	assert.Empty(t, left)
+
+	// The next upgrade starts afresh: its prepare records 15.14.0, and a
+	// finish with a node left on it names that node.
+	code, stdout, stderr = tmsdrift(t, "upgrade", "prepare", "-i", inv, "--apply", "--yes")
+	require.Equal(t, report.ExitFail, code, stdout+stderr)
+	for _, node := range []string{"tms01", "tms02"} {
+		rewrite(t, filepath.Join(dir, "nodes", node, "facts.json"), func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"version": "15.14.0"`), []byte(`"version": "15.15.1"`), 1)
+		})
+	}
+	code, stdout, _ = tmsdrift(t, "upgrade", "finish", "-i", inv, "--apply", "--yes", "--force")
+	assert.Equal(t, report.ExitFail, code)
+	assert.Contains(t, stdout, "not yet: tms03 (15.14.0)")
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)

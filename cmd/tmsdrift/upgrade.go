@@ -55,7 +55,13 @@ docs/runbooks.md.`,
 				}
 			case "finish":
 				build = func(_ context.Context, d *facts.Deployment, results []checks.Result, runs string) (*runbooks.Runbook, error) {
-					prepared, err := fixers.LastRunbook(runs, "upgrade prepare")
+					// The versions before the upgrade: the first prepare
+					// since the last finish (one run again half-way
+					// records versions already upgraded), else the last.
+					prepared, err := fixers.FirstRunbookSince(runs, "upgrade prepare", "upgrade finish")
+					if err == nil && prepared == nil {
+						prepared, err = fixers.LastRunbook(runs, "upgrade prepare")
+					}
 					if err != nil {
 						return nil, err
 					}
