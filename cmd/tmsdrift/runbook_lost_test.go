@@ -85,3 +85,38 @@ func TestPromoteNodeLostMidwayResumes(t *testing.T) {
 		})
 	}
 }
+
+// TestPromoteWithTheOldPrimaryUnreachable: the reason one promotes. Through
+// the WinRM test server, tms01 (the primary) cannot be reached at all: the
+// preflight does not refuse for it (a warning says what could not be
+// checked), its step is left to the administrator as a manual one, and
+// the rest is done — tms02 started, the address written, the inventory
+// rewritten. tms01's own files are not touched.
+func TestPromoteWithTheOldPrimaryUnreachable(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
+	setCredentials(t)
+	dir, labInv := labCopy(t, "manual-cutover")
+	ll := serveLab(t, labInv, "winrm")
+	orig := files(t, dir)
+	open := openNode
+	t.Cleanup(func() { openNode = open })
+	openNode = func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+		if strings.EqualFold(n.Name, "tms01") {
+			return nil, fmt.Errorf("dial tcp %s:%d: connection refused", n.Transport.Host, n.Transport.Port)
+		}
+		return open(ctx, inv, n)
+	}
+
+	code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", ll.Inventory, "--apply", "--yes")
+	assert.Equal(t, report.ExitErrored, code, "the audit afterwards cannot read tms01: %s", stdout+stderr)
+	assert.Contains(t, stdout, "Preflight: passed.")
+	assert.Contains(t, stdout, "the old primary tms01 cannot be reached")
+	assert.Contains(t, stdout, "Every step is done.")
+	assert.Regexp(t, `1\. BY HAND +stop the old primary's TMS services and IIS`, stdout)
+	after := files(t, dir)
+	assert.Equal(t, orig["nodes/tms01/facts.json"], after["nodes/tms01/facts.json"], "tms01 not touched")
+	assert.NotEqual(t, orig["nodes/tms02/facts.json"], after["nodes/tms02/facts.json"], "tms02 started")
+	assert.Contains(t, after["db.json"], `"ipv4_local": "10.10.0.12"`)
+	inv := string(must(os.ReadFile(ll.Inventory)))
+	assert.Contains(t, inv, "ipv4_local: 10.10.0.12")
+}
