@@ -120,3 +120,44 @@ func TestPromoteWithTheOldPrimaryUnreachable(t *testing.T) {
 	inv := string(must(os.ReadFile(ll.Inventory)))
 	assert.Contains(t, inv, "ipv4_local: 10.10.0.12")
 }
+
+// TestActivateOffsiteWithThePrimarySiteDown: the guide's "Primary Site
+// Failure" as it happens — tms01 cannot be reached at all (through the
+// SSH test server). activate-offsite is not refused for it: disabling
+// tms01 is left BY HAND, the off-site node is started, the inventory
+// switched, the address written to the off-site database; tms01's files
+// are not touched, the primary database is not written.
+func TestActivateOffsiteWithThePrimarySiteDown(t *testing.T) {
+	t.Setenv("COLUMNS", "1000") // long lines of the plan and run are matched whole below
+	setCredentials(t)
+	dir, labInv := labCopy(t, "offsite")
+	p := filepath.Join(dir, "db-dr.json")
+	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(must(os.ReadFile(p))), `"RESTORING"`, `"ONLINE"`, 1)), 0o644))
+	ll := serveLab(t, labInv, "ssh", func(inv *inventory.Inventory) {
+		inv.Database.OffsiteSnapshot = inv.Resolve(inv.Database.OffsiteSnapshot)
+	})
+	orig := files(t, dir)
+	open := openNode
+	t.Cleanup(func() { openNode = open })
+	openNode = func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+		if strings.EqualFold(n.Name, "tms01") {
+			return nil, fmt.Errorf("dial tcp %s:%d: no route to host", n.Transport.Host, n.Transport.Port)
+		}
+		return open(ctx, inv, n)
+	}
+
+	code, stdout, stderr := tmsdrift(t, "activate-offsite", "-i", ll.Inventory, "--apply", "--yes")
+	assert.Equal(t, report.ExitFail, code, "the off-site database runs alone (log shipping, backup): %s", stdout+stderr)
+	assert.Contains(t, stdout, "Preflight: passed.")
+	assert.Contains(t, stdout, "tms01 cannot be reached")
+	assert.Regexp(t, `1\. BY HAND +stop tms01's TMS services and IIS`, stdout)
+	assert.Contains(t, stdout, "Every step is done.")
+	after := files(t, dir)
+	assert.Equal(t, orig["nodes/tms01/facts.json"], after["nodes/tms01/facts.json"], "tms01 not touched")
+	assert.NotEqual(t, orig["nodes/tmsdr01/facts.json"], after["nodes/tmsdr01/facts.json"], "tmsdr01 started")
+	assert.Equal(t, orig["db.json"], after["db.json"], "the primary database is not written")
+	assert.Contains(t, after["db-dr.json"], `"ipv4_local": "10.10.0.31"`)
+	inv := string(must(os.ReadFile(ll.Inventory)))
+	assert.Contains(t, inv, "role: offsite-standby")
+	assert.Contains(t, inv, "ipv4_local: 10.10.0.31")
+}
