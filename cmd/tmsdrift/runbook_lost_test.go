@@ -98,14 +98,7 @@ func TestPromoteWithTheOldPrimaryUnreachable(t *testing.T) {
 	dir, labInv := labCopy(t, "manual-cutover")
 	ll := serveLab(t, labInv, "winrm")
 	orig := files(t, dir)
-	open := openNode
-	t.Cleanup(func() { openNode = open })
-	openNode = func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
-		if strings.EqualFold(n.Name, "tms01") {
-			return nil, fmt.Errorf("dial tcp %s:%d: connection refused", n.Transport.Host, n.Transport.Port)
-		}
-		return open(ctx, inv, n)
-	}
+	unreachable(t, "tms01", "connection refused")
 
 	code, stdout, stderr := tmsdrift(t, "promote", "tms02", "-i", ll.Inventory, "--apply", "--yes")
 	assert.Equal(t, report.ExitErrored, code, "the audit afterwards cannot read tms01: %s", stdout+stderr)
@@ -137,14 +130,7 @@ func TestActivateOffsiteWithThePrimarySiteDown(t *testing.T) {
 		inv.Database.OffsiteSnapshot = inv.Resolve(inv.Database.OffsiteSnapshot)
 	})
 	orig := files(t, dir)
-	open := openNode
-	t.Cleanup(func() { openNode = open })
-	openNode = func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
-		if strings.EqualFold(n.Name, "tms01") {
-			return nil, fmt.Errorf("dial tcp %s:%d: no route to host", n.Transport.Host, n.Transport.Port)
-		}
-		return open(ctx, inv, n)
-	}
+	unreachable(t, "tms01", "no route to host")
 
 	code, stdout, stderr := tmsdrift(t, "activate-offsite", "-i", ll.Inventory, "--apply", "--yes")
 	assert.Equal(t, report.ExitFail, code, "the off-site database runs alone (log shipping, backup): %s", stdout+stderr)
@@ -160,4 +146,18 @@ func TestActivateOffsiteWithThePrimarySiteDown(t *testing.T) {
 	inv := string(must(os.ReadFile(ll.Inventory)))
 	assert.Contains(t, inv, "role: offsite-standby")
 	assert.Contains(t, inv, "ipv4_local: 10.10.0.31")
+}
+
+// unreachable makes node's transport refuse to open for the rest of the
+// test, as a server that is down does (the test servers keep running).
+func unreachable(t *testing.T, node, why string) {
+	t.Helper()
+	open := openNode
+	t.Cleanup(func() { openNode = open })
+	openNode = func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+		if strings.EqualFold(n.Name, node) {
+			return nil, fmt.Errorf("dial tcp %s:%d: %s", n.Transport.Host, n.Transport.Port, why)
+		}
+		return open(ctx, inv, n)
+	}
 }
