@@ -176,3 +176,25 @@ func TestEveryWebConfigThroughTheCommandLine(t *testing.T) {
 	assert.Equal(t, "fail", string(r.Status))
 	assert.Contains(t, r.Observed, `Api\web.config: missing`)
 }
+
+// TestInventoryVersionBeatsTheFacts: the inventory's tms_version decides
+// the profile whatever the nodes report — the three-node pool on TMS
+// 15.13 passes nodes.count when the inventory says 12.6, and the same pool
+// on 12.6.3 fails it when the inventory says 15.9, citing that release.
+func TestInventoryVersionBeatsTheFacts(t *testing.T) {
+	for _, c := range []struct {
+		lab, version string
+		status       string
+	}{{"nlb-three", "12.6", "pass"}, {"nlb-three-12", "15.9", "fail"}} {
+		_, inv := labCopy(t, c.lab)
+		rewrite(t, inv, func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), "\nmodel: nlb\n", "\nmodel: nlb\ntms_version: '"+c.version+"'\n", 1))
+		})
+		rep, _, out := auditJSON(t, inv)
+		r := findResult(t, rep, "nodes.count", "")
+		assert.Equal(t, c.status, string(r.Status), "%s with tms_version %s: %s", c.lab, c.version, out)
+		if c.status == "fail" {
+			assert.Contains(t, r.Message, "no more than 2 TMS servers in a redundant deployment of TMS 15.9")
+		}
+	}
+}
