@@ -551,6 +551,13 @@ func TestUpgradePrepareFinish(t *testing.T) {
 	pre := must(os.ReadFile(filepath.Join(dir, "pre-upgrade/web.config")))
 	wc := must(os.ReadFile(filepath.Join(dir, "nodes/tms02/fs/C/Program Files/TANDBERG/TMS/wwwTMS/web.config")))
 	assert.Equal(t, string(pre), string(wc), "tms02's web.config has its key line back, byte for byte")
+
+	// finish again (was it done?): every step finds its work done.
+	done := files(t, dir)
+	code, stdout, stderr = tmsdrift(t, "upgrade", "finish", "-i", inv, "--apply", "--yes")
+	require.Equal(t, report.ExitOK, code, stdout+stderr)
+	assert.Equal(t, done, files(t, dir), "a second finish changes nothing")
+	assert.NotContains(t, stdout, "fixed")
 }
 
 // TestUpgradePreparedTwice: an administrator runs upgrade prepare, the
