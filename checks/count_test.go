@@ -25,7 +25,7 @@ func TestNodesCountFollowsTheRelease(t *testing.T) {
 	assert.Equal(t, Fail, r.Status, "three pool members on TMS 15: Cisco supports two")
 	assert.Equal(t, "3 active TMS servers on the live database: tms01, tms02, tms03", r.Observed)
 	assert.Contains(t, r.Expected, "at most 2 active TMS servers for TMS 15.13.2")
-	assert.Contains(t, r.Expected, "Setting up a Redundant Deployment: Supported Configurations")
+	assert.Contains(t, r.Expected, "Setting up a Redundant Deployment > Preliminary Information > Supported Configurations")
 	assert.Contains(t, r.Message, "neither tested nor supported")
 	assert.Equal(t, High, r.Severity)
 

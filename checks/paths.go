@@ -11,10 +11,11 @@ import (
 // Architecture Requirements: local file paths).
 
 // defaultInstallHint is added when the inventory leaves paths.install
-// out and a node is installed elsewhere: the default is the folder
-// Cisco's guides show, while on 64-bit Windows TMS is often under
-// Program Files (x86) (issue 10's reading of Cisco's documents,
-// docs/tms-versions.md), so the drift may be the inventory's.
+// out and a node is installed elsewhere: the default is the folder the
+// Preferred Architecture shows "In a default installation", while Cisco
+// TAC document 215223 gives Program Files (x86) as the default
+// (docs/tms-versions.md, Install path), so the drift may be the
+// inventory's.
 const defaultInstallHint = `; paths.install is not in the inventory, so tmsdrift's default C:\Program Files\TANDBERG\TMS was expected: on 64-bit Windows TMS is often installed under C:\Program Files (x86)\TANDBERG\TMS, so if every node is installed where this one is, set paths.install (tmsdrift discover node suggests it)`
 
 func evalPathsIdentical(d *facts.Deployment) []Result {

@@ -323,15 +323,20 @@ func (d Date) EndUTC() time.Time {
 // String formats the date as YYYY-MM-DD.
 func (d Date) String() string { return d.Format(time.DateOnly) }
 
-// Default data_sync.dirs: the customer folders the guide lists, relative to
-// paths.install (D14570.02, "TMS Customer file synchronization"; the table
-// in package tmsversion keeps the one list).
+// Default data_sync.dirs: the customer folders of the 11.7 guide as the
+// project has read it since v1, relative to paths.install (D14570.02,
+// "TMS Customer file synchronization", a section not in the copies read
+// for docs/tms-versions.md; the table in package tmsversion keeps the one
+// list).
 var DefaultDataDirs = tmsversion.GuideDataDirs()
 
 // Default limits and paths (contract §4, Defaults). DefaultInstall is
-// the install folder Cisco's guides show; on 64-bit Windows TMS is often
-// installed under `C:\Program Files (x86)\TANDBERG\TMS` instead (issue
-// 10's reading of Cisco's documents; docs/tms-versions.md), so no profile
+// the install folder the Preferred Architecture for Cisco Collaboration 14
+// shows "In a default installation" (Conferencing, Configure File Sharing
+// Between Active and Passive Node Servers); Cisco TAC document 215223
+// (Phone Book Request/Response Logging in TMS) gives
+// `C:\Program Files (x86)\TANDBERG\TMS` as the default instead. The two
+// documents disagree (docs/tms-versions.md, Install path), so no profile
 // can know it: the administrator sets paths.install, which `tmsdrift
 // discover node` suggests.
 const (

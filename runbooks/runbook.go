@@ -207,7 +207,7 @@ func Changes(list []InventoryChange) []inventory.Change {
 // Guide sections the steps cite.
 const (
 	guideArchitecture    = `D14570.02, "Cisco TMS Architecture Requirements for Redundancy"`
-	guideSecondary       = `D14570.02, "Installing secondary Cisco TMS application"`
+	guideSecondary       = `D14570.02, "Installing secondary TMS application"`
 	guideManualCutover   = `D14570.02, "Multiple Servers, Manual Cutover" > "Recovery Methods"; D14570.04, "Deploying a hot standby" > "Recovery if the primary server fails"`
 	guidePrimaryAddress  = `D14570.02, "Set primary TMS address"`
 	guideSiteFailure     = `D14570.02, "Manual Off-Site Fail-Over" > "Recovery Methods" > "Primary Site Failure"`

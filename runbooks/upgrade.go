@@ -11,16 +11,17 @@ import (
 	"github.com/tmsdrift/tmsdrift/inventory"
 )
 
-// The rolling upgrade. The nodes share one database, so they must run one
-// version at all times (D14570.02, "Upgrading Cisco TMS"); the load
-// balancer procedure (D14570.04, "Deploying with a load balancer" >
-// "Upgrading Cisco TMS"): in a maintenance window, stop all the TMS
-// services and IIS on every node, upgrade one node (which upgrades the
-// tmsng database) and check its web application, then upgrade the others
-// (the installer finds the database upgraded and keeps using it). The
-// standby models follow the same order with the standbys left stopped
-// (D14570.04, "Deploying a hot standby" > "Upgrading Cisco TMS"; tmsdrift
-// assumption where that section was not consulted). An upgrade erases the
+// The rolling upgrade. The load balancer procedure (D14570.04, "Deploying
+// with a load balancer" > "Upgrading Cisco TMS", read in a stored copy,
+// docs/tms-versions.md, Sources as read): "As the two Cisco TMS nodes
+// share a common database, they must run the same software version at all
+// times"; in a maintenance window, stop all the TMS services and IIS on
+// both nodes, upgrade one node ("This will upgrade the tmsng database")
+// and check its web application, then upgrade the other ("The installer
+// will detect that the database has already been upgraded"). The standby
+// models follow the same order with the standbys left stopped: tmsdrift
+// assumption, D14570.04's "Deploying a hot standby" > "Upgrading Cisco
+// TMS" was not in the stored copies. An upgrade erases the
 // <machineKey> from web.config and writes the upgraded node's own address
 // into the database: post-upgrade's rules.
 
