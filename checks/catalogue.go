@@ -110,7 +110,7 @@ var catalogue = []*Rule{
 		ID: "nodes.count", Title: "No more TMS servers than the release supports", Severity: High, Scope: DeploymentScope, Models: pooled,
 		Doc:         "D14570.04 Cisco TMS Redundancy Deployment Guide 13.2; Cisco TMS Installation and Upgrade Guide 15.x",
 		Source:      "Introduction (D14570.04); Setting up a Redundant Deployment > Preliminary Information > Supported Configurations (15.x)",
-		Why:         "From TMS 13.2 on, Cisco supports no more than two TMS servers in a redundant deployment: more are neither tested nor supported, and they add no capacity, only availability. The 11.7 guide, which covers 11.5 to 13.1, sets no limit. The limit comes from the TMS version profile of the release the nodes run (docs/tms-versions.md).",
+		Why:         "From TMS 13.2 on, Cisco supports no more than two TMS servers in a redundant deployment: more are neither tested nor supported, and they add no capacity, only availability. The sentence covers both of Cisco's models, the hot standby too, but tmsdrift counts only the active servers (primary, pool members) so far: a primary with two standbys is not failed for it (docs/tms-versions.md). The 11.7 guide, which covers 11.5 to 13.1, sets no limit. The limit comes from the TMS version profile of the release the nodes run (docs/tms-versions.md).",
 		Remediation: "Take pool members out of the deployment until at most two TMS servers share the database (keep the others as cold spares, TMS services stopped, pointing at no live database), or, if the nodes run an older release than their facts say, set `tms_version` in the inventory.",
 		eval:        evalNodesCount,
 	},

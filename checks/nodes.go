@@ -183,8 +183,10 @@ func hasAddress(addrs []string, want string) bool {
 // 15.x Installation Guide, Setting up a Redundant Deployment: Supported
 // Configurations), no documented limit before. The limit is the TMS
 // version profile's (docs/tms-versions.md); standbys and the off-site
-// node are not counted (what Cisco's sentence means for them is
-// unsettled).
+// node are not counted, although the sentence read ("Regardless of which
+// of the two redundancy models you choose to deploy, no more than two
+// Cisco TMS servers can be used") covers the hot standby model's standby
+// too: an open contradiction (docs/tms-versions.md, nodes.count).
 
 func evalNodesCount(d *facts.Deployment) []Result {
 	var active []string
