@@ -15,8 +15,8 @@ func newActivateOffsiteCmd() *cobra.Command {
 	var f runbookFlags
 	var node string
 	cmd := &cobra.Command{
-		Use:   "activate-offsite -i INVENTORY [--node NODE] [--apply] [--yes] [--force]",
-		Short: "Move an off-site deployment to its off-site site (primary site failure)",
+		Use:   "activate-offsite -i INVENTORY [--node NODE] [--apply]",
+		Short: "Fail over to the off-site node (primary site failure)",
 		Long: `activate-offsite is the guide's "Primary Site Failure" recovery method of the
 off-site model: the primary site is disabled first (every TMS service and
 IIS stopped and set to Manual on its nodes; listed as manual steps where a

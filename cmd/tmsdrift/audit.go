@@ -42,7 +42,7 @@ checked.`,
 	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (YAML)")
 	fl.StringVarP(&f.format, "format", "f", "table", "report format: "+joinNames(report.Formats()))
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to FILE instead of stdout")
-	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure that makes the exit code 1")
+	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure that makes the exit code 1: critical, high, medium or low")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table: list passing results too")
 	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
 	fl.StringVar(&f.hashCache, "hash-cache", "", "remember customer file hashes in FILE between runs (keyed by path, size, mtime, ctime, inode, device)")

@@ -42,7 +42,7 @@ func newCollectCmd() *cobra.Command {
 	var f collectFlags
 	cmd := &cobra.Command{
 		Use:   "collect -i INVENTORY -o DIR | --local -o DIR",
-		Short: "Record live nodes (and the database) as a snapshot to audit offline",
+		Short: "Record live nodes and the database as a snapshot",
 		Long: `collect reads every node of the inventory through its transport (local,
 winrm, ssh) and the database, and writes what it read as a snapshot
 deployment in DIR: inventory.yaml (nodes on the dir transport), db.json, and

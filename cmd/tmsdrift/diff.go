@@ -18,7 +18,7 @@ func newDiffCmd() *cobra.Command {
 	var inv, format string
 	cmd := &cobra.Command{
 		Use:   "diff [-i INVENTORY] [OLD [NEW]]",
-		Short: "What changed between two runs: new failures, resolved, still failing since when, new and cleared errors",
+		Short: "Show what changed between two runs or two reports",
 		Long: `diff compares two audits. OLD and NEW are run ids of the history
 (tmsdrift history lists them) or JSON report files (audit --format json).
 Without them it compares the last two runs that have a report; with OLD

@@ -23,7 +23,7 @@ import (
 func newDiscoverCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "discover",
-		Short: "Read-only probes that find where your TMS keeps its settings (run them first on a real deployment)",
+		Short: "Find where your TMS keeps its settings (read-only probes)",
 		Long: `discover settles what no public Cisco document says, on your own servers, in
 minutes, and changes nothing:
 
@@ -55,7 +55,7 @@ type discoverDatabaseFlags struct {
 func newDiscoverDatabaseCmd() *cobra.Command {
 	var f discoverDatabaseFlags
 	cmd := &cobra.Command{
-		Use:   "database -i INVENTORY --value VALUE [--value KEY=VALUE ...]",
+		Use:   "database -i INVENTORY --value [KEY=]VALUE ...",
 		Short: "Find the table of tmsng that holds the Network Settings addresses",
 		Long: `discover database searches the character columns of the TMS database's user
 tables for values you can read on TMS's Administrative Tools > Configuration
@@ -138,7 +138,7 @@ func newDiscoverNodeCmd() *cobra.Command {
 	var f discoverNodeFlags
 	cmd := &cobra.Command{
 		Use:   "node NODE -i INVENTORY",
-		Short: "List a node's TMS registry values, services, IIS applications and folders, and the inventory values that fit",
+		Short: "List a node's TMS registry values, services, IIS and folders",
 		Long: `discover node runs a read-only probe on one node through its transport
 (winrm, ssh or local; not a snapshot folder) and lists:
 

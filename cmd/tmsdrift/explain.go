@@ -15,7 +15,7 @@ func newExplainCmd() *cobra.Command {
 	var tmsVersion string
 	cmd := &cobra.Command{
 		Use:   "explain [RULE]",
-		Short: "What a rule checks, why the guide asks for it, and how to fix it",
+		Short: "Explain what a rule checks, why, and how to fix it",
 		Long: `explain RULE prints what the rule checks, the section of the guide it comes
 from, why, how to fix a failure, and the facts of the TMS version profiles
 it follows, with their sources (--tms-version V: one release's only).

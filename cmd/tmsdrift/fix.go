@@ -63,8 +63,9 @@ names the live node; --force fixes anyway.
 
 Exit codes are those of audit, from the audit after the fix (--apply) or
 the one the plan comes from: 0 all pass, 1 a failure at or above --fail-on
-or a refusal (nothing changed), 2 bad input or another fix holds the lock
-(nothing changed), 3 something could not be checked. See docs/fixing.md.`,
+or a refusal (nothing changed), 2 bad input or another fix or runbook
+holds the lock (nothing changed), 3 something could not be checked. See
+docs/fixing.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runFix(cmd, "fix", f)
@@ -85,10 +86,10 @@ func addFixFlags(cmd *cobra.Command, f *fixFlags) {
 	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (YAML)")
 	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+joinNames(fixFormats))
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to FILE instead of stdout")
-	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure that makes the exit code 1")
+	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure that makes the exit code 1: critical, high, medium or low")
 	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
 	fl.StringVar(&f.runs, "runs", "", "run folders go here (default: .tmsdrift/runs beside the inventory)")
-	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix to finish (default: fail at once)")
+	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix or runbook to finish (default: fail at once)")
 	fl.BoolVar(&f.force, "force", false, "change services and addresses even when the facts say another node than the inventory's primary is live")
 	fl.BoolVar(&f.resume, "resume", false, "carry on a run that never finished (killed): plan from the deployment as it is now and apply")
 	_ = cmd.MarkFlagRequired("inventory")

@@ -14,7 +14,7 @@ func newHistoryCmd() *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "history -i INVENTORY",
-		Short: "List the service's runs, newest first: verdict, counts, what changed",
+		Short: "List the service's runs, newest first, and what changed",
 		Long: `history lists the runs tmsdrift serve (or serve --once) recorded in the
 inventory's schedule.history_dir, newest first: when, the verdict, the
 counts of pass/fail/waived/error and what changed since the run before

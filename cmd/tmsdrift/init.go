@@ -16,7 +16,12 @@ func newInitCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init --model MODEL [-o inventory.yaml]",
 		Short: "Write a commented starter inventory for a redundancy model",
-		Args:  cobra.NoArgs,
+		Long: `init writes a commented starter inventory for MODEL (single,
+single-separate-db, single-clustered-db, manual-cutover, nlb, offsite) to
+FILE, or to stdout without -o; an existing FILE is kept unless --force.
+Its nodes read snapshot folders (transport dir): edit it, then run
+"tmsdrift validate -i FILE". docs/inventory.md has every key.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m := inventory.Model(model)
 			if !m.Known() {

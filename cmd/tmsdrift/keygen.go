@@ -24,12 +24,13 @@ func newKeygenCmd() *cobra.Command {
 	var f keygenFlags
 	cmd := &cobra.Command{
 		Use:   "keygen -o FILE",
-		Short: "Write a new random machineKey to a key file (never to the terminal)",
+		Short: "Write a new random machineKey to a file (never a terminal)",
 		Long: `keygen creates a new <machineKey> from the operating system's
 cryptographic random source and writes it to FILE (mode 0600), in the form
 machine_key.file reads: validation HMACSHA256 (or --validation SHA1,
-HMACSHA384, HMACSHA512) with a 64-byte key, decryption AES with a 32-byte
-(AES-256) key, upper-case hex as IIS Manager writes them.
+HMACSHA384, HMACSHA512) with a 64-byte key (128 bytes for HMACSHA384 and
+HMACSHA512), decryption AES with a 32-byte (AES-256) key, upper-case hex
+as IIS Manager writes them.
 
 The key is never printed: the command says where it wrote it and the key's
 fingerprint. Point machine_key.file at the file and run

@@ -11,7 +11,7 @@ func newPostUpgradeCmd() *cobra.Command {
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "post-upgrade -i INVENTORY",
-		Short: "After a TMS upgrade: audit, and restore the machineKey and the server addresses",
+		Short: "Restore the machineKey and addresses after a TMS upgrade",
 		Long: `post-upgrade is what to run after upgrading TMS on a node. The installer
 erases the shared <machineKey> from web.config and writes the upgraded
 node's own address into the database; post-upgrade audits the deployment,

@@ -13,8 +13,8 @@ import (
 func newPromoteCmd() *cobra.Command {
 	var f runbookFlags
 	cmd := &cobra.Command{
-		Use:   "promote NODE -i INVENTORY [--apply] [--yes] [--force]",
-		Short: "Make a warm standby the primary (manual cutover, or within the primary site of an offsite deployment), step by step",
+		Use:   "promote NODE -i INVENTORY [--apply]",
+		Short: "Make a warm standby the primary, step by step",
 		Long: `promote makes the standby NODE the primary of a manual-cutover deployment,
 or of the primary site of an offsite deployment (NODE has role standby
 there; an offsite-standby is activated with activate-offsite), as the

@@ -16,7 +16,7 @@ func newReturnToPrimaryCmd() *cobra.Command {
 	var node string
 	var resynced bool
 	cmd := &cobra.Command{
-		Use:   "return-to-primary -i INVENTORY --database-resynced [--node NODE] [--apply] [--yes] [--force]",
+		Use:   "return-to-primary -i INVENTORY --database-resynced [--apply]",
 		Short: "Move an off-site deployment back to its primary site",
 		Long: `return-to-primary undoes activate-offsite once the primary site is back: the
 off-site node is disabled (services stopped and Manual), the primary site's

@@ -44,7 +44,8 @@ be rolled back too.
 
 Exit codes: 0 everything was put back; 1 refused because something changed
 since the run (nothing changed; --force); 2 bad input, an unknown or
-already rolled back run, or another fix holds the lock (nothing changed);
+already rolled back run, or another fix or runbook holds the lock
+(nothing changed);
 3 a node or the database could not be reached or written: what could not
 be put back is reported, the backups stay in the run folder. See
 docs/fixing.md.`,
@@ -61,7 +62,7 @@ docs/fixing.md.`,
 	fl.BoolVar(&f.force, "force", false, "put back even what changed since the run")
 	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+joinNames(fixFormats))
 	fl.StringVar(&f.runs, "runs", "", "run folders are here (default: .tmsdrift/runs beside the inventory)")
-	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix to finish (default: fail at once)")
+	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix or runbook to finish (default: fail at once)")
 	_ = cmd.MarkFlagRequired("inventory")
 	return cmd
 }

@@ -2,9 +2,19 @@ package main
 
 import (
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tmsdrift/tmsdrift/report"
 )
+
+// helpWidth is the width every --help fits: the flag descriptions wrap
+// under their column, and a line of a long text that is wider (cobra's
+// own completion texts) wraps at spaces, keeping its indentation.
+// TestHelpFitsEightyColumns holds the command list and usage lines to it.
+const helpWidth = 80
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
@@ -47,5 +57,28 @@ Fix:         tmsdrift fix -i inventory.yaml (a plan; --apply to change)`,
 		newDiffCmd(),
 		newServiceCmd(),
 	)
+	root.SetUsageTemplate(strings.ReplaceAll(root.UsageTemplate(), "Flags.FlagUsages |", "Flags.FlagUsagesWrapped "+strconv.Itoa(helpWidth)+" |"))
+	// cobra adds its completion command when it runs; added here, its
+	// texts are wrapped with the others.
+	root.InitDefaultCompletionCmd()
+	wrapLongs(root)
 	return root
+}
+
+// wrapLongs wraps the lines of c's long text, and its subcommands', that
+// are wider than helpWidth.
+func wrapLongs(c *cobra.Command) {
+	lines := strings.Split(c.Long, "\n")
+	for i, line := range lines {
+		if len(line) <= helpWidth {
+			continue
+		}
+		text := strings.TrimLeft(line, " \t")
+		indent := line[:len(line)-len(text)]
+		lines[i] = strings.TrimSuffix(report.WrapIndent(indent, indent, text, helpWidth), "\n")
+	}
+	c.Long = strings.Join(lines, "\n")
+	for _, sub := range c.Commands() {
+		wrapLongs(sub)
+	}
 }

@@ -16,7 +16,12 @@ func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the rule catalogue",
-		Args:  cobra.NoArgs,
+		Long: `rules lists the rule catalogue: each rule's id, severity, scope (node,
+deployment or both), the models it applies to, whether tmsdrift fix has a
+fixer for it, and its title. --model keeps the rules of one model. The
+markdown format adds the guide section, why and how to fix; it is
+docs/rules.md. "tmsdrift explain RULE" tells one rule's whole story.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rules := checks.Catalogue()
 			if model != "" {
@@ -39,7 +44,7 @@ func newRulesCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&model, "model", "", "only the rules that apply to MODEL")
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "table, json or markdown (docs/rules.md is this output)")
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json or markdown (docs/rules.md is the markdown)")
 	return cmd
 }
 

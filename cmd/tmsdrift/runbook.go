@@ -49,7 +49,7 @@ func addRunbookFlags(cmd *cobra.Command, f *runbookFlags) {
 	fl.BoolVar(&f.apply, "apply", false, "carry the runbook out (default: only show the plan)")
 	fl.BoolVar(&f.yes, "yes", false, "do not ask for confirmation (required with --apply when there is no terminal)")
 	fl.BoolVar(&f.force, "force", false, "run even though the preflight failed (not past the findings marked hard)")
-	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure in the audit afterwards that makes the exit code 1")
+	fl.StringVar(&f.failOn, "fail-on", string(checks.Low), "lowest severity of a failure in the audit afterwards that makes the exit code 1: critical, high, medium or low")
 	fl.IntVar(&f.parallel, "parallel", 8, "nodes gathered at once")
 	fl.StringVar(&f.runs, "runs", "", "run folders go here (default: .tmsdrift/runs beside the inventory)")
 	fl.DurationVar(&f.wait, "wait", 0, "wait this long for another fix or runbook to finish (default: fail at once)")

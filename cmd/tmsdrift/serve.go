@@ -33,7 +33,7 @@ func newServeCmd() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve -i INVENTORY",
-		Short: "Audit on a schedule, keep the history, serve reports and metrics, notify",
+		Short: "Audit on a schedule, keep the history, serve reports, notify",
 		Long: `serve is the nightly compliance service. It audits the deployment on the
 inventory's schedule (schedule.audit, default 02:00 every night), keeps
 every run in the history (schedule.history_dir), serves the last report,

@@ -15,8 +15,8 @@ import (
 func newUpgradeCmd() *cobra.Command {
 	var f runbookFlags
 	cmd := &cobra.Command{
-		Use:   "upgrade plan|prepare|finish -i INVENTORY [--apply] [--yes] [--force]",
-		Short: "The guide's rolling upgrade: the procedure, what comes before the installers, what comes after",
+		Use:   "upgrade plan|prepare|finish -i INVENTORY [--apply]",
+		Short: "Run the guide's upgrade procedure: plan, prepare, finish",
 		Long: `upgrade drives the guide's upgrade procedure for the deployment's model
 ("Upgrading Cisco TMS"), with its node names, in the guide's order.
 

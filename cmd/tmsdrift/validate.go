@@ -11,7 +11,7 @@ func newValidateCmd() *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
 		Use:   "validate -i INVENTORY",
-		Short: "Check an inventory file and the folders and files it names, nothing else",
+		Short: "Check an inventory and the files it names (reads no facts)",
 		Long: `validate loads the inventory and reports every problem with file, line and
 field: keys, values (addresses included), roles, and that the snapshot
 folders, machine_key.file, database.snapshot and the transports' files

@@ -13,8 +13,8 @@ func newVersionsCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "versions [TMS-VERSION]",
-		Short: "What tmsdrift knows about each TMS release, and from which Cisco document",
-		Long: `Prints the TMS version profiles: per release, the customer data folders,
+		Short: "List the TMS version profiles and their Cisco sources",
+		Long: `versions prints the TMS version profiles: per release, the customer data folders,
 the software folder, the web.config files whose <machineKey> must match,
 the TMS services, the most active servers one database may have and a
 passive node's services, each with the Cisco document and section it
@@ -49,6 +49,6 @@ always win over a profile.`,
 			return tmsversion.WriteText(w, tmsversion.FactNames, p)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "text", "text or markdown (docs/tms-versions.md embeds the markdown)")
+	cmd.Flags().StringVarP(&format, "format", "f", "text", "output format: text or markdown (docs/tms-versions.md embeds the markdown)")
 	return cmd
 }
