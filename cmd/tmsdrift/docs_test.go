@@ -1,0 +1,189 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/fixtures"
+	"github.com/tmsdrift/tmsdrift/report"
+)
+
+// The docs a user follows: README.md and every page of docs/.
+func userDocs(t *testing.T) map[string]string {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	names, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	require.NoError(t, err)
+	names = append(names, filepath.Join(root, "README.md"))
+	docs := map[string]string{}
+	for _, name := range names {
+		raw, err := os.ReadFile(name)
+		require.NoError(t, err)
+		rel, _ := filepath.Rel(root, name)
+		docs[filepath.ToSlash(rel)] = string(raw)
+	}
+	require.Greater(t, len(docs), 10)
+	return docs
+}
+
+// codeOf returns the code of a Markdown page, line by line: the lines of
+// fenced and indented blocks, and each inline `code span` of the others
+// (as lines of their own). The line numbers are the page's.
+func codeOf(page string) map[int][]string {
+	code := map[int][]string{}
+	fenced := false
+	span := regexp.MustCompile("`([^`]+)`")
+	for i, line := range strings.Split(page, "\n") {
+		n := i + 1
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(line), "```"):
+			fenced = !fenced
+		case fenced || strings.HasPrefix(line, "    "):
+			code[n] = append(code[n], line)
+		default:
+			for _, m := range span.FindAllStringSubmatch(line, -1) {
+				code[n] = append(code[n], m[1])
+			}
+		}
+	}
+	return code
+}
+
+// lookupFlag finds a flag (--name or -x) that c takes, its own or its
+// parents' persistent ones, or cobra's --help.
+func lookupFlag(c *cobra.Command, flag string) bool {
+	name := strings.TrimLeft(flag, "-")
+	if name == "help" || name == "h" {
+		return true
+	}
+	found := false
+	check := func(fs *pflag.FlagSet) {
+		if strings.HasPrefix(flag, "--") {
+			found = found || fs.Lookup(name) != nil
+		} else {
+			found = found || fs.ShorthandLookup(name) != nil
+		}
+	}
+	check(c.Flags())
+	check(c.InheritedFlags())
+	return found
+}
+
+var (
+	// a command line as the docs show it: tmsdrift (or bin/tmsdrift), the
+	// command and what follows, up to a comment, a pipe or the end.
+	docCommand = regexp.MustCompile(`(?:^|[\s$/(])tmsdrift ([a-z][a-z-]*)(?:$| ([^|;]*))`)
+	docFlag    = regexp.MustCompile(`(?:^|[\s\[(])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?:[\s\]=)]|$)`)
+)
+
+// Every command the docs show (`tmsdrift COMMAND [SUB] --flag ...`, in a
+// code block or inline) exists, and so does every flag it is shown with:
+// a renamed or removed flag cannot linger in the docs. So too the README's
+// table of commands: the flags a row names exist on its command.
+func TestDocsShowOnlyCommandsAndFlagsThatExist(t *testing.T) {
+	root := newRoot(io.Discard, io.Discard)
+	checked := 0
+	for name, page := range userDocs(t) {
+		for n, lines := range codeOf(page) {
+			for _, line := range lines {
+				line, _, _ = strings.Cut(line, " #") // a comment
+				for _, m := range docCommand.FindAllStringSubmatch(line, -1) {
+					words := append([]string{m[1]}, strings.Fields(m[2])...)
+					cmd, _, err := root.Find(words)
+					if !assert.NoError(t, err, "%s:%d: %q", name, n, line) || !assert.NotSame(t, root, cmd, "%s:%d: no command %q", name, n, m[1]) {
+						continue
+					}
+					for _, f := range docFlag.FindAllStringSubmatch(m[2], -1) {
+						assert.True(t, lookupFlag(cmd, f[1]), "%s:%d: %s has no flag %s: %q", name, n, cmd.CommandPath(), f[1], line)
+						checked++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d flags shown with a command", checked)
+	assert.Greater(t, checked, 40, "flags shown with a command")
+
+	// README: | `audit -i INV` | ... (`-f`, `-o FILE`, `--fail-on SEVERITY`) |
+	readme := userDocs(t)["README.md"]
+	_, table, ok := strings.Cut(readme, "| command | what it does |")
+	require.True(t, ok, "README's table of commands")
+	table, _, _ = strings.Cut(table, "\n\n")
+	rows := 0
+	for _, row := range strings.Split(table, "\n") {
+		cells := strings.SplitN(strings.TrimPrefix(row, "|"), " | ", 2)
+		if len(cells) < 2 || strings.HasPrefix(cells[0], "---") {
+			continue
+		}
+		var cmds []*cobra.Command
+		for _, m := range regexp.MustCompile("`([a-z][a-z-]*)((?: [a-z]+)?)").FindAllStringSubmatch(cells[0], -1) {
+			cmd, _, err := root.Find(append([]string{m[1]}, strings.Fields(m[2])...))
+			if assert.NoError(t, err, row) && assert.NotSame(t, root, cmd, "README: no command in %q", row) {
+				cmds = append(cmds, cmd)
+			}
+		}
+		rows++
+		for _, f := range docFlag.FindAllStringSubmatch(strings.ReplaceAll(row, "`", " "), -1) {
+			assert.True(t, slices.ContainsFunc(cmds, func(c *cobra.Command) bool { return lookupFlag(c, f[1]) }),
+				"README's table: %s is no flag of %q", f[1], cells[0])
+		}
+	}
+	assert.Greater(t, rows, 20, "rows of README's table of commands")
+}
+
+// The rule ids of docs/contract.md are the catalogue's: §4's table lists
+// only rules that exist, and a rule not in it is one of §7's extensions
+// ("Rule `id`"). The exit codes of §6 are report's. The counts of rules
+// and labs the README states are the real ones.
+func TestDocsRuleIDsExitCodesAndCountsAreCurrent(t *testing.T) {
+	docs := userDocs(t)
+	contract := docs["docs/contract.md"]
+	_, s4, _ := strings.Cut(contract, "## 4. Rule catalogue")
+	s4, _, _ = strings.Cut(s4, "\n## 5.")
+	var table []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z]+\\.[a-z.-]+)` \\|").FindAllStringSubmatch(s4, -1) {
+		table = append(table, m[1])
+	}
+	require.NotEmpty(t, table, "docs/contract.md §4's table")
+	ids := checks.IDs()
+	for _, id := range table {
+		assert.Contains(t, ids, id, "docs/contract.md §4 lists a rule the catalogue has not")
+	}
+	_, s7, _ := strings.Cut(contract, "## 7.")
+	for _, id := range ids {
+		if !slices.Contains(table, id) {
+			assert.Contains(t, s7, "Rule `"+id+"`", "%s: neither in docs/contract.md §4 nor among §7's extensions", id)
+		}
+	}
+
+	_, s6, _ := strings.Cut(contract, "## 6. Exit codes")
+	s6, _, _ = strings.Cut(s6, "\n## ")
+	var codes []int
+	for _, m := range regexp.MustCompile(`(?m)^\| (\d) \|`).FindAllStringSubmatch(s6, -1) {
+		c, _ := strconv.Atoi(m[1])
+		codes = append(codes, c)
+	}
+	assert.Equal(t, []int{report.ExitOK, report.ExitFail, report.ExitUsage, report.ExitErrored}, codes, "docs/contract.md §6")
+
+	readme := docs["README.md"]
+	for _, m := range regexp.MustCompile(`\b(\d+) rules\b`).FindAllStringSubmatch(readme, -1) {
+		assert.Equal(t, strconv.Itoa(len(ids)), m[1], "README: %q", m[0])
+	}
+	labs, err := fixtures.Labs()
+	require.NoError(t, err)
+	for _, m := range regexp.MustCompile(`\b(\d+) lab\b`).FindAllStringSubmatch(readme, -1) {
+		assert.Equal(t, strconv.Itoa(len(labs)), m[1], "README: %q", m[0])
+	}
+}
