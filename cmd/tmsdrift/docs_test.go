@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -186,4 +187,71 @@ func TestDocsRuleIDsExitCodesAndCountsAreCurrent(t *testing.T) {
 	for _, m := range regexp.MustCompile(`\b(\d+) lab\b`).FindAllStringSubmatch(readme, -1) {
 		assert.Equal(t, strconv.Itoa(len(labs)), m[1], "README: %q", m[0])
 	}
+}
+
+// Every relative link of the docs leads to a file that exists, and every
+// #anchor to a heading of that page (GitHub's spelling: lower case,
+// punctuation dropped, spaces become hyphens) or an <a id>.
+func TestDocsLinksResolve(t *testing.T) {
+	root := filepath.Join("..", "..")
+	pages := []string{"README.md", "fixtures/labs/README.md", "bench/README.md"}
+	for name := range userDocs(t) {
+		if name != "README.md" {
+			pages = append(pages, name)
+		}
+	}
+	anchorsOf := func(page string) map[string]bool {
+		raw, err := os.ReadFile(filepath.Join(root, page))
+		require.NoError(t, err)
+		text := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(string(raw), "")
+		anchors := map[string]bool{}
+		seen := map[string]int{}
+		for _, m := range regexp.MustCompile(`(?m)^#{1,6}\s+(.*)$`).FindAllStringSubmatch(text, -1) {
+			var b strings.Builder
+			for _, r := range strings.ToLower(m[1]) {
+				switch {
+				case r == ' ':
+					b.WriteRune('-')
+				case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+					b.WriteRune(r)
+				}
+			}
+			slug := b.String()
+			if n := seen[slug]; n > 0 {
+				anchors[slug+"-"+strconv.Itoa(n)] = true
+			} else {
+				anchors[slug] = true
+			}
+			seen[slug]++
+		}
+		for _, m := range regexp.MustCompile(`<a id="([^"]+)"`).FindAllStringSubmatch(text, -1) {
+			anchors[m[1]] = true
+		}
+		return anchors
+	}
+	links := 0
+	for _, page := range pages {
+		raw, err := os.ReadFile(filepath.Join(root, page))
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`\]\(([^)\s]+)\)`).FindAllStringSubmatch(string(raw), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			links++
+			file, anchor, _ := strings.Cut(target, "#")
+			if file == "" {
+				file = page
+			} else {
+				file = filepath.ToSlash(filepath.Join(filepath.Dir(page), file))
+			}
+			if _, err := os.Stat(filepath.Join(root, file)); !assert.NoError(t, err, "%s: link %s", page, target) {
+				continue
+			}
+			if anchor != "" {
+				assert.True(t, anchorsOf(file)[anchor], "%s: link %s: no such heading in %s", page, target, file)
+			}
+		}
+	}
+	assert.Greater(t, links, 30, "links checked")
 }
