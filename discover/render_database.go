@@ -98,7 +98,10 @@ func (r *DatabaseReport) Write(w io.Writer) error {
 					also = "; AS LIKELY: " + strings.Join(m.Also, ", ") + " (check which TMS shows)"
 				}
 				now := fmt.Sprintf("%q", Clean(m.Now))
-				wp("  ", strings.Repeat(" ", 14), fmt.Sprintf("%-11s %-28s now %s: %s%s", m.Key, Clean(m.Name), now, m.Why, also), now)
+				// The key and the name stand in columns: kept whole (padding
+				// included) when the line wraps.
+				cols := fmt.Sprintf("%-11s %-28s", m.Key, Clean(m.Name))
+				wp("  ", strings.Repeat(" ", 14), fmt.Sprintf("%s now %s: %s%s", cols, now, m.Why, also), now, cols)
 			}
 		}
 		if best.Truncated {

@@ -2,6 +2,7 @@ package discover
 
 import (
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -79,4 +80,34 @@ func maxLine(s string) int {
 		m = max(m, runewidth.StringWidth(l))
 	}
 	return m
+}
+
+// The suggested mappings stand in columns — key, setting name, then what
+// it holds now — also when a line is too long and wraps: before, a
+// wrapped line lost its padding (`  dns_local TmsServerHostName now ...`
+// among aligned ones, as discover database printed on the discover lab).
+func TestSuggestedMappingsKeepTheirColumns(t *testing.T) {
+	d := &sqlserver.Discovery{Server: `sql01.acme.local\TMS`, Database: "tmsng", Searched: 2,
+		Hits: []sqlserver.Hit{{Column: sqlserver.Column{Schema: "dbo", Table: "tblServerSettings", Name: "SettingValue", Type: "nvarchar", MaxChars: 255}, Value: "10.10.0.11", Rows: 1}},
+		Pairs: []sqlserver.Pairs{{Schema: "dbo", Table: "tblServerSettings", NameColumn: "SettingKey", ValueColumn: "SettingValue",
+			Rows: rows("TmsServerIpV4Address", "10.10.0.11", "TmsServerIpV6Address", "", "TmsServerHostName", "tms.acme.local", "TmsServerPublicHostName", "")}}}
+	v := []Value{{Key: "ipv4_local", Value: "10.10.0.11"}}
+	inv := &inventory.Inventory{Addresses: inventory.Addresses{DNSLocal: "tms.acme.local"}}
+	for _, width := range []int{80, 100, 200} {
+		rep := &DatabaseReport{Discovery: d, Values: v, Candidates: Candidates(d, v, inv), Options: sqlserver.DiscoverOptions{Top: 5}, Width: width}
+		require.NotEmpty(t, rep.Candidates)
+		var b strings.Builder
+		require.NoError(t, rep.Write(&b))
+		mapped := 0
+		for _, line := range strings.Split(b.String(), "\n") {
+			for _, key := range []string{"ipv4_local", "ipv6_local", "dns_local", "dns_public"} {
+				if strings.HasPrefix(line, "  "+key+" ") {
+					mapped++
+					assert.Equal(t, fmt.Sprintf("  %-11s ", key), line[:14], "width %d: %q", width, line)
+					assert.NotEqual(t, ' ', rune(line[14]), "width %d: the setting name at column 15: %q", width, line)
+				}
+			}
+		}
+		assert.Equal(t, 4, mapped, "width %d:\n%s", width, b.String())
+	}
 }
