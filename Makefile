@@ -56,8 +56,8 @@ demo: build
 	@$(GO) run ./fixtures/demo -lab $(DEMO_LAB) -bin ./$(BIN)
 	@echo
 	@echo "Next:"
-	@echo "  ./$(BIN) explain machinekey.present                          # what a rule checks, why, how to fix"
-	@echo "  ./$(BIN) fix -i $(DEMO_LAB)/inventory.yaml     # the fix plan (changes nothing)"
+	@printf '  %-64s # %s\n' "./$(BIN) explain machinekey.present" "what a rule checks, why, how to fix" \
+		"./$(BIN) fix -i $(DEMO_LAB)/inventory.yaml" "the fix plan (changes nothing)"
 	@echo "  ./$(BIN) audit -i $(DEMO_LAB)/inventory.yaml --format markdown"
 
 ## serve-demo: the nightly service on a copy of the demo lab, auditing every
