@@ -54,7 +54,10 @@ func (r *NodeReport) Write(w io.Writer) error {
 		if v.SHA256 != "" {
 			val = "sha256:" + v.SHA256[:12] + " (name looks secret, or binary: fingerprint only)"
 		}
-		wp("    ", "      ", fmt.Sprintf("%-28s %-13s %s", Clean(v.Name), Clean(v.Type), val), Clean(v.Value))
+		// Name and type stand in columns: kept whole, padding included,
+		// when the line wraps.
+		cols := fmt.Sprintf("%-28s %-13s", Clean(v.Name), Clean(v.Type))
+		wp("    ", "      ", cols+" "+val, Clean(v.Value), cols)
 	}
 	p("")
 	p("Installed Cisco and TANDBERG products")
@@ -64,7 +67,8 @@ func (r *NodeReport) Write(w io.Writer) error {
 	p("")
 	p("Services")
 	for _, s := range d.Services {
-		line := fmt.Sprintf("%-28s %s/%s", Clean(s.Name), Clean(s.StartType), Clean(s.State))
+		cols := fmt.Sprintf("%-28s %s/%s", Clean(s.Name), Clean(s.StartType), Clean(s.State))
+		line := cols
 		display := fmt.Sprintf("%q", Clean(s.DisplayName))
 		if s.DisplayName != "" {
 			line += "  " + display
@@ -72,7 +76,7 @@ func (r *NodeReport) Write(w io.Writer) error {
 		if s.BinaryPath != "" {
 			line += "  " + Clean(s.BinaryPath)
 		}
-		wp("  ", "    ", line, display, Clean(s.BinaryPath))
+		wp("  ", "    ", line, display, Clean(s.BinaryPath), cols)
 	}
 	p("")
 	p("IIS applications")

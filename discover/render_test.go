@@ -111,3 +111,39 @@ func TestSuggestedMappingsKeepTheirColumns(t *testing.T) {
 		assert.Equal(t, 4, mapped, "width %d:\n%s", width, b.String())
 	}
 }
+
+// discover node's registry values and services stand in columns too —
+// name, type or start type, then the rest — when a line wraps: before,
+// `SqlUserPassword REG_SZ sha256:...` and `TMSLiveService
+// Automatic/Running "TMS Live Service"` lost their padding on the
+// discover lab's tms01.
+func TestNodeListsKeepTheirColumns(t *testing.T) {
+	inv := &inventory.Inventory{Database: inventory.Database{Server: `sql01\TMS`, Name: "tmsng"}}
+	values, services := 0, 0
+	for _, o := range labOutputs(t) {
+		raw, err := psscript.ParseDiscoverOutput(o)
+		require.NoError(t, err)
+		doc, err := ParseNode(raw)
+		require.NoError(t, err)
+		for _, width := range []int{80, 100} {
+			rep := &NodeReport{Node: "tms01", Transport: "winrm", Doc: doc, Suggestion: Suggest(doc, inv), Width: width}
+			var b strings.Builder
+			require.NoError(t, rep.Write(&b))
+			out := b.String()
+			for _, v := range doc.Registry {
+				if len(v.Name) < 28 {
+					assert.True(t, strings.Contains(out, fmt.Sprintf("\n    %-28s %-13s ", Clean(v.Name), Clean(v.Type))), "width %d: %s not in its columns", width, v.Name)
+					values++
+				}
+			}
+			for _, s := range doc.Services {
+				if len(s.Name) < 28 {
+					assert.True(t, strings.Contains(out, fmt.Sprintf("\n  %-28s %s/%s", Clean(s.Name), Clean(s.StartType), Clean(s.State))), "width %d: %s not in its columns", width, s.Name)
+					services++
+				}
+			}
+		}
+	}
+	assert.Positive(t, values)
+	assert.Positive(t, services)
+}
