@@ -254,4 +254,16 @@ func TestDocsLinksResolve(t *testing.T) {
 		}
 	}
 	assert.Greater(t, links, 30, "links checked")
+
+	// Every page of docs/ is in the README's list of documentation.
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	_, list, ok := strings.Cut(string(readme), "\n## Documentation\n")
+	require.True(t, ok, "README's Documentation section")
+	list, _, _ = strings.Cut(list, "\n## ")
+	for name := range userDocs(t) {
+		if strings.HasPrefix(name, "docs/") {
+			assert.Contains(t, list, "]("+name+")", "README's Documentation section does not list %s", name)
+		}
+	}
 }
