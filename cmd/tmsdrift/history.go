@@ -19,8 +19,8 @@ func newHistoryCmd() *cobra.Command {
 inventory's schedule.history_dir, newest first: when, the verdict, the
 counts of pass/fail/waived/error and what changed since the run before
 ("+2 failing, -1 resolved"), upgrades detected and notifications that
-failed. It reads only each run's run.json. --format json prints the
-records themselves.`,
+failed. It reads the history's index, and the run.json of a run the index
+lacks, never a report. --format json prints the records themselves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !contains(history.ListFormats(), format) {
