@@ -267,3 +267,65 @@ func TestDocsLinksResolve(t *testing.T) {
 		}
 	}
 }
+
+// The terminal sessions the docs show (a block whose first line is
+// `$ [COLUMNS=N] tmsdrift ...`, run from the repository's root) are what
+// the binary prints now: each run of lines between the `…` that mark
+// what was left out appears, in order, in the output.
+func TestDocsSessionsAreTheBinarysOutput(t *testing.T) {
+	sessions := 0
+	for name, page := range userDocs(t) {
+		lines := strings.Split(page, "\n")
+		for i := 0; i < len(lines); i++ {
+			cmdline, ok := strings.CutPrefix(lines[i], "$ ")
+			if !ok {
+				continue
+			}
+			var shown []string
+			for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
+				shown = append(shown, lines[i])
+			}
+			cmdline, _, _ = strings.Cut(cmdline, "  #")
+			args := strings.Fields(cmdline)
+			columns := ""
+			if c, ok := strings.CutPrefix(args[0], "COLUMNS="); ok {
+				columns, args = c, args[1:]
+			}
+			require.Equal(t, "tmsdrift", args[0], "%s: %s", name, cmdline)
+			t.Run(name+":"+strings.Join(args[1:], "_"), func(t *testing.T) {
+				t.Setenv("COLUMNS", columns)
+				t.Chdir(filepath.Join("..", ".."))
+				_, stdout, stderr := tmsdrift(t, args[1:]...)
+				out := strings.Split(stdout, "\n")
+				at := 0
+				var chunk []string
+				check := func() {
+					if len(chunk) == 0 {
+						return
+					}
+					found := -1
+					for j := at; j+len(chunk) <= len(out); j++ {
+						if slices.Equal(out[j:j+len(chunk)], chunk) {
+							found = j
+							break
+						}
+					}
+					if assert.GreaterOrEqual(t, found, 0, "%s shows lines %s does not print (or not in this order):\n%s\n--- it prints:\n%s%s", name, cmdline, strings.Join(chunk, "\n"), stdout, stderr) {
+						at = found + len(chunk)
+					}
+					chunk = nil
+				}
+				for _, l := range shown {
+					if strings.TrimSpace(l) == "…" {
+						check()
+						continue
+					}
+					chunk = append(chunk, l)
+				}
+				check()
+			})
+			sessions++
+		}
+	}
+	assert.GreaterOrEqual(t, sessions, 4, "terminal sessions shown in the docs")
+}
