@@ -177,8 +177,11 @@ func listRuns(cmd *cobra.Command, f rollbackFlags) error {
 			what = max(what, len(s.What))
 		}
 		for _, s := range list {
-			row := fmt.Sprintf("%s  %-*s %s  %s", s.ID, what, s.What, s.StartedAt.UTC().Format(time.RFC3339), s.State)
-			b.WriteString(report.WrapIndent("  ", strings.Repeat(" ", 4+len(s.ID)), row, width))
+			// The id and the padded What are kept whole when the row
+			// wraps, so the start times stay in one column.
+			cols := fmt.Sprintf("%s  %-*s", s.ID, what, s.What)
+			row := fmt.Sprintf("%s %s  %s", cols, s.StartedAt.UTC().Format(time.RFC3339), s.State)
+			b.WriteString(report.WrapIndent("  ", strings.Repeat(" ", 4+len(s.ID)), row, width, cols))
 		}
 		command := fmt.Sprintf("tmsdrift rollback -i %s RUN", shellword.Quote(f.inventory))
 		b.WriteString(report.WrapIndent("", "  ", "Put one back: "+command+" (last: the newest that is not a rollback)", width, command))
