@@ -76,21 +76,25 @@ func WriteText(w io.Writer, doc *Document, width int) error {
 			if doc.RollbackOf != "" && n.Status == Fixed {
 				st = "put back"
 			}
-			line := fmt.Sprintf("%-12s %-9s %s", label, st, plural(len(n.Changes), "change"))
+			// The columns are kept whole (padding included) when a long
+			// error makes the line wrap.
+			cols := fmt.Sprintf("%-12s %-9s %s", label, st, plural(len(n.Changes), "change"))
+			line := cols
 			if n.Error != "" {
 				line += ": " + n.Error
 			}
-			b.WriteString(report.WrapIndent("  ", "    ", line, width))
+			b.WriteString(report.WrapIndent("  ", "    ", line, width, cols))
 		}
 	}
 	if len(doc.Verdicts) > 0 {
 		b.WriteString("\nAfter the fix:\n")
 		for _, v := range doc.Verdicts {
-			line := fmt.Sprintf("%-6s %s%s", v.Status, v.Rule, nodeSuffix(v.Node))
+			cols := fmt.Sprintf("%-6s %s", v.Status, v.Rule)
+			line := cols + nodeSuffix(v.Node)
 			if v.Left != "" {
 				line += ": still " + v.Left
 			}
-			b.WriteString(report.WrapIndent("  ", "         ", line, width))
+			b.WriteString(report.WrapIndent("  ", "         ", line, width, cols))
 		}
 	}
 	if !doc.Applied && !p.Empty() && doc.ApplyHint != "" {

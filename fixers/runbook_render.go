@@ -30,7 +30,10 @@ func WriteRunbookOutcome(w io.Writer, o *RunbookOutcome, width int) error {
 			state = "BY HAND"
 		}
 		first := fmt.Sprintf("  %d. ", i+1)
-		b.WriteString(report.WrapIndent(first, strings.Repeat(" ", len(first)+11), fmt.Sprintf("%-10s %s", state, s.Title), width))
+		// The padded state is kept whole when the title wraps, so the
+		// titles stand in one column.
+		col := fmt.Sprintf("%-10s", state)
+		b.WriteString(report.WrapIndent(first, strings.Repeat(" ", len(first)+11), col+" "+s.Title, width, col))
 		if s.Status == StepManual && s.Manual != "" {
 			b.WriteString(report.WrapIndent("       ", "         ", "by hand: "+s.Manual, width))
 		}
@@ -41,7 +44,8 @@ func WriteRunbookOutcome(w io.Writer, o *RunbookOutcome, width int) error {
 			}
 			fmt.Fprintf(&b, "       %-12s %-9s %s\n", label, n.Status, plural(len(n.Changes), "change"))
 			for _, c := range n.Changes {
-				b.WriteString(report.WrapIndent("         ", strings.Repeat(" ", 9+13), fmt.Sprintf("%-12s %s", c.Status, c.Summary), width))
+				col := fmt.Sprintf("%-12s", c.Status)
+				b.WriteString(report.WrapIndent("         ", strings.Repeat(" ", 9+13), col+" "+c.Summary, width, col))
 			}
 		}
 		if s.Error != "" {

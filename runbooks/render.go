@@ -64,7 +64,8 @@ func WritePlan(w io.Writer, rb *Runbook, force bool, width int) error {
 			if v == "" {
 				v = "unknown"
 			}
-			b.WriteString(report.WrapIndent("  ", strings.Repeat(" ", 19), fmt.Sprintf("%-16s %s", report.Sanitize(name), report.Sanitize(v)), width))
+			col := fmt.Sprintf("%-16s", report.Sanitize(name))
+			b.WriteString(report.WrapIndent("  ", strings.Repeat(" ", 19), col+" "+report.Sanitize(v), width, col))
 		}
 	}
 	if len(rb.Notes) > 0 {
