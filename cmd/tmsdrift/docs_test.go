@@ -62,8 +62,8 @@ func codeOf(page string) map[int][]string {
 	return code
 }
 
-// lookupFlag finds a flag (--name or -x) that c takes, its own or its
-// parents' persistent ones, or cobra's --help.
+// lookupFlag finds a flag (--name or -x) that c takes and its --help
+// shows, its own or its parents' persistent ones, or cobra's --help.
 func lookupFlag(c *cobra.Command, flag string) bool {
 	name := strings.TrimLeft(flag, "-")
 	if name == "help" || name == "h" {
@@ -71,11 +71,11 @@ func lookupFlag(c *cobra.Command, flag string) bool {
 	}
 	found := false
 	check := func(fs *pflag.FlagSet) {
-		if strings.HasPrefix(flag, "--") {
-			found = found || fs.Lookup(name) != nil
-		} else {
-			found = found || fs.ShorthandLookup(name) != nil
+		f := fs.Lookup(name)
+		if !strings.HasPrefix(flag, "--") {
+			f = fs.ShorthandLookup(name)
 		}
+		found = found || (f != nil && !f.Hidden)
 	}
 	check(c.Flags())
 	check(c.InheritedFlags())
