@@ -3,6 +3,7 @@ package winrm
 import (
 	"encoding/xml"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,10 +94,18 @@ func TestCheckAnswerRefusesWhatIsNoReply(t *testing.T) {
 // fault found has the subcode in its message.
 func FuzzParseFault(f *testing.F) {
 	f.Add([]byte(faultSample))
+	f.Add([]byte(windowsFault("w:InvalidParameter", "The parameter is incorrect. ", "", CodeInvalidParameter, `<f:ProviderFault provider="Shell cmd plugin">The parameter is incorrect. </f:ProviderFault>`)))
 	f.Add([]byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><rsp:ReceiveResponse/></s:Body></s:Envelope>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if flt := parseFault(data); flt != nil {
-			require.Contains(t, flt.Error(), flt.Subcode)
+			msg := flt.Error()
+			if flt.Timeout() {
+				require.Contains(t, msg, flt.Subcode)
+				require.Contains(t, msg, "OperationTimeout")
+				return
+			}
+			require.Contains(t, msg, strings.ReplaceAll(flt.Subcode, "OperationTimeout", "operation timeout"))
+			require.NotContains(t, msg, "OperationTimeout", "the library would poll it as the timeout")
 		}
 	})
 }
@@ -119,4 +128,72 @@ func FuzzCheckAnswer(f *testing.F) {
 		_, _ = mz.ParseOpenShellResponse(body)
 		_, _ = mz.ParseExecuteCommandResponse(body)
 	})
+}
+
+// windowsFault is a fault in the shape Windows sends (fixtures/wsman's
+// faults.go names the captures it follows): detail URI, then
+// f:WSManFault with its code, machine and message.
+func windowsFault(subcode, reason, detail string, code int, message string) string {
+	fd := ""
+	if detail != "" {
+		fd = `<w:FaultDetail>` + detail + `</w:FaultDetail>`
+	}
+	return `<s:Envelope xml:lang="en-US" xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">` +
+		`<s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action></s:Header><s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>` + subcode + `</s:Value></s:Subcode></s:Code>` +
+		`<s:Reason><s:Text xml:lang="en-US">` + reason + `</s:Text></s:Reason><s:Detail>` + fd +
+		`<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="` + strconv.Itoa(code) + `" Machine="tms01.acme.local">` +
+		`<f:Message>` + message + `</f:Message></f:WSManFault></s:Detail></s:Fault></s:Body></s:Envelope>`
+}
+
+// TestFaultsReadAsWindowsSendsThem: the code, machine and message of
+// f:WSManFault are read (the message too when a plug-in nests it in
+// f:ProviderFault: it was read as empty), and each case becomes an error
+// that says what happened: an unknown shell names the shell the request
+// named, access denied says the login worked, and only the timeout code
+// reads as the timeout the library polls again.
+func TestFaultsReadAsWindowsSendsThem(t *testing.T) {
+	req := receiveRequest() // ShellId SHELL-1, CommandId CMD-1
+
+	shell := windowsFault("w:InvalidSelectors", "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ",
+		"http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors", CodeInvalidSelectors,
+		"The request for the Windows Remote Shell with ShellId SHELL-1 failed because the shell was not found on the server. ")
+	_, err := checkAnswer(req, http.StatusInternalServerError, []byte(shell))
+	var f *Fault
+	require.ErrorAs(t, err, &f)
+	assert.Equal(t, uint32(2150858843), f.WSManCode)
+	assert.Equal(t, "tms01.acme.local", f.Machine)
+	assert.Equal(t, "SHELL-1", f.ShellID)
+	assert.Equal(t, "CMD-1", f.CommandID)
+	assert.False(t, f.Timeout())
+	assert.Equal(t, "the node has no WinRM shell \"SHELL-1\" (it was closed, or the WinRM service restarted): WinRM fault w:InvalidSelectors, code 2150858843: The request for the Windows Remote Shell with ShellId SHELL-1 failed because the shell was not found on the server.", err.Error())
+
+	provider := windowsFault("w:InvalidParameter", "The parameter is incorrect. ", "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue", CodeInvalidParameter,
+		`<f:ProviderFault provider="Shell cmd plugin" path="%systemroot%\system32\winrscmd.dll">The parameter is incorrect. </f:ProviderFault>`)
+	_, err = checkAnswer(req, http.StatusInternalServerError, []byte(provider))
+	require.ErrorAs(t, err, &f)
+	assert.Equal(t, "The parameter is incorrect.", f.Message, "the plug-in's text nested in f:Message")
+	assert.Equal(t, `the node's WinRM service refused command "CMD-1" of shell "SHELL-1" (the command id is unknown there, or a value sent is invalid): WinRM fault w:InvalidParameter, code 87: The parameter is incorrect.`, err.Error())
+
+	denied := windowsFault("w:AccessDenied", "Access is denied. ", "", CodeAccessDenied, "Access is denied. ")
+	_, err = checkAnswer(req, http.StatusInternalServerError, []byte(denied))
+	require.ErrorAs(t, err, &f)
+	assert.Equal(t, uint32(5), f.WSManCode)
+	assert.ErrorContains(t, err, "denied access: the login succeeded")
+	assert.ErrorContains(t, err, "w:AccessDenied, code 5: Access is denied.")
+
+	// The timeout by its code alone (pywinrm's rule), whatever its text.
+	timeout := windowsFault("w:TimedOut", "Zeitüberschreitung. ", "", CodeOperationTimeout, "Zeitüberschreitung. ")
+	_, err = checkAnswer(req, http.StatusInternalServerError, []byte(timeout))
+	require.ErrorAs(t, err, &f)
+	assert.True(t, f.Timeout())
+	assert.Contains(t, err.Error(), "OperationTimeout", "the library polls the Receive again on this word")
+
+	// Any other fault never reads as the timeout, even when its text
+	// names OperationTimeout: the library would poll it until the deadline.
+	other := windowsFault("w:InvalidOptions", "The OperationTimeout value is not valid. ", "", 2150858824, "The OperationTimeout value is not valid. ")
+	_, err = checkAnswer(req, http.StatusInternalServerError, []byte(other))
+	require.ErrorAs(t, err, &f)
+	assert.False(t, f.Timeout())
+	assert.NotContains(t, err.Error(), "OperationTimeout")
+	assert.Contains(t, err.Error(), "w:InvalidOptions, code 2150858824: The operation timeout value is not valid.")
 }

@@ -146,10 +146,14 @@ func TestPywinrmAgainstTheStandIn(t *testing.T) {
 			assert.Equal(t, code, r.Fed[0].Code, r.Fed[0].Stderr)
 			assert.Equal(t, b64(out.Bytes()), r.Fed[0].Stdout, "the collector fed its input through rsp:Send reads what tmsdrift reads")
 
-			assert.Contains(t, r.Faults["unknown_shell"], "w:InvalidSelectors")
-			assert.Contains(t, r.Faults["unknown_shell"], "2150858843")
-			assert.Contains(t, r.Faults["unknown_command"], "w:InvalidParameter")
-			assert.NotContains(t, r.Faults["unknown_command"], "2150858793", "an unknown command is not a timeout")
+			// pywinrm's WinRMError: s:Reason's text, then the fault data
+			// it read from s:Code and f:WSManFault/@Code.
+			assert.Contains(t, r.Faults["unknown_shell"], "The WS-Management service cannot process the request because the request contained invalid selectors for the resource.")
+			assert.Contains(t, r.Faults["unknown_shell"], "'wsmanfault_code': '2150858843'")
+			assert.Contains(t, r.Faults["unknown_shell"], "'fault_subcode': 'w:InvalidSelectors'")
+			assert.Contains(t, r.Faults["unknown_command"], "The parameter is incorrect.")
+			assert.Contains(t, r.Faults["unknown_command"], "'wsmanfault_code': '87'")
+			assert.Contains(t, r.Faults["unknown_command"], "'fault_subcode': 'w:InvalidParameter'")
 			assert.Equal(t, "timeout", r.Faults["waiting"], "a Receive with nothing to report is the operation timeout")
 			if tc.http {
 				assert.Positive(t, srv.Sealed())
@@ -170,13 +174,16 @@ func TestPywinrmAccessDenied(t *testing.T) {
 	defer srv.Close()
 	r := runPywinrm(t, map[string]any{"url": srv.URL, "transport": "ntlm", "user": user, "password": password,
 		"commands": []any{[]any{"ipconfig", []string{"/all"}}}}, os.Environ())
-	assert.Contains(t, r.Error, "w:AccessDenied")
+	assert.Contains(t, r.Error, "WinRMError: Access is denied.")
+	assert.Contains(t, r.Error, "'wsmanfault_code': '5'")
+	assert.Contains(t, r.Error, "'fault_subcode': 'w:AccessDenied'")
 	c, err := winrm.New(winrm.Config{Host: srv.Host, Port: srv.Port, Auth: winrm.AuthNTLMEncrypted, User: user, Password: password})
 	require.NoError(t, err)
 	defer c.Close()
 	_, err = c.Run(ctx(t, 10*time.Second), "ipconfig /all", nil, &bytes.Buffer{}, &bytes.Buffer{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "w:AccessDenied")
+	assert.Contains(t, err.Error(), "the node's WinRM service denied access")
+	assert.Contains(t, err.Error(), "w:AccessDenied, code 5: Access is denied.", "tmsdrift reads the code and message pywinrm reads")
 }
 
 // TestStandInKeepsArguments: the command line the node runs is the

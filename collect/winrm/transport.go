@@ -82,6 +82,7 @@ func (t *transport) post(body string) (string, error) {
 // which would end the whole process (masterzen/winrm #185).
 func checkAnswer(request string, status int, data []byte) (string, error) {
 	if f := parseFault(data); f != nil {
+		f.about(request)
 		return "", f
 	}
 	switch status {
@@ -196,59 +197,4 @@ func failedSend(abort context.CancelCauseFunc, body string, err error) {
 // isCleanup tells Signal and Delete messages, which get a grace period.
 func isCleanup(body string) bool {
 	return strings.Contains(body, "/windows/shell/Signal<") || strings.Contains(body, "/transfer/Delete<")
-}
-
-// Fault is a SOAP fault from the WinRM service.
-type Fault struct {
-	Code, Subcode, Reason, Message string
-}
-
-// Error names the fault's subcode and the service's message.
-func (f *Fault) Error() string {
-	msg := f.Message
-	if msg == "" {
-		msg = f.Reason
-	}
-	if strings.HasSuffix(f.Subcode, "TimedOut") && !strings.Contains(msg, "OperationTimeout") {
-		// The library keeps polling on errors naming OperationTimeout.
-		msg += " (OperationTimeout)"
-	}
-	return fmt.Sprintf("WinRM fault %s: %s", f.Subcode, strings.TrimSpace(msg))
-}
-
-// parseFault reads a SOAP 1.2 fault, or returns nil.
-func parseFault(data []byte) *Fault {
-	if !strings.Contains(string(data), "Fault") {
-		return nil
-	}
-	var env struct {
-		Body struct {
-			Fault *struct {
-				Code struct {
-					Value   string `xml:"Value"`
-					Subcode struct {
-						Value string `xml:"Value"`
-					} `xml:"Subcode"`
-				} `xml:"Code"`
-				Reason struct {
-					Text string `xml:"Text"`
-				} `xml:"Reason"`
-				Detail struct {
-					WSManFault struct {
-						Message string `xml:"Message"`
-					} `xml:"WSManFault"`
-				} `xml:"Detail"`
-			} `xml:"Fault"`
-		} `xml:"Body"`
-	}
-	if err := xml.Unmarshal(data, &env); err != nil || env.Body.Fault == nil {
-		return nil
-	}
-	f := env.Body.Fault
-	return &Fault{
-		Code:    strings.TrimSpace(f.Code.Value),
-		Subcode: strings.TrimSpace(f.Code.Subcode.Value),
-		Reason:  strings.TrimSpace(f.Reason.Text),
-		Message: strings.TrimSpace(f.Detail.WSManFault.Message),
-	}
 }
