@@ -60,14 +60,8 @@ func TestReceiveTimeoutIsPolledAgain(t *testing.T) {
 // w:InvalidSelectors with code 2150858843; the run ends at once with an
 // error naming the shell, not polled as a timeout until the deadline.
 func TestUnknownShellIsAnErrorNamingIt(t *testing.T) {
-	srv, err := wsman.Start(wsman.Options{User: user, Password: password, Node: fakenode.New(nodeDir()),
-		Misbehave: wsman.Misbehave{LoseShells: true}})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
-	c, err := winrm.New(winrm.Config{Host: srv.Host, Port: srv.Port, Auth: winrm.AuthBasic, User: user, Password: password, CACert: srv.CertPEM})
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	_, err = c.Run(ctx(t, 20*time.Second), psscript.CollectorCommand, bytes.NewReader(collectorInput(t)), &bytes.Buffer{}, &bytes.Buffer{})
+	srv, c := misbehaving(t, wsman.Misbehave{LoseShells: true})
+	_, err := c.Run(ctx(t, 20*time.Second), psscript.CollectorCommand, bytes.NewReader(collectorInput(t)), &bytes.Buffer{}, &bytes.Buffer{})
 	require.Error(t, err)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "ended by the fault, not the deadline: %v", err)
 	assert.Regexp(t, `the node has no WinRM shell [0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12} \(it was closed, or the WinRM service restarted\): WinRM fault w:InvalidSelectors, code 2150858843: The request for the Windows Remote Shell with ShellId`, err.Error())
@@ -82,14 +76,8 @@ func TestUnknownShellIsAnErrorNamingIt(t *testing.T) {
 // TestAccessDeniedFault: a user who may log in but not use WinRM gets
 // w:AccessDenied with code 5, read as such.
 func TestAccessDeniedFault(t *testing.T) {
-	srv, err := wsman.Start(wsman.Options{User: user, Password: password, Node: fakenode.New(nodeDir()),
-		Misbehave: wsman.Misbehave{AccessDenied: true}})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
-	c, err := winrm.New(winrm.Config{Host: srv.Host, Port: srv.Port, Auth: winrm.AuthBasic, User: user, Password: password, CACert: srv.CertPEM})
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	_, err = c.Run(ctx(t, 20*time.Second), "ipconfig /all", nil, &bytes.Buffer{}, &bytes.Buffer{})
+	_, c := misbehaving(t, wsman.Misbehave{AccessDenied: true})
+	_, err := c.Run(ctx(t, 20*time.Second), "ipconfig /all", nil, &bytes.Buffer{}, &bytes.Buffer{})
 	require.Error(t, err)
 	var f *winrm.Fault
 	require.ErrorAs(t, err, &f)
@@ -97,4 +85,17 @@ func TestAccessDeniedFault(t *testing.T) {
 	assert.Equal(t, "Access is denied.", f.Message)
 	assert.Contains(t, err.Error(), "the node's WinRM service denied access: the login succeeded but the account may not use WinRM there")
 	assert.Contains(t, err.Error(), "w:AccessDenied, code 5")
+}
+
+// misbehaving serves the lab node tms01 over HTTPS with Basic, breaking
+// the protocol as m says, and returns a client for it.
+func misbehaving(t *testing.T, m wsman.Misbehave) (*wsman.Server, *winrm.Client) {
+	t.Helper()
+	srv, err := wsman.Start(wsman.Options{User: user, Password: password, Node: fakenode.New(nodeDir()), Misbehave: m})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	c, err := winrm.New(winrm.Config{Host: srv.Host, Port: srv.Port, Auth: winrm.AuthBasic, User: user, Password: password, CACert: srv.CertPEM})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return srv, c
 }

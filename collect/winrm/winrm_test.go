@@ -197,15 +197,8 @@ func TestAnswersThatAreNoReplyAreRefused(t *testing.T) {
 		{"empty Create", wsman.ActionCreate, "", "empty answer (HTTP 200) from the WinRM service"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			node := fakenode.New(nodeDir())
-			srv, err := wsman.Start(wsman.Options{User: user, Password: password, Node: node,
-				Misbehave: wsman.Misbehave{Replace: map[string][]byte{c.action: []byte(c.body)}}})
-			require.NoError(t, err)
-			t.Cleanup(srv.Close)
-			cl, err := winrm.New(winrm.Config{Host: srv.Host, Port: srv.Port, Auth: winrm.AuthBasic, User: user, Password: password, CACert: srv.CertPEM})
-			require.NoError(t, err)
-			t.Cleanup(func() { cl.Close() })
-			_, err = cl.Run(ctx(t, 20*time.Second), psscript.CollectorCommand, bytes.NewReader(collectorInput(t)), &bytes.Buffer{}, &bytes.Buffer{})
+			srv, cl := misbehaving(t, wsman.Misbehave{Replace: map[string][]byte{c.action: []byte(c.body)}})
+			_, err := cl.Run(ctx(t, 20*time.Second), psscript.CollectorCommand, bytes.NewReader(collectorInput(t)), &bytes.Buffer{}, &bytes.Buffer{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 			assert.False(t, errors.Is(err, context.DeadlineExceeded), "refused at once, not at the deadline: %v", err)
