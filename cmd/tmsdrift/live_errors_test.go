@@ -13,6 +13,7 @@ import (
 
 	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/fixtures"
+	"github.com/tmsdrift/tmsdrift/fixtures/wsman"
 	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
@@ -56,6 +57,12 @@ func TestBrokenNodeGivesErrorResults(t *testing.T) {
 		{name: "script error", kind: "ssh", breakIt: func(ll *liveLab) {
 			ll.Nodes[broken].SetFailure(1, "Get-CimInstance : Access denied")
 		}, cause: "exited with code 1: Get-CimInstance : Access denied"},
+		{name: "access denied", kind: "winrm", breakIt: func(ll *liveLab) {
+			ll.WSMan[broken].SetMisbehave(wsman.Misbehave{AccessDenied: true})
+		}, cause: "the node's WinRM service denied access: the login succeeded but the account may not use WinRM there (on Windows: a member of Administrators or Remote Management Users): WinRM fault w:AccessDenied, code 5: Access is denied."},
+		{name: "shell lost", kind: "winrm", breakIt: func(ll *liveLab) {
+			ll.WSMan[broken].SetMisbehave(wsman.Misbehave{LoseShells: true})
+		}, cause: "(it was closed, or the WinRM service restarted): WinRM fault w:InvalidSelectors, code 2150858843: The request for the Windows Remote Shell with ShellId"},
 		{name: "malformed output", kind: "winrm", breakIt: func(ll *liveLab) {
 			ll.Nodes[broken].SetOutput([]byte("#< CLIXML\r\n{\"schema\": \"tmsdrift/facts/v1\""))
 		}, cause: "collector output: not collector output"},
