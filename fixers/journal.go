@@ -186,16 +186,24 @@ func prepareRunsDir(runsDir string) error {
 	if err := os.MkdirAll(runsDir, 0o700); err != nil {
 		return fmt.Errorf("create runs folder: %w", err)
 	}
+	_, err := ensureIgnore(runsDir)
+	return err
+}
+
+// ensureIgnore writes the runs folder's .gitignore when it has none
+// (made says so).
+func ensureIgnore(runsDir string) (made bool, err error) {
 	ignore := filepath.Join(runsDir, ".gitignore")
 	if _, err := os.Stat(ignore); errors.Is(err, fs.ErrNotExist) {
 		content := "# tmsdrift run folders: backups of web.config hold machineKeys. Never commit them.\n*\n"
 		if err := writeFileAtomic(ignore, []byte(content), 0o600); err != nil {
-			return fmt.Errorf("create runs folder: %w", err)
+			return false, fmt.Errorf("create runs folder: %w", err)
 		}
+		return true, nil
 	} else if err != nil {
-		return fmt.Errorf("create runs folder: %w", err)
+		return false, fmt.Errorf("create runs folder: %w", err)
 	}
-	return nil
+	return false, nil
 }
 
 // OpenJournal opens an existing run folder (for rollback) and reads its

@@ -21,3 +21,16 @@ func tryLock(f *os.File) (bool, error) {
 func unlock(f *os.File) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
+
+// removeLockFile removes the lock file, then gives the lock up: a process
+// that opened the file meanwhile and locks it next finds it gone.
+func removeLockFile(f *os.File, path string) error {
+	err := removeIfThere(path)
+	if cerr := unlock(f); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -29,3 +29,22 @@ func unlock(f *os.File) error {
 	ol := &windows.Overlapped{OffsetHigh: lockOffsetHigh}
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol)
 }
+
+// removeLockFile gives the lock up, then removes the lock file: Windows
+// removes no file that is open. When another process opened it meanwhile
+// (it waits for the lock), the removal fails with a sharing violation and
+// the file stays, for that process to lock; a process that opens it later
+// finds none and makes its own.
+func removeLockFile(f *os.File, path string) error {
+	err := unlock(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := removeIfThere(path); err != nil && !errors.Is(err, windows.ERROR_SHARING_VIOLATION) {
+		return err
+	}
+	return nil
+}

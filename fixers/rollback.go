@@ -25,6 +25,10 @@ type RollbackRequest struct {
 	InventoryPath string
 	Open          collect.Opener
 	Settings      SettingsStore
+	// Lock is the deployment's lock the caller holds (nil: none): told
+	// when the rollback starts its run folder, so a refusal before that
+	// leaves no trace (Lock.Release), and which run it writes.
+	Lock *Lock
 }
 
 // Conflict is an object that changed since the run, so rolling it back
@@ -162,12 +166,16 @@ func Rollback(ctx context.Context, req RollbackRequest) (*Outcome, *Plan, error)
 	}
 
 	m := orig.Manifest()
+	req.Lock.Starting()
 	j, err := NewJournal(req.RunsDir, RunManifest{Command: "rollback", Deployment: m.Deployment,
 		Inventory: req.InventoryPath, StartedAt: time.Now(), RollbackOf: id, Resumes: earlier})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer j.Close()
+	// Which run holds the lock is for another fixer's message only: a
+	// lock file that cannot say it does not stop the rollback.
+	_ = req.Lock.Running(j.ID())
 	if err := MarkResumed(req.RunsDir, earlier, j.ID()); err != nil {
 		return nil, nil, err
 	}

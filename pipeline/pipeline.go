@@ -151,17 +151,28 @@ func (e *UnfinishedError) Error() string {
 
 // lockRuns takes the deployment's lock in runs; release gives it back and
 // returns what went wrong doing so, as warnings (the run itself is done).
-func lockRuns(ctx context.Context, runs string, wait time.Duration, holder fixers.Holder) (release func() []error, err error) {
-	lock, err := fixers.AcquireLock(ctx, runs, wait, holder)
+// A run that never called lock.Starting changed nothing (refused, nothing
+// to do): release then also takes back what taking the lock created, so a
+// refusal leaves no trace (fixers.Lock.Release).
+func lockRuns(ctx context.Context, runs string, wait time.Duration, holder fixers.Holder) (lock *fixers.Lock, release func() []error, err error) {
+	lock, err = fixers.AcquireLock(ctx, runs, wait, holder)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return func() []error {
+	return lock, func() []error {
 		if err := lock.Release(); err != nil {
 			return []error{err}
 		}
 		return nil
 	}, nil
+}
+
+// started records in the lock file the run a holder now writes (for the
+// message another fixer gets); what goes wrong is a warning.
+func started(lock *fixers.Lock, run string, warnings *[]error) {
+	if err := lock.Running(run); err != nil {
+		*warnings = append(*warnings, err)
+	}
 }
 
 // RunFix is `fix` and `post-upgrade`: audit, plan and, with Apply, take
@@ -172,8 +183,10 @@ func RunFix(ctx context.Context, inv *inventory.Inventory, opts FixOptions) (out
 	runs := RunsDir(inv, opts.Runs)
 	// Changing the deployment: take the lock before looking at it, so the
 	// plan rests on facts no other fixer is changing.
+	var lock *fixers.Lock
 	if opts.Apply {
-		release, err := lockRuns(ctx, runs, opts.Wait, opts.Holder)
+		var release func() []error
+		lock, release, err = lockRuns(ctx, runs, opts.Wait, opts.Holder)
 		if err != nil {
 			return nil, err
 		}
@@ -215,11 +228,13 @@ func RunFix(ctx context.Context, inv *inventory.Inventory, opts FixOptions) (out
 		return out, nil
 	}
 
+	lock.Starting()
 	j, err := fixers.NewJournal(runs, fixers.RunManifest{Command: opts.Command, Deployment: inv.Deployment,
 		Inventory: inv.File, StartedAt: audit.Report.StartedAt, Resumes: resumes})
 	if err != nil {
 		return nil, err
 	}
+	started(lock, j.ID(), &out.Warnings)
 	defer func() {
 		if cerr := j.Close(); cerr != nil {
 			out.Warnings = append(out.Warnings, fmt.Errorf("close run folder: %w", cerr))

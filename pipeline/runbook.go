@@ -98,8 +98,10 @@ func (e *RefusedError) Error() string {
 func RunRunbook(ctx context.Context, inv *inventory.Inventory, opts RunbookOptions) (out *Runbook, err error) {
 	out = &Runbook{}
 	runs := RunsDir(inv, opts.Runs)
+	var lock *fixers.Lock
 	if opts.Apply {
-		release, err := lockRuns(ctx, runs, opts.Wait, opts.Holder)
+		var release func() []error
+		lock, release, err = lockRuns(ctx, runs, opts.Wait, opts.Holder)
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +119,7 @@ func RunRunbook(ctx context.Context, inv *inventory.Inventory, opts RunbookOptio
 			return nil, err
 		}
 		if id != "" {
-			return out, resume(ctx, inv, runs, id, opts, out)
+			return out, resume(ctx, inv, runs, id, opts, lock, out)
 		}
 		open, err := fixers.Unfinished(runs)
 		if err != nil {
@@ -150,17 +152,19 @@ func RunRunbook(ctx context.Context, inv *inventory.Inventory, opts RunbookOptio
 			return out, err
 		}
 	}
+	lock.Starting()
 	j, rf, err := fixers.StartRunbook(runs, fixers.RunManifest{Command: opts.Command, Deployment: inv.Deployment,
 		Inventory: inv.File, StartedAt: audit.Report.StartedAt}, rb, inv.File)
 	if err != nil {
 		return nil, err
 	}
+	started(lock, j.ID(), &out.Warnings)
 	return out, carryOut(ctx, inv, j, rf, opts, out)
 }
 
 // resume carries on run id with the plan it recorded (the first steps
 // changed what a new plan would see).
-func resume(ctx context.Context, inv *inventory.Inventory, runs, id string, opts RunbookOptions, out *Runbook) error {
+func resume(ctx context.Context, inv *inventory.Inventory, runs, id string, opts RunbookOptions, lock *fixers.Lock, out *Runbook) error {
 	j, rf, err := fixers.OpenRunbook(runs, id)
 	if err != nil {
 		return err
@@ -178,6 +182,7 @@ func resume(ctx context.Context, inv *inventory.Inventory, runs, id string, opts
 			return err
 		}
 	}
+	started(lock, id, &out.Warnings)
 	return carryOut(ctx, inv, j, rf, opts, out)
 }
 

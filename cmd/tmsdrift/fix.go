@@ -199,17 +199,18 @@ func noteUnfinishedRuns(cmd *cobra.Command, command string, f fixFlags, open []f
 
 // lockDeployment takes the one-fixer-at-a-time lock of the runs folder
 // (waiting up to wait); a lock held by another fixer is exit 2. The
-// returned function releases it.
-func lockDeployment(cmd *cobra.Command, runs string, wait time.Duration, command string) (func(), error) {
+// returned function releases it: a run that never told the lock it was
+// Starting leaves no trace of having taken it (fixers.Lock.Release).
+func lockDeployment(cmd *cobra.Command, runs string, wait time.Duration, command string) (*fixers.Lock, func(), error) {
 	lock, err := fixers.AcquireLock(cmd.Context(), runs, wait, holder(command))
 	if err != nil {
 		var locked *fixers.LockedError
 		if errors.As(err, &locked) {
-			return nil, usage(err)
+			return nil, nil, usage(err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return func() {
+	return lock, func() {
 		if err := lock.Release(); err != nil {
 			warn(cmd, "tmsdrift: warning:", err)
 		}

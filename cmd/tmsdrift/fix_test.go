@@ -244,7 +244,7 @@ func TestSecondFixFailsClearlyWhileOneRuns(t *testing.T) {
 		code, stdout, stderr := tmsdrift(t, args...)
 		assert.Equal(t, report.ExitUsage, code, args)
 		assert.Empty(t, stdout)
-		assert.Contains(t, stderr, "another fix is running on this deployment (\"tmsdrift fix\", process 999 on ops01")
+		assert.Contains(t, stderr, "this deployment is locked by \"tmsdrift fix\" (process 999 on ops01")
 	}
 	assert.Equal(t, orig, files(t, dir))
 	code, _, _ := tmsdrift(t, "fix", "-i", inv)

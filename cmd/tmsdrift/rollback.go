@@ -77,7 +77,7 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 	}
 	ctx := cmd.Context()
 	runs := pipeline.RunsDir(inv, f.runs)
-	release, err := lockDeployment(cmd, runs, f.wait, "rollback")
+	lock, release, err := lockDeployment(cmd, runs, f.wait, "rollback")
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func runRollback(cmd *cobra.Command, f rollbackFlags, run string) error {
 	noteUnfinished(cmd, runs, run)
 	store := pipeline.SettingsStore(inv)
 	out, plan, err := fixers.Rollback(ctx, fixers.RollbackRequest{RunsDir: runs, Run: run, Force: f.force,
-		Inventory: inv, InventoryPath: f.inventory, Open: openNode, Settings: store})
+		Inventory: inv, InventoryPath: f.inventory, Open: openNode, Settings: store, Lock: lock})
 	if err != nil && out == nil {
 		return rollbackRefused(err)
 	}
