@@ -80,6 +80,11 @@ func runRunbook(cmd *cobra.Command, command string, args []string, f runbookFlag
 	if err != nil {
 		return err
 	}
+	// Without a terminal to ask on only --yes confirms: refused before the
+	// deployment is looked at or its lock taken.
+	if _, ok := terminalIn(cmd); f.apply && !f.yes && !ok {
+		return usage(errNoTerminal)
+	}
 	out := cmd.OutOrStdout()
 	width := humanOptions(cmd, "").Width
 	prose := report.TextWidth(width)
@@ -184,16 +189,24 @@ type declinedError struct{}
 
 func (declinedError) Error() string { return "not confirmed; nothing was changed" }
 
+// errNoTerminal refuses --apply without --yes where nobody can be asked.
+var errNoTerminal = errors.New("--apply needs a confirmation: there is no terminal to ask on, so pass --yes; nothing was changed")
+
+// terminalIn is the command's standard input when it is a terminal.
+func terminalIn(cmd *cobra.Command) (*os.File, bool) {
+	f, ok := cmd.InOrStdin().(*os.File)
+	return f, ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
 // confirm asks on a terminal before a runbook changes anything; without a
 // terminal only --yes confirms (bad usage otherwise).
 func confirm(cmd *cobra.Command, yes bool) error {
 	if yes {
 		return nil
 	}
-	in := cmd.InOrStdin()
-	f, ok := in.(*os.File)
-	if !ok || !(isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
-		return usage(errors.New("--apply needs a confirmation: there is no terminal to ask on, so pass --yes; nothing was changed"))
+	in, ok := terminalIn(cmd)
+	if !ok {
+		return usage(errNoTerminal)
 	}
 	fmt.Fprint(cmd.OutOrStdout(), "\nCarry out these steps now? [y/N] ")
 	answer, err := bufio.NewReader(in).ReadString('\n')
