@@ -3,7 +3,6 @@ package fixers
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,11 +30,8 @@ func TestSecondFixerFailsClearly(t *testing.T) {
 	require.NoError(t, again.Release())
 }
 
-func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
-	runs := t.TempDir()
-	ctx := testContext(t)
-	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 1})
-	require.NoError(t, err)
+// whenWaiting signals when a fixer found the lock held and waits for it.
+func whenWaiting(t *testing.T) <-chan struct{} {
 	waiting := make(chan struct{}, 1)
 	lockWaiting = func() {
 		select {
@@ -44,6 +40,15 @@ func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { lockWaiting = nil })
+	return waiting
+}
+
+func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
+	runs := t.TempDir()
+	ctx := testContext(t)
+	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 1})
+	require.NoError(t, err)
+	waiting := whenWaiting(t)
 	got := make(chan error, 1)
 	go func() {
 		l, err := AcquireLock(ctx, runs, time.Minute, Holder{PID: 2})
@@ -108,26 +113,6 @@ func TestLockNamesItsHolder(t *testing.T) {
 	assert.ErrorContains(t, err, "locked by another tmsdrift process, which holds")
 }
 
-// lockTree lists what is below dir: names and contents.
-func lockTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if d.IsDir() {
-			out[rel] = "folder"
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		out[rel] = string(data)
-		return err
-	}))
-	return out
-}
-
 // TestLockOfARunThatChangedNothingLeavesNoTrace: a lock given back by a
 // run that never said it was Starting takes back the folders, .gitignore
 // and lock file taking it made, or what the lock file said before (and
@@ -136,29 +121,29 @@ func TestLockOfARunThatChangedNothingLeavesNoTrace(t *testing.T) {
 	ctx := testContext(t)
 	top := t.TempDir()
 	runs := filepath.Join(top, ".tmsdrift", "runs")
-	before := lockTree(t, top)
 
 	l, err := AcquireLock(ctx, runs, 0, Holder{PID: 1, Command: "tmsdrift promote"})
 	require.NoError(t, err)
 	assert.FileExists(t, filepath.Join(runs, ".gitignore"))
 	require.NoError(t, l.Release())
-	assert.Equal(t, before, lockTree(t, top), "nothing left behind")
+	assert.NoDirExists(t, filepath.Join(top, ".tmsdrift"), "nothing left behind")
+	assert.Empty(t, readTree(t, top))
 
 	l, err = AcquireLock(ctx, runs, 0, Holder{PID: 2, Command: "tmsdrift fix"})
 	require.NoError(t, err)
 	l.Starting()
 	require.NoError(t, l.Release())
-	kept := lockTree(t, top)
-	assert.Contains(t, kept[filepath.Join(".tmsdrift", "runs", "lock")], `"pid":2`, "a run that started keeps its lock file")
-	assert.Contains(t, kept, filepath.Join(".tmsdrift", "runs", ".gitignore"))
+	kept := readTree(t, top)
+	assert.Contains(t, kept[".tmsdrift/runs/lock"], `"pid":2`, "a run that started keeps its lock file")
+	assert.Contains(t, kept, ".tmsdrift/runs/.gitignore")
 	old := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	require.NoError(t, os.Chtimes(filepath.Join(runs, "lock"), old, old))
 
 	l, err = AcquireLock(ctx, runs, 0, Holder{PID: 3, Command: "tmsdrift rollback"})
 	require.NoError(t, err)
-	assert.Contains(t, lockTree(t, top)[filepath.Join(".tmsdrift", "runs", "lock")], `"pid":3`)
+	assert.Contains(t, readTree(t, top)[".tmsdrift/runs/lock"], `"pid":3`)
 	require.NoError(t, l.Release())
-	assert.Equal(t, kept, lockTree(t, top), "the lock file says again what it said")
+	assert.Equal(t, kept, readTree(t, top), "the lock file says again what it said")
 	st, err := os.Stat(filepath.Join(runs, "lock"))
 	require.NoError(t, err)
 	assert.True(t, st.ModTime().Equal(old), "and keeps its time: %v", st.ModTime())
@@ -171,14 +156,7 @@ func TestLockTakenBackIsStillALock(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
 	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 1})
 	require.NoError(t, err)
-	waiting := make(chan struct{}, 1)
-	lockWaiting = func() {
-		select {
-		case waiting <- struct{}{}:
-		default:
-		}
-	}
-	t.Cleanup(func() { lockWaiting = nil })
+	waiting := whenWaiting(t)
 	got := make(chan *Lock, 1)
 	go func() {
 		l, err := AcquireLock(ctx, runs, time.Minute, Holder{PID: 2})
