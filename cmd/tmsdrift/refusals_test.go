@@ -196,6 +196,10 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			fixed(t, dir, inv)
 			rewrite(t, filepath.Join(dir, filepath.FromSlash(tms02WebConfig)), func(b []byte) []byte { return append(b, "<!-- edited -->\r\n"...) })
 		}, args: []string{"rollback", "last"}, code: report.ExitFail, says: "changed since the run"},
+		// Not a refusal, but the same promise: with nothing to do, fix
+		// --apply starts no run and leaves the lock file as it was.
+		{name: "fix with nothing left to do", lab: "post-upgrade", setup: fixed, args: []string{"fix", "--apply"},
+			code: report.ExitOK},
 		// A file is never replaced without --force, nor written with a bad
 		// value, nor its folder made.
 		{name: "keygen over a key", lab: "manual-cutover", args: []string{"keygen", "-o", "$DIR/keys/machinekey.xml"},
