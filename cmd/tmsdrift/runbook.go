@@ -209,11 +209,28 @@ func confirm(cmd *cobra.Command, yes bool) error {
 		return usage(errNoTerminal)
 	}
 	fmt.Fprint(cmd.OutOrStdout(), "\nCarry out these steps now? [y/N] ")
-	answer, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read the answer: %w", err)
+	type line struct {
+		text string
+		err  error
 	}
-	switch strings.ToLower(strings.TrimSpace(answer)) {
+	read := make(chan line, 1)
+	go func() {
+		text, err := bufio.NewReader(in).ReadString('\n')
+		read <- line{text, err}
+	}()
+	var answer line
+	select {
+	case answer = <-read:
+	case <-cmd.Context().Done():
+		// Ctrl-C at the prompt: not confirmed. The read is left to
+		// end with the process.
+		fmt.Fprintln(cmd.OutOrStdout())
+		return &declinedError{}
+	}
+	if answer.err != nil && !errors.Is(answer.err, io.EOF) {
+		return fmt.Errorf("read the answer: %w", answer.err)
+	}
+	switch strings.ToLower(strings.TrimSpace(answer.text)) {
 	case "y", "yes":
 		return nil
 	}

@@ -5,6 +5,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/creack/pty"
@@ -52,4 +54,50 @@ func TestRunbookAsksOnATerminal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// promptWriter is stdout that says when the confirmation was asked.
+type promptWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	asked  chan struct{}
+	closed bool
+}
+
+func (w *promptWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if !w.closed && strings.Contains(w.buf.String(), "[y/N]") {
+		w.closed = true
+		close(w.asked)
+	}
+	return n, err
+}
+
+// TestRunbookPromptInterrupted: Ctrl-C (the command's context ends) at
+// the confirmation is an answer: not confirmed, nothing changed, at once
+// (it used to wait for a line that never came).
+func TestRunbookPromptInterrupted(t *testing.T) {
+	dir, inv := labCopy(t, "manual-cutover")
+	before := treeSnapshot(t, dir)
+	ptmx, tty, err := pty.Open()
+	require.NoError(t, err)
+	defer ptmx.Close()
+	defer tty.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &promptWriter{asked: make(chan struct{})}
+	var errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"promote", "tms02", "-i", inv, "--apply"}, tty, out, &errOut) }()
+	select {
+	case <-out.asked:
+	case code := <-done:
+		t.Fatalf("ended before asking: %d %s", code, errOut.String())
+	}
+	cancel() // no line is ever typed: without the fix, this waits for ever (go test -timeout)
+	assert.Equal(t, report.ExitFail, <-done, errOut.String())
+	assert.Contains(t, errOut.String(), "not confirmed; nothing was changed")
+	assert.Equal(t, before, treeSnapshot(t, dir))
 }
