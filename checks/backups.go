@@ -23,13 +23,16 @@ func evalDBBackupRecent(d *facts.Deployment) []Result {
 	}
 	switch {
 	case !f.LastFullBackup.Set:
-		return deployment(errored(want, "%s", f.Lacks("last_full_backup")))
+		return deployment(errored(want, "%s", d.DB.Lacks("last_full_backup")))
 	case f.LastFullBackup.Null:
 		return deployment(failed(want, "never backed up", "no full backup of "+d.Inventory.Database.Name+" was ever taken"))
 	case f.ObservedAt == nil:
-		return deployment(errored(want, "%s", f.Lacks("observed_at")))
+		return deployment(errored(want, "%s", d.DB.Lacks("observed_at")))
 	}
-	age := f.ObservedAt.Sub(f.LastFullBackup.Value.Time)
+	age, ok := facts.Elapsed(f.LastFullBackup.Value.Time, f.ObservedAt.Time)
+	if !ok {
+		return deployment(errored(want, "%s", apart("last_full_backup", f.LastFullBackup.Value.Time, f.ObservedAt.Time)))
+	}
 	obs := fmt.Sprintf("last full backup %s (%s before observation)", f.LastFullBackup.Value.UTC().Format(time.RFC3339), hours(age))
 	if age.Hours() >= max {
 		return deployment(failed(want, obs, "the last full backup is too old"))
@@ -51,19 +54,31 @@ func evalDBLogShippingLag(d *facts.Deployment) []Result {
 	case ls.Null:
 		return deployment(failed(want, "log shipping not configured", "there is no off-site copy of the database"))
 	case !ls.Value.LastRestored.Set:
-		return deployment(errored(want, "%s", f.Lacks("log_shipping.last_restored")))
+		return deployment(errored(want, "%s", d.DB.Lacks("log_shipping.last_restored")))
 	case ls.Value.LastRestored.Null:
 		return deployment(failed(want, "never restored on "+quoted(ls.Value.SecondaryServer), "the secondary has not restored any log backup"))
 	case f.ObservedAt == nil:
-		return deployment(errored(want, "%s", f.Lacks("observed_at")))
+		return deployment(errored(want, "%s", d.DB.Lacks("observed_at")))
 	}
-	lag := f.ObservedAt.Sub(ls.Value.LastRestored.Value.Time)
+	lag, ok := facts.Elapsed(ls.Value.LastRestored.Value.Time, f.ObservedAt.Time)
+	if !ok {
+		return deployment(errored(want, "%s", apart("log_shipping.last_restored", ls.Value.LastRestored.Value.Time, f.ObservedAt.Time)))
+	}
 	obs := fmt.Sprintf("last restore on %s %s (%s before observation)", quoted(ls.Value.SecondaryServer),
 		ls.Value.LastRestored.Value.UTC().Format(time.RFC3339), minutes(lag))
 	if lag.Minutes() > max {
 		return deployment(failed(want, obs, "log shipping lags"))
 	}
 	return deployment(passed(want, obs))
+}
+
+// apart explains an age that does not fit a time.Duration (292 years):
+// time.Sub would saturate and the rule would judge a wrong number. The
+// facts' reader never lets such times through (facts.Earliest,
+// facts.MaxAhead); this guards facts that bypassed it.
+func apart(key string, t, observed time.Time) string {
+	return fmt.Sprintf("impossible value: %s %s and observed_at %s are more than 292 years apart",
+		key, t.UTC().Format(time.RFC3339), observed.UTC().Format(time.RFC3339))
 }
 
 func hours(d time.Duration) string {

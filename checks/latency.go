@@ -60,7 +60,7 @@ func evalDBLatency(d *facts.Deployment) []Result {
 	impossible := ""
 	for _, key := range []string{"rtt_ms", "connect_ms"} {
 		if f.Unknown[key] != "" {
-			impossible = f.Lacks(key)
+			impossible = d.DB.Lacks(key)
 			break
 		}
 	}

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -102,5 +103,18 @@ func TestImpossibleFactsAreErrorsNamingTheFact(t *testing.T) {
 	d.DB.Facts.Unknown = map[string]string{"connect_ms": "impossible value: connect_ms is -2 ms"}
 	r = result(t, d, "db.latency", "")
 	assert.Equal(t, Error, r.Status, "samples timed by a clock that gives a negative connection time are not trusted")
-	assert.Contains(t, r.Message, "database facts lack connect_ms: impossible value")
+	assert.Contains(t, r.Message, "database facts from db.json lack connect_ms: impossible value")
+}
+
+// TestAgesNeverSaturate: facts that never went through the reader's range
+// checks (a Deployment built in code) still cannot make time.Sub's
+// saturated 292 years a verdict.
+func TestAgesNeverSaturate(t *testing.T) {
+	d := testDeployment(inventory.Offsite, inventory.Primary, inventory.OffsiteStandby)
+	d.DB.Facts.ObservedAt = &facts.Timestamp{Time: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
+	for _, rule := range []string{"db.backup-recent", "db.log-shipping-lag"} {
+		r := result(t, d, rule, "")
+		assert.Equal(t, Error, r.Status, "%+v", r)
+		assert.Contains(t, r.Message, "and observed_at 9999-12-31T00:00:00Z are more than 292 years apart")
+	}
 }

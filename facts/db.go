@@ -44,15 +44,34 @@ type DBFacts struct {
 // Lacks explains an absent db.json key for an `error` result: "database
 // facts lack KEY", with the reason the probe recorded when there is one.
 // A reason recorded for a block (server) covers its keys (server.edition).
-func (f *DBFacts) Lacks(key string) string {
+func (f *DBFacts) Lacks(key string) string { return f.lacks(key, "") }
+
+// lacks is Lacks; a value dropped as impossible also names from, the file
+// or server it came from ("database facts from db.json lack observed_at:
+// impossible value: ...").
+func (f *DBFacts) lacks(key, from string) string {
 	why := f.Unknown[key]
 	if block, _, nested := strings.Cut(key, "."); why == "" && nested {
 		why = f.Unknown[block]
 	}
-	if why != "" {
-		return "database facts lack " + key + ": " + why
+	who := "database facts"
+	if from != "" && strings.HasPrefix(why, impossible) {
+		who += " from " + from
 	}
-	return "database facts lack " + key
+	if why != "" {
+		return who + " lack " + key + ": " + why
+	}
+	return who + " lack " + key
+}
+
+// Lacks is DBFacts.Lacks naming where the facts came from (the snapshot
+// file, or the live server) when the value was impossible: an `error`
+// for a hand-edited db.json must say which file to open.
+func (db DB) Lacks(key string) string {
+	if db.Facts == nil {
+		return "database facts unavailable"
+	}
+	return db.Facts.lacks(key, db.From)
 }
 
 // DBConnection is how tmsdrift reached SQL Server: a report must say when

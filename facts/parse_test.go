@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,6 +138,66 @@ func TestImpossibleDBFactsAreDroppedWithTheReason(t *testing.T) {
 	assert.False(t, again.LastFullBackup.Set)
 }
 
+// TestImpossibleTimesAreDropped: a time before 2000, or an observed_at
+// after this machine's clock, cannot be true; its reason gives the real
+// distance, not time.Sub's saturated 292 years.
+func TestImpossibleTimesAreDropped(t *testing.T) {
+	clock := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	defer func(was func() time.Time) { now = was }(now)
+	now = func() time.Time { return clock }
+	const observed = `"observed_at": "2026-11-25T02:00:00Z"`
+	for _, tc := range []struct{ name, json, key, why string }{
+		{"observed in year 9999", `"observed_at": "9999-12-31T23:59:59Z", "last_full_backup": "2026-11-24T22:00:00Z"`, "observed_at",
+			"observed_at 9999-12-31T23:59:59Z is 7972.9 years after this machine's clock (2026-12-04T12:00:00Z)"},
+		{"observed two days ahead", `"observed_at": "2026-12-06T12:00:00Z"`, "observed_at", "is 2 days after this machine's clock"},
+		{"observed in year 1", `"observed_at": "0001-01-01T00:00:00Z"`, "observed_at", "observed_at 0001-01-01T00:00:00Z is before 2000"},
+		{"observed at the Unix epoch", `"observed_at": "1970-01-01T00:00:00Z"`, "observed_at", "is before 2000"},
+		{"backup in year 1", observed + `, "last_full_backup": "0001-01-01T00:00:00Z"`, "last_full_backup", "last_full_backup 0001-01-01T00:00:00Z is before 2000"},
+		{"backup at SQL Server's first datetime", observed + `, "last_full_backup": "1753-01-01T00:00:00"`, "last_full_backup", "is before 2000"},
+		{"backup in year 9999", observed + `, "last_full_backup": "9999-12-31T23:59:59Z"`, "last_full_backup",
+			"last_full_backup 9999-12-31T23:59:59Z is 7972.9 years after observed_at 2026-11-25T02:00:00Z"},
+		{"restore in year 9999", observed + `, "log_shipping": {"secondary_server": "dr", "last_restored": "9999-12-31T23:59:59Z"}`,
+			"log_shipping.last_restored", "7972.9 years after observed_at"},
+		{"backup in year 9999, observed_at absent", `"last_full_backup": "9999-12-31T23:59:59Z"`, "last_full_backup", "after this machine's clock"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := ParseDB([]byte(`{"schema": "tmsdrift/db/v1", ` + tc.json + `}`))
+			require.NoError(t, err)
+			assert.True(t, strings.HasPrefix(f.Unknown[tc.key], impossible), f.Unknown[tc.key])
+			assert.Contains(t, f.Unknown[tc.key], tc.why)
+			assert.NotContains(t, f.Unknown[tc.key], "292", "no saturated span")
+			assert.Equal(t, "database facts from db.json lack "+tc.key+": "+f.Unknown[tc.key], DB{From: "db.json", Facts: f}.Lacks(tc.key))
+			switch tc.key {
+			case "observed_at":
+				assert.Nil(t, f.ObservedAt)
+			case "last_full_backup":
+				assert.False(t, f.LastFullBackup.Set)
+			default:
+				assert.False(t, f.LogShipping.Value.LastRestored.Set)
+			}
+		})
+	}
+	f, err := ParseDB([]byte(`{"schema": "tmsdrift/db/v1", "observed_at": "2026-12-05T11:59:00Z", "last_full_backup": "2000-01-01T00:00:00Z"}`))
+	require.NoError(t, err)
+	assert.Empty(t, f.Unknown, "a server clock less than a day ahead, and a backup from 2000, are possible")
+	assert.Equal(t, "database facts lack settings", DB{From: "db.json", Facts: f}.Lacks("settings"), "only impossible values name the file")
+}
+
+func TestElapsedNeverSaturates(t *testing.T) {
+	y1 := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	y9999 := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	_, ok := Elapsed(y1, y9999)
+	assert.False(t, ok, "time.Sub saturates here")
+	_, ok = Elapsed(y9999, y1)
+	assert.False(t, ok)
+	d, ok := Elapsed(Earliest, y1.AddDate(2199, 0, 0))
+	assert.True(t, ok)
+	assert.Equal(t, (200*365+49)*24*time.Hour, d, "2000 to 2200: 200 years and 49 leap days")
+	// 9999-12-31 is day 3652058 counted from 0001-01-01.
+	assert.InDelta(t, 3652058*24+23+59/60.0+59/3600.0, hoursBetween(y1, y9999), 1e-6)
+	assert.InDelta(t, -d.Hours(), hoursBetween(y1.AddDate(2199, 0, 0), Earliest), 1e-9)
+}
+
 // Writing db.json (for `snapshot db`) keeps absent, null and present apart.
 func TestDBRoundTrip(t *testing.T) {
 	in := `{"schema":"tmsdrift/db/v1","database":null,"last_full_backup":"2026-11-24T23:00:00Z","observed_at":"2026-11-25T02:00:00Z"}`
@@ -225,7 +286,23 @@ func FuzzParseDB(f *testing.F) {
 		if d.ObservedAt != nil && d.LastFullBackup.Valid() {
 			assert.LessOrEqual(t, d.LastFullBackup.Value.Sub(d.ObservedAt.Time), MaxSkew)
 		}
+		// Every time lies where an age between two of them fits a
+		// time.Duration (a backup may lie MaxSkew after an observed_at
+		// MaxAhead ahead of the clock).
+		clock := time.Now().Add(MaxSkew + time.Minute)
+		for _, at := range []Optional[Timestamp]{d.LastFullBackup, d.LogShipping.Value.LastRestored, {Set: d.ObservedAt != nil, Value: ptrValue(d.ObservedAt)}} {
+			if at.Valid() {
+				assert.Empty(t, checkTime("time", at.Value.Time, clock))
+			}
+		}
 	})
+}
+
+func ptrValue[T any](p *T) (v T) {
+	if p != nil {
+		v = *p
+	}
+	return v
 }
 
 func TestIsTMSService(t *testing.T) {

@@ -178,8 +178,8 @@ func TestImpossibleFactsAreErrors(t *testing.T) {
 		}, []want{
 			{"db.latency", "tms02", "facts.json db_rtt_ms: impossible value: db_rtt_ms[0] is -30 ms, and a round trip cannot take negative time"},
 			{"time.synced", "tms03", "facts.json time.offset_ms: impossible value: time.offset_ms is 1e+308 ms, more than 100 years"},
-			{"db.backup-recent", "", "database facts lack last_full_backup: impossible value: last_full_backup 2101-03-01T00:00:00Z is 74.3 years after observed_at 2026-11-25T02:00:00Z"},
-			{"db.latency", "", "database facts lack rtt_ms: impossible value: rtt_ms[0] is -30 ms"},
+			{"db.backup-recent", "", "database facts from db.json lack last_full_backup: impossible value: last_full_backup 2101-03-01T00:00:00Z is 74.3 years after observed_at 2026-11-25T02:00:00Z"},
+			{"db.latency", "", "database facts from db.json lack rtt_ms: impossible value: rtt_ms[0] is -30 ms"},
 		}},
 		{"offsite", "offsite", map[string]func(map[string]any){
 			"db.json": func(m map[string]any) {
@@ -188,7 +188,31 @@ func TestImpossibleFactsAreErrors(t *testing.T) {
 			},
 		}, []want{
 			{"db.log-shipping-lag", "", "log_shipping.last_restored 2026-11-25T03:00:00Z is 1 h after observed_at"},
-			{"db.latency", "", "database facts lack connect_ms: impossible value: connect_ms is -2.5 ms"},
+			{"db.latency", "", "database facts from db.json lack connect_ms: impossible value: connect_ms is -2.5 ms"},
+		}},
+		// time.Sub saturates at 292 years: observed_at in 9999 failed both
+		// rules at "2562047.8 h" and "153722867.3 min"; a backup in year 1
+		// failed at the same 2562047.8 h.
+		{"observed far in the future", "offsite", map[string]func(map[string]any){
+			"db.json": func(m map[string]any) { m["observed_at"] = "9999-12-31T23:59:59Z" },
+		}, []want{
+			{"db.backup-recent", "", "database facts from db.json lack observed_at: impossible value: observed_at 9999-12-31T23:59:59Z is 7972.9 years after this machine's clock"},
+			{"db.log-shipping-lag", "", "database facts from db.json lack observed_at: impossible value: observed_at 9999-12-31T23:59:59Z"},
+		}},
+		{"observed in year 1", "offsite", map[string]func(map[string]any){
+			"db.json": func(m map[string]any) { m["observed_at"] = "0001-01-01T00:00:00Z" },
+		}, []want{
+			{"db.backup-recent", "", "database facts from db.json lack observed_at: impossible value: observed_at 0001-01-01T00:00:00Z is before 2000"},
+			{"db.log-shipping-lag", "", "observed_at 0001-01-01T00:00:00Z is before 2000"},
+		}},
+		{"backup in year 1, restored in 1970", "offsite", map[string]func(map[string]any){
+			"db.json": func(m map[string]any) {
+				m["last_full_backup"] = "0001-01-01T00:00:00Z"
+				m["log_shipping"].(map[string]any)["last_restored"] = "1970-01-01T00:00:00Z"
+			},
+		}, []want{
+			{"db.backup-recent", "", "database facts from db.json lack last_full_backup: impossible value: last_full_backup 0001-01-01T00:00:00Z is before 2000"},
+			{"db.log-shipping-lag", "", "log_shipping.last_restored 1970-01-01T00:00:00Z is before 2000"},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
