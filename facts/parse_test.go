@@ -79,6 +79,7 @@ func TestImpossibleNodeFactsAreDroppedWithTheReason(t *testing.T) {
 	for _, tc := range []struct{ name, json, key, why string }{
 		{"negative round trip", `"db_rtt_ms": [1.2, -30, 0.9]`, "db_rtt_ms", "db_rtt_ms[1] is -30 ms, and a round trip cannot take negative time"},
 		{"round trip of days", `"db_rtt_ms": [2e8]`, "db_rtt_ms", "db_rtt_ms[0] is 2e+08 ms, more than an hour"},
+		{"negative zero round trip", `"db_rtt_ms": [0.8, -0, 0.9]`, "db_rtt_ms", "db_rtt_ms[1] is -0 ms, and a round trip cannot take negative time"},
 		{"offset beyond a century", `"time": {"source": "dc01", "synced": true, "offset_ms": 1e308}`, "time.offset_ms", "time.offset_ms is 1e+308 ms, more than 100 years"},
 		{"negative offset beyond a century", `"time": {"source": "dc01", "synced": true, "offset_ms": -1e13}`, "time.offset_ms", "more than 100 years"},
 	} {
@@ -97,6 +98,9 @@ func TestImpossibleNodeFactsAreDroppedWithTheReason(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, f.Impossible, "zero, large and negative offsets are possible")
 	assert.Equal(t, []float64{0, 3599999}, f.DBRTTMS)
+	f, err = ParseNode([]byte(`{"schema": "tmsdrift/facts/v1", "services": [], "time": {"offset_ms": -0}}`))
+	require.NoError(t, err)
+	assert.Empty(t, f.Impossible, "w32tm prints -00.0000000s for a clock exactly on time")
 	assert.Equal(t, "facts.json lacks hostname", f.Lacks("hostname"))
 }
 
@@ -110,6 +114,8 @@ func TestImpossibleDBFactsAreDroppedWithTheReason(t *testing.T) {
 			"log_shipping.last_restored", "log_shipping.last_restored 2026-11-26T02:00:00Z is 24 h after observed_at"},
 		{"negative round trip", `"rtt_ms": [-30]`, "rtt_ms", "rtt_ms[0] is -30 ms"},
 		{"negative connection time", `"rtt_ms": [1], "connect_ms": -2`, "connect_ms", "connect_ms is -2 ms, and a duration cannot be negative"},
+		{"negative zero connection time", `"rtt_ms": [1], "connect_ms": -0`, "connect_ms", "connect_ms is -0 ms, and a duration cannot be negative"},
+		{"negative zero round trip", `"rtt_ms": [-0, -0, -0]`, "rtt_ms", "rtt_ms[0] is -0 ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := ParseDB([]byte(`{"schema": "tmsdrift/db/v1", ` + observed + `, ` + tc.json + `}`))

@@ -80,7 +80,7 @@ func checkRTT(key string, samples []float64) string {
 		switch {
 		case math.IsNaN(v) || math.IsInf(v, 0):
 			return fmt.Sprintf(impossible+"%s is not a finite number", at)
-		case v < 0:
+		case math.Signbit(v): // also -0, which no timer gives: a sign flipped by a broken gatherer or by hand
 			return fmt.Sprintf(impossible+"%s is %s ms, and a round trip cannot take negative time", at, num(v))
 		case v > MaxRTTMS:
 			return fmt.Sprintf(impossible+"%s is %s ms, more than an hour (no probe waits that long)", at, num(v))
@@ -95,7 +95,7 @@ func checkDuration(key string, v float64) string {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return fmt.Sprintf(impossible+"%s is not a finite number", key)
-	case v < 0:
+	case math.Signbit(v): // also -0, as for checkRTT
 		return fmt.Sprintf(impossible+"%s is %s ms, and a duration cannot be negative", key, num(v))
 	case v > MaxRTTMS:
 		return fmt.Sprintf(impossible+"%s is %s ms, more than an hour (no probe waits that long)", key, num(v))
