@@ -3,7 +3,10 @@ package facts
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -222,7 +225,15 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 		o.Null = true
 		return nil
 	}
-	return json.Unmarshal(b, &o.Value)
+	err := json.Unmarshal(b, &o.Value)
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		// Its offset counts from this value, not from the file: zero says
+		// so, and jsondoc places the error by its field path instead
+		// (a wrong type in log_shipping was reported on line 1).
+		typ.Offset = 0
+	}
+	return err
 }
 
 // MarshalJSON writes null or the value.
@@ -249,18 +260,43 @@ func ParseTimestamp(s string) (Timestamp, error) {
 	return Timestamp{}, fmt.Errorf("%q is not an RFC 3339 timestamp", s)
 }
 
-// UnmarshalJSON parses a timestamp string.
+// UnmarshalJSON parses a timestamp string. What is not one is a type
+// error, so that the decoder adds the field's path and jsondoc the line:
+// "line 33: observed_at: expected an RFC 3339 timestamp, got JSON text
+// "yesterday"".
 func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return err
+		return &json.UnmarshalTypeError{Value: jsonWord(b), Type: reflect.TypeFor[Timestamp]()}
 	}
 	p, err := ParseTimestamp(strings.TrimSpace(s))
 	if err != nil {
-		return err
+		return &json.UnmarshalTypeError{Value: "text " + strconv.Quote(s), Type: reflect.TypeFor[Timestamp]()}
 	}
 	*t = p
 	return nil
+}
+
+// JSONKind names what a timestamp must be, for jsondoc's messages.
+func (Timestamp) JSONKind() string { return "an RFC 3339 timestamp (2026-11-25T02:00:00Z)" }
+
+// jsonWord names the kind of a JSON value b, as encoding/json's type
+// errors do.
+func jsonWord(b []byte) string {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == 't' || b[0] == 'f':
+		return "bool"
+	case b[0] == '"':
+		return "string"
+	}
+	return "number"
 }
 
 // MarshalJSON writes RFC 3339 UTC.

@@ -72,7 +72,17 @@ func TestParseDBTriStates(t *testing.T) {
 
 	_, err = ParseDB([]byte("{\"schema\": \"tmsdrift/db/v1\",\n\"observed_at\": \"yesterday\"}"))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `"yesterday" is not an RFC 3339 timestamp`)
+	assert.Equal(t, `line 2: observed_at: expected an RFC 3339 timestamp (2026-11-25T02:00:00Z), got JSON text "yesterday"`, err.Error())
+
+	// A timestamp that is not one, or not text, inside log_shipping:
+	// named by field and placed on its line (it was "malformed JSON", or
+	// line 1).
+	_, err = ParseDB([]byte("{\"schema\": \"tmsdrift/db/v1\",\n\"log_shipping\": {\n \"secondary_server\": \"dr\",\n \"last_restored\": \"\\u001b[2J\"}}"))
+	require.Error(t, err)
+	assert.Equal(t, `line 4: log_shipping.last_restored: expected an RFC 3339 timestamp (2026-11-25T02:00:00Z), got JSON text "\x1b[2J"`, err.Error())
+	_, err = ParseDB([]byte("{\"schema\": \"tmsdrift/db/v1\",\n\"log_shipping\": {\n\n \"secondary_server\": 5}}"))
+	require.Error(t, err)
+	assert.Equal(t, `line 4: log_shipping.secondary_server: expected text, got JSON number`, err.Error())
 }
 
 func TestImpossibleNodeFactsAreDroppedWithTheReason(t *testing.T) {

@@ -140,12 +140,25 @@ func Describe(data []byte, err error) error {
 		if typ.Field == "" {
 			return fmt.Errorf("line %d: expected a JSON object, got JSON %s", Line(data, typ.Offset), typ.Value)
 		}
-		return fmt.Errorf("line %d: %s: expected %s, got JSON %s", Line(data, typ.Offset), typ.Field, KindWord(typ.Type), typ.Value)
+		line := Line(data, typ.Offset)
+		if typ.Offset == 0 {
+			// A type's own UnmarshalJSON reported it (facts.Timestamp,
+			// facts.Optional): the decoder gave the field, not the place.
+			line = FieldLine(data, typ.Field)
+		}
+		if line == 0 {
+			return fmt.Errorf("%s: expected %s, got JSON %s", typ.Field, KindWord(typ.Type), typ.Value)
+		}
+		return fmt.Errorf("line %d: %s: expected %s, got JSON %s", line, typ.Field, KindWord(typ.Type), typ.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("malformed JSON: unexpected end of file")
 	}
 	return fmt.Errorf("malformed JSON: %w", err)
 }
+
+// Kinder is a type that names the JSON value it holds itself, for
+// KindWord: a timestamp is "an RFC 3339 timestamp", not "an object".
+type Kinder interface{ JSONKind() string }
 
 // KindWord names the JSON value a Go type holds, in the words of the file's
 // author rather than Go's ([]facts.Service is "a list").
@@ -155,6 +168,9 @@ func KindWord(t reflect.Type) string {
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t.Implements(reflect.TypeFor[Kinder]()) {
+		return reflect.Zero(t).Interface().(Kinder).JSONKind()
 	}
 	switch t.Kind() {
 	case reflect.Struct, reflect.Map:
@@ -172,6 +188,53 @@ func KindWord(t reflect.Type) string {
 		return "a number"
 	}
 	return "another kind of value"
+}
+
+// FieldLine returns the line of the key that ends path (encoding/json's
+// field path: object keys joined by dots, list positions left out,
+// matched ignoring case as the decoder matches them) in data, one
+// well-formed JSON document; the first such key, or 0 when there is none.
+func FieldLine(data []byte, path string) int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	// open are the objects and lists the reader is in; key is the key an
+	// object's value was given under ("" in a list or at the top).
+	type level struct {
+		object, keyed bool
+		key           string
+	}
+	var open []level
+	var key string     // the key whose value comes next
+	var keyed bool     // key is set: the next value is an object's
+	expectKey := false // the next string token is a key
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		if s, ok := tok.(string); ok && expectKey {
+			var keys []string
+			for _, l := range open {
+				if l.keyed {
+					keys = append(keys, l.key)
+				}
+			}
+			if strings.EqualFold(strings.Join(append(keys, s), "."), path) {
+				return Line(data, dec.InputOffset())
+			}
+			key, keyed, expectKey = s, true, false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			open = append(open, level{object: tok == json.Delim('{'), keyed: keyed, key: key})
+		case json.Delim('}'), json.Delim(']'):
+			open = open[:len(open)-1]
+		}
+		// After a value (or an opening brace), an object expects a key.
+		key, keyed = "", false
+		expectKey = len(open) > 0 && open[len(open)-1].object
+	}
 }
 
 // Line returns the 1-based line of byte offset off in data.

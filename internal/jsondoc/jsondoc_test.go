@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +40,38 @@ func TestDecodeNamesLineAndField(t *testing.T) {
 	var d doc
 	require.NoError(t, Decode([]byte("{\"name\": \"a\"}\n\n"), &d), "trailing white space is fine")
 	assert.Equal(t, "a", d.Name)
+}
+
+// stamp is a value whose own UnmarshalJSON refuses what it cannot read,
+// as facts.Timestamp does: the decoder adds the field, not the place.
+type stamp struct{}
+
+func (*stamp) UnmarshalJSON(b []byte) error {
+	return &json.UnmarshalTypeError{Value: "text " + string(b), Type: reflect.TypeFor[stamp]()}
+}
+
+func (stamp) JSONKind() string { return "a time" }
+
+func TestDecodePlacesErrorsOfOwnUnmarshalers(t *testing.T) {
+	var d struct {
+		Name string `json:"name"`
+		Log  struct {
+			At []stamp `json:"at"`
+		} `json:"log"`
+	}
+	err := Decode([]byte("{\n\"name\": \"a\",\n\"log\": {\n  \"At\": [\"x\"]}}"), &d)
+	require.Error(t, err)
+	assert.Equal(t, `line 4: log.at: expected a time, got JSON text "x"`, err.Error(), "the line of the key, matched ignoring case as the decoder does")
+}
+
+func TestFieldLine(t *testing.T) {
+	data := []byte("{\"a\": 1,\n \"b\": [{\"c\": \"a\"},\n {\"d\": {\"e\": 2}}],\n \"f\": {\"a\": \"b\"}}")
+	for path, want := range map[string]int{"a": 1, "b": 2, "b.c": 2, "b.d.e": 3, "f": 4, "f.a": 4, "F.A": 4, "c": 0, "b.d.e.x": 0, "": 0} {
+		assert.Equal(t, want, FieldLine(data, path), path)
+	}
+	assert.Equal(t, 0, FieldLine([]byte(`{"a": `), "b"), "malformed: not found")
+	assert.Equal(t, 1, FieldLine([]byte(`{"0": {"": ""}}`), "0."), "an empty key is a key")
+	assert.Equal(t, 1, FieldLine([]byte(`{"": {"0": ""}}`), ".0"))
 }
 
 func TestLine(t *testing.T) {
@@ -131,7 +165,32 @@ func FuzzDecode(f *testing.F) {
 		if tokens, keys := countKeyTokens(t, text), countKeys(v); tokens != keys {
 			t.Fatalf("%d keys in the text, %d in the decoded value: a duplicate got through", tokens, keys)
 		}
+		// Every key's path is found, on a line of the text.
+		lines := bytes.Count(text, []byte{'\n'}) + 1
+		for _, path := range keyPaths(v, nil) {
+			if n := FieldLine(text, path); n < 1 || n > lines {
+				t.Fatalf("FieldLine(%q) = %d, want a line of 1..%d", path, n, lines)
+			}
+		}
 	})
+}
+
+// keyPaths lists the field paths of every key in a decoded document, as
+// encoding/json names them (list positions left out).
+func keyPaths(v any, path []string) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			p := append(slices.Clone(path), k)
+			out = append(append(out, strings.Join(p, ".")), keyPaths(e, p)...)
+		}
+	case []any:
+		for _, e := range v {
+			out = append(out, keyPaths(e, path)...)
+		}
+	}
+	return out
 }
 
 // countKeys counts the keys of every object in a decoded value.
