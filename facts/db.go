@@ -74,7 +74,11 @@ func (db DB) Lacks(key string) string {
 	if db.Facts == nil {
 		return "database facts unavailable"
 	}
-	return db.Facts.lacks(key, db.From)
+	from := db.From
+	if db.Live {
+		from = "the live SQL Server"
+	}
+	return db.Facts.lacks(key, from)
 }
 
 // DBConnection is how tmsdrift reached SQL Server: a report must say when

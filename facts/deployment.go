@@ -77,6 +77,9 @@ type DB struct {
 	Err   error
 	// From names the source: the snapshot file or the live server.
 	From string
+	// Live is true when the facts were read from the server itself, not
+	// from a snapshot file.
+	Live bool
 }
 
 // NodeByName returns the gathered node with the inventory name name, or nil.

@@ -269,6 +269,22 @@ func TestImpossibleFactsLive(t *testing.T) {
 	assert.Contains(t, stderr, "last_full_backup: impossible value")
 }
 
+// TestImpossibleObservedAtLive: a live server whose clock says 9999 gave
+// db.backup-recent fail at "2562047.8 h" (time.Sub saturated); its
+// observed_at is impossible, `error` naming it and where it came from.
+func TestImpossibleObservedAtLive(t *testing.T) {
+	dbNoLeaks(t)
+	lab := labNamedT(t, "manual-cutover")
+	dbServeLab(t, lab, tdsserver.Faults{}, func(c *tdsserver.Catalogue) {
+		c.Clock = tdsserver.Instant{Time: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
+	})
+	code, out, stderr := dbRun(t, "audit", "-i", lab.LiveInventory, "--format", "json")
+	require.Equal(t, report.ExitErrored, code, stderr)
+	r := findResult(t, dbReport(t, out), "db.backup-recent", "")
+	assert.Equal(t, checks.Error, r.Status)
+	assert.Contains(t, r.Message, "database facts from the live SQL Server lack observed_at: impossible value: observed_at 9999-12-31T00:00:00Z is 7972.9 years after this machine's clock")
+}
+
 // TestValidateRefusesImpossibleAddresses: 999.10.0.300 and "not an ip"
 // are bad input, placed by file:line:column and key; nothing is audited or
 // planned.

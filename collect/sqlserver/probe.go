@@ -22,7 +22,7 @@ import (
 // only the facts of that question are absent and Facts.Unknown says why.
 func Gather(ctx context.Context, inv *inventory.Inventory) facts.DB {
 	db := inv.Database
-	out := facts.DB{From: "live SQL Server via $" + db.DSNEnv}
+	out := facts.DB{From: "live SQL Server via $" + db.DSNEnv, Live: true}
 	t, err := newTarget(db.DSNEnv, db, wantedTLS(inv, true))
 	if err != nil {
 		out.Err = err
@@ -53,7 +53,7 @@ func Gather(ctx context.Context, inv *inventory.Inventory) facts.DB {
 // The DSN never shows, as in Gather.
 func GatherOffsite(ctx context.Context, inv *inventory.Inventory) facts.DB {
 	db := inv.Database
-	out := facts.DB{From: "live SQL Server via $" + db.OffsiteDSNEnv}
+	out := facts.DB{From: "live SQL Server via $" + db.OffsiteDSNEnv, Live: true}
 	if db.OffsiteDSNEnv == "" {
 		out.Err = errors.New("database.offsite_dsn_env is not set: the off-site database is reached through the environment variable it names")
 		return out
