@@ -427,13 +427,65 @@ func (s *Store) Path(id, name string) (string, error) {
 	return filepath.Join(s.dir, id, name), nil
 }
 
-// Report reads run id's report.json.
+// Report reads run id's report.json (through OpenFile: never through a
+// link, never of a folder no run wrote).
 func (s *Store) Report(id string) (*report.Report, error) {
-	p, err := s.Path(id, ReportJSON)
+	f, _, err := s.OpenFile(id, ReportJSON)
 	if err != nil {
 		return nil, err
 	}
-	return report.ReadJSONFile(p)
+	defer f.Close()
+	return report.ReadJSON(f)
+}
+
+// ErrNotInHistory is OpenFile's error for anything that is not a file of
+// a run this history recorded.
+var ErrNotInHistory = errors.New("not a file of a run of the history")
+
+// OpenFile opens file name of run id for reading, and only a file the
+// history wrote: id must be a run id whose folder is a folder (not a
+// symbolic link or junction out of the history) holding this run's
+// run.json, name one of the run's files that run.json lists, and the
+// file a regular file, not a link (checked on the file opened, so a link
+// put in its place meanwhile is refused too). What comes from a URL or
+// the command line reaches nothing else of the machine. Errors wrap
+// ErrNotInHistory, or fs.ErrNotExist when the run or file is gone.
+func (s *Store) OpenFile(id, name string) (*os.File, fs.FileInfo, error) {
+	p, err := s.Path(id, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrNotInHistory, err)
+	}
+	dir, err := os.Lstat(filepath.Dir(p))
+	if err != nil {
+		return nil, nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	if !dir.IsDir() {
+		return nil, nil, fmt.Errorf("run %s: %w: its folder is a link or not a folder", id, ErrNotInHistory)
+	}
+	run, err := s.Get(id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrNotInHistory, err)
+	}
+	if name != RunFile && !slices.Contains(run.Files, name) {
+		return nil, nil, fmt.Errorf("run %s: %w: its run.json lists no %s", id, fs.ErrNotExist, name)
+	}
+	before, err := os.Lstat(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	if !before.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("run %s: %w: %s is a link or not a regular file", id, ErrNotInHistory, name)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	st, err := f.Stat()
+	if err != nil || !os.SameFile(before, st) {
+		f.Close()
+		return nil, nil, fmt.Errorf("run %s: %w: %s changed while it was opened", id, ErrNotInHistory, name)
+	}
+	return f, st, nil
 }
 
 // Prune removes the oldest runs so that keep remain, and returns their

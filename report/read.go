@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -32,6 +33,23 @@ func ReadJSONFile(path string) (*Report, error) {
 	r, err := ParseJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// ReadJSON reads a JSON report from an open file (the history opens its
+// own, refusing links); errors name the file.
+func ReadJSON(f *os.File) (*Report, error) {
+	data, err := io.ReadAll(io.LimitReader(f, maxReportSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read report %s: %w", f.Name(), err)
+	}
+	if len(data) > maxReportSize {
+		return nil, fmt.Errorf("read report %s: more than a report can be", f.Name())
+	}
+	r, err := ParseJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name(), err)
 	}
 	return r, nil
 }

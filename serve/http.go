@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -132,8 +131,10 @@ func (s *Service) latest(name string) http.HandlerFunc {
 	}
 }
 
-// runFile serves /reports/<run-id>/<file>; the id and the file name are
-// checked by the store, so nothing outside the history can be named.
+// runFile serves /reports/<run-id>/<file>; the store's OpenFile checks
+// the id, the file name, that the run is one it recorded and that
+// neither its folder nor the file is a link, so nothing outside the
+// history can be reached.
 func (s *Service) runFile(w http.ResponseWriter, r *http.Request) {
 	id, file := r.PathValue("id"), r.PathValue("file")
 	if file == history.RunFile {
@@ -144,27 +145,23 @@ func (s *Service) runFile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) serveFile(w http.ResponseWriter, r *http.Request, id, file string) {
-	p, err := s.runner.Store.Path(id, file)
-	if err != nil {
+	f, st, err := s.runner.Store.OpenFile(id, file)
+	switch {
+	case errors.Is(err, history.ErrNotInHistory):
+		if history.ValidID(id) { // a link or a stranger in the history: worth a look
+			s.opts.Log.Warn("report refused: not a file of the history", "error", err)
+		}
 		http.NotFound(w, r)
 		return
-	}
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	case errors.Is(err, fs.ErrNotExist):
 		http.NotFound(w, r)
 		return
-	}
-	if err != nil {
+	case err != nil:
 		http.Error(w, "the report cannot be read", http.StatusInternalServerError)
-		s.opts.Log.Error("report unreadable", "path", p, "error", err)
+		s.opts.Log.Error("report unreadable", "run", id, "file", file, "error", err)
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		http.NotFound(w, r)
-		return
-	}
 	secureHeaders(w, file)
 	w.Header().Set("X-Tmsdrift-Run", id)
 	http.ServeContent(w, r, file, st.ModTime(), f)

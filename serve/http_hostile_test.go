@@ -1,0 +1,114 @@
+package serve
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/history"
+)
+
+// startServe runs the service on a free loopback port and returns its
+// base URL; the service stops with the test.
+func startServe(t *testing.T, svc *Service) string {
+	t.Helper()
+	addr := make(chan net.Addr, 1)
+	svc.opts.Ready = func(a net.Addr) { addr <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	return "http://" + (<-addr).String()
+}
+
+// TestReportsNeverLeaveTheHistory: /reports/<id>/<file> serves only the
+// files of a run the history recorded. Before, a run folder that was a
+// symbolic link out of the history, a report that was a link to any file
+// of the machine, and a folder named like a run that no run wrote were
+// all served with a 200 (through real HTTP, with the bearer token).
+func TestReportsNeverLeaveTheHistory(t *testing.T) {
+	const token = "hostile-review-token"
+	inv := labWith(t, "single", "schedule:\n  listen: '127.0.0.1:0'\n  listen_token_env: TMSDRIFT_TEST_TOKEN\n")
+	fc := clockwork.NewFakeClockAt(t0)
+	svc, err := New(Options{InventoryPath: inv, Clock: fc,
+		Getenv: func(k string) string { return map[string]string{"TMSDRIFT_TEST_TOKEN": token}[k] }})
+	require.NoError(t, err)
+	require.Equal(t, 0, svc.Once(context.Background()))
+	real := svc.Runner().Last().ID
+	hist := svc.Runner().Store.Dir()
+
+	// Outside the history: a secret file, and a folder that looks like a
+	// run (a copy of the real run's files, with its own report).
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret.txt")
+	require.NoError(t, os.WriteFile(secret, []byte("OUTSIDE-THE-HISTORY"), 0o600))
+	fake := filepath.Join(outside, "run")
+	require.NoError(t, os.CopyFS(fake, os.DirFS(filepath.Join(hist, real))))
+	require.NoError(t, os.WriteFile(filepath.Join(fake, history.ReportJSON), []byte(`{"leak": "OUTSIDE-THE-HISTORY"}`), 0o600))
+	// A run folder that is a link out of the history.
+	require.NoError(t, os.Symlink(fake, filepath.Join(hist, "20200101T000000Z")))
+	// A real run whose report is a link to the secret.
+	p, err := svc.Runner().Store.Begin(t0.Add(-2 * 24 * 60 * 60 * 1e9))
+	require.NoError(t, err)
+	require.NoError(t, p.WriteFile(history.ReportJSON, []byte("{}\n")))
+	linked := p.ID()
+	require.NoError(t, p.Commit(&history.Run{Deployment: "acme-single", StartedAt: t0, FinishedAt: t0}))
+	require.NoError(t, os.Symlink(secret, filepath.Join(hist, linked, history.ReportHTML)))
+	// A folder named like a run that no run wrote.
+	foreign := filepath.Join(hist, "20100101T000000Z")
+	require.NoError(t, os.Mkdir(foreign, 0o700))
+	require.NoError(t, os.Symlink(secret, filepath.Join(foreign, history.ReportHTML)))
+	require.NoError(t, os.WriteFile(filepath.Join(foreign, history.ReportMarkdown), []byte("OUTSIDE-THE-HISTORY"), 0o600))
+
+	base := startServe(t, svc)
+	get := func(method, path string) (int, http.Header, string) {
+		req, err := http.NewRequest(method, base+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(body)
+	}
+	for _, path := range []string{
+		"/reports/20200101T000000Z/report.json",
+		"/reports/20200101T000000Z/report.html",
+		"/reports/" + linked + "/report.html",
+		"/reports/20100101T000000Z/report.html",
+		"/reports/20100101T000000Z/report.md",
+		"/reports/%2e%2e/report.json",
+		"/reports/" + real + "%2f..%2f..%2f/report.json",
+		"/reports/" + real + "/..%2f" + history.RunFile,
+		"/reports/" + real + "/" + history.RunFile,
+		"/reports/" + real + "/%2e%2e",
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			code, _, body := get(method, path)
+			assert.Equal(t, http.StatusNotFound, code, "%s %s", method, path)
+			assert.NotContains(t, body, "OUTSIDE-THE-HISTORY", "%s %s", method, path)
+		}
+	}
+	// The history's own run is served, with the headers of a document.
+	code, h, body := get(http.MethodGet, "/reports/"+real+"/report.html")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "acme-single")
+	assert.Equal(t, "text/html; charset=utf-8", h.Get("Content-Type"))
+	assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+	assert.True(t, strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src 'none';"), h.Get("Content-Security-Policy"))
+	code, h, _ = get(http.MethodHead, "/reports/"+real+"/report.json")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "application/json", h.Get("Content-Type"))
+}
