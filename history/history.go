@@ -187,18 +187,40 @@ func (s *Store) Begin(started time.Time) (*Pending, error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	base := NewID(started)
-	id := base
-	for n := 2; ; n++ {
+	// The id must sort after every run's: the history's order is the
+	// order of the runs (the newest is "latest", the oldest are pruned).
+	// A run in the same second as the newest gets the next counter, not
+	// a slot freed by pruning; a run whose clock reads earlier than the
+	// newest run's (a clock set back) gets the newest's second with the
+	// next counter, and run.json keeps its true start.
+	ids, err := s.IDs()
+	if err != nil {
+		return nil, err
+	}
+	base, n := NewID(started), 1
+	if len(ids) > 0 {
+		if newest := ids[len(ids)-1]; compareIDs(base, newest) <= 0 {
+			base, n = splitID(newest)
+			n++
+		}
+	}
+	for ; ; n++ {
+		if n > 9999 {
+			return nil, fmt.Errorf("history: too many runs started at %s", base)
+		}
+		id := base
+		if n > 1 {
+			id += "-" + strconv.Itoa(n)
+		}
 		if _, err := os.Lstat(filepath.Join(s.dir, id)); errors.Is(err, fs.ErrNotExist) {
 			break
 		} else if err != nil {
 			return nil, fmt.Errorf("history: %w", err)
 		}
-		if n > 9999 {
-			return nil, fmt.Errorf("history: too many runs started at %s", base)
-		}
-		id = base + "-" + strconv.Itoa(n)
+	}
+	id := base
+	if n > 1 {
+		id += "-" + strconv.Itoa(n)
 	}
 	tmp := filepath.Join(s.dir, atomicfile.TempName(id))
 	if err := os.Mkdir(tmp, 0o700); err != nil {
@@ -489,30 +511,79 @@ func (s *Store) OpenFile(id, name string) (*os.File, fs.FileInfo, error) {
 }
 
 // Prune removes the oldest runs so that keep remain, and returns their
-// ids. keep <= 0 removes nothing. An error wrapping ErrIndexStale comes
-// after every old run was removed.
-func (s *Store) Prune(keep int) ([]string, error) {
+// ids. keep <= 0 removes nothing. Only runs this history wrote are
+// counted and removed (Owned): a folder named like a run that is not one
+// of them, a run whose run.json cannot be read, or a run folder holding
+// anything but its own files is left alone and returned in left, for the
+// caller to say so. An error wrapping ErrIndexStale comes after every old
+// run was removed.
+func (s *Store) Prune(keep int) (removed, left []string, err error) {
 	ids, err := s.IDs()
 	if err != nil || keep <= 0 || len(ids) <= keep {
-		return nil, err
+		return nil, nil, err
 	}
-	old := ids[:len(ids)-keep]
-	var removed []string
-	for _, id := range old {
+	var ours []string
+	for _, id := range ids {
+		if s.Owned(id) == nil {
+			ours = append(ours, id)
+		} else {
+			left = append(left, id)
+		}
+	}
+	if len(ours) <= keep {
+		return nil, left, nil
+	}
+	for _, id := range ours[:len(ours)-keep] {
 		// Renamed away first, so a listing never sees half a folder.
 		gone := filepath.Join(s.dir, atomicfile.TempName(id))
 		if err := os.Rename(filepath.Join(s.dir, id), gone); err != nil {
-			return removed, fmt.Errorf("history: prune %s: %w", id, err)
+			return removed, left, fmt.Errorf("history: prune %s: %w", id, err)
 		}
 		if err := os.RemoveAll(gone); err != nil {
-			return removed, fmt.Errorf("history: prune %s: %w", id, err)
+			return removed, left, fmt.Errorf("history: prune %s: %w", id, err)
 		}
 		removed = append(removed, id)
 	}
 	if err := s.reindex(nil); err != nil {
-		return removed, fmt.Errorf("%w: %w", ErrIndexStale, err)
+		return removed, left, fmt.Errorf("%w: %w", ErrIndexStale, err)
 	}
-	return removed, nil
+	return removed, left, nil
+}
+
+// Owned says whether the folder of run id is one this history wrote, and
+// so one Prune may remove: a folder (not a link), holding this run's
+// run.json and nothing but the files a run folder holds (run.json, the
+// reports, a temporary file of an interrupted write), none of them a
+// link or a folder. The error says why not.
+func (s *Store) Owned(id string) error {
+	if !ValidID(id) {
+		return fmt.Errorf("%q is not a run id", id)
+	}
+	dir := filepath.Join(s.dir, id)
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", id, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("run %s: a link or not a folder", id)
+	}
+	if _, err := s.Get(id); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", id, err)
+	}
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case !e.Type().IsRegular():
+			return fmt.Errorf("run %s: %s is a link or a folder, which no run writes", id, name)
+		case name == RunFile, name == ReportJSON, name == ReportHTML, name == ReportMarkdown, atomicfile.IsTemp(name):
+		default:
+			return fmt.Errorf("run %s: %s is not a file a run writes", id, name)
+		}
+	}
+	return nil
 }
 
 // Clean removes what runs that never finished left behind (folders and

@@ -218,7 +218,10 @@ func (r *Runner) run(ctx context.Context, trigger history.Trigger) *history.Run 
 	r.stateMu.Unlock()
 	r.logRun(rec)
 	if out.inv != nil {
-		removed, err := r.Store.Prune(out.inv.Schedule.KeepRuns())
+		removed, left, err := r.Store.Prune(out.inv.Schedule.KeepRuns())
+		if len(left) > 0 {
+			r.Log.Warn("history: folders left alone by schedule.keep (not run folders tmsdrift wrote, or damaged)", "dir", r.Store.Dir(), "left", strings.Join(left, " "))
+		}
 		switch {
 		case errors.Is(err, history.ErrIndexStale):
 			r.Log.Warn("history pruned, index not updated", "error", err)
