@@ -87,6 +87,13 @@ func buildDiff(store *history.Store, args []string, warnf func(...any)) (*report
 				withReport = append(withReport, r)
 			}
 		}
+		if len(runs) > 0 && len(withReport) > 0 && runs[0] != withReport[0] {
+			// The newest night audited nothing: comparing the reports
+			// before it must not read as that night's news (a timed-out
+			// run on a drifted deployment is no "resolved").
+			warnf(fmt.Sprintf("warning: the newest run, %s, has no report (%s); this compares the last two runs that have one, the newest of them %s",
+				runs[0].ID, noReportReason(runs[0]), withReport[0].ID))
+		}
 		need := 2 - len(args)
 		if len(withReport) < need {
 			return nil, usage(fmt.Errorf("the history in %s has %d run(s) with a report; diff needs two (tmsdrift serve --once records one)", store.Dir(), len(withReport)))
@@ -146,4 +153,16 @@ func side(store *history.Store, arg string) (*diffSide, error) {
 		return nil, usage(err)
 	}
 	return &diffSide{name: arg, rep: rep}, nil
+}
+
+// noReportReason says why a run has no report, from its run.json.
+func noReportReason(r *history.Run) string {
+	why := "verdict " + r.Verdict
+	switch {
+	case r.Error != "":
+		why += ": " + r.Error
+	case len(r.Problems) > 0:
+		why += ": the inventory was invalid: " + r.Problems[0]
+	}
+	return why
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/history"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/pipeline"
+	"github.com/tmsdrift/tmsdrift/serve"
+)
+
+// TestDiffSaysTheNewestRunHasNoReport: when the newest runs audited
+// nothing (a run past its run_timeout, an inventory gone invalid), the
+// default `diff -i` compares the last two runs that have a report, and
+// says so. Before, it printed "-3 resolved" for a night whose run had
+// timed out on a drifted lab, on exit 0 and with nothing on standard
+// error: the last night looked like a fix.
+func TestDiffSaysTheNewestRunHasNoReport(t *testing.T) {
+	l := newSvcLab(t, "")
+	once := func() {
+		t.Helper()
+		code, _, stderr := tmsdrift(t, "serve", "--once", "-i", l.inventory)
+		require.Contains(t, []int{0, 1}, code, stderr)
+	}
+	l.postUpgradeDrift(t)
+	once()
+	l.clean(t)
+	once()
+	code, stdout, stderr := tmsdrift(t, "diff", "-i", l.inventory)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "-3 resolved")
+	assert.Empty(t, stderr, "the newest run has a report: nothing to say")
+
+	// The lab drifts again, and that night's run times out.
+	l.postUpgradeDrift(t)
+	raw, err := os.ReadFile(l.inventory)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(l.inventory, append(raw, "schedule:\n  run_timeout: 50ms\n"...), 0o644))
+	svc, err := serve.New(serve.Options{InventoryPath: l.inventory,
+		Audit: pipeline.AuditOptions{Open: func(ctx context.Context, _ *inventory.Inventory, _ *inventory.Node) (collect.Source, error) {
+			<-ctx.Done() // a node that never answers
+			return nil, ctx.Err()
+		}}})
+	require.NoError(t, err)
+	require.Equal(t, 3, svc.Once(context.Background()))
+	stalled, err := history.Open(filepath.Join(l.dir, ".tmsdrift", "history")).Latest()
+	require.NoError(t, err)
+	require.Equal(t, 3, stalled.ExitCode)
+
+	code, stdout, stderr = tmsdrift(t, "diff", "-i", l.inventory)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "-3 resolved", "the last two reports are still compared")
+	assert.Contains(t, stderr, "warning: the newest run, "+stalled.ID+", has no report (verdict error: the run took longer than schedule.run_timeout")
+	assert.Contains(t, stderr, "this compares the last two runs that have one")
+}
