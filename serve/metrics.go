@@ -2,6 +2,7 @@ package serve
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -28,6 +29,9 @@ var (
 	durationDesc = prometheus.NewDesc("tmsdrift_last_run_duration_seconds",
 		"How long the last run took.",
 		[]string{"deployment"}, nil)
+	reportTimeDesc = prometheus.NewDesc("tmsdrift_last_report_timestamp_seconds",
+		"When the audit that the result gauges describe finished, in seconds since the Unix epoch: older than the last run when the runs since audited nothing (invalid inventory, timeout).",
+		[]string{"deployment"}, nil)
 	exitCodeDesc = prometheus.NewDesc("tmsdrift_last_run_exit_code",
 		"Exit code of the last run, as tmsdrift audit would exit (0 pass, 1 fail, 2 bad inventory, 3 not everything checked).",
 		[]string{"deployment"}, nil)
@@ -41,6 +45,7 @@ type snapshot struct {
 	results    []checks.Result
 	summary    report.Summary
 	hasReport  bool
+	reportAt   time.Time // when the report of results finished
 	run        *history.Run
 }
 
@@ -68,13 +73,13 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 func (m *Metrics) Update(run *history.Run, rep *report.Report) {
 	next := &snapshot{run: run, deployment: run.Deployment}
 	if prev := m.current.Load(); prev != nil && rep == nil {
-		next.results, next.summary, next.hasReport = prev.results, prev.summary, prev.hasReport
+		next.results, next.summary, next.hasReport, next.reportAt = prev.results, prev.summary, prev.hasReport, prev.reportAt
 		if next.deployment == "" {
 			next.deployment = prev.deployment
 		}
 	}
 	if rep != nil {
-		next.results, next.summary, next.hasReport = rep.Results, rep.Summary, true
+		next.results, next.summary, next.hasReport, next.reportAt = rep.Results, rep.Summary, true, rep.FinishedAt
 		next.deployment = rep.Deployment
 	}
 	m.current.Store(next)
@@ -84,7 +89,7 @@ func (m *Metrics) Update(run *history.Run, rep *report.Report) {
 type runCollector Metrics
 
 func (c *runCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{resultDesc, resultsDesc, timestampDesc, durationDesc, exitCodeDesc} {
+	for _, d := range []*prometheus.Desc{resultDesc, resultsDesc, reportTimeDesc, timestampDesc, durationDesc, exitCodeDesc} {
 		ch <- d
 	}
 }
@@ -117,6 +122,10 @@ func (c *runCollector) Collect(ch chan<- prometheus.Metric) {
 		}{{checks.Pass, s.summary.Pass}, {checks.Fail, s.summary.Fail}, {checks.Waived, s.summary.Waived}, {checks.Error, s.summary.Error}} {
 			ch <- prometheus.MustNewConstMetric(resultsDesc, prometheus.GaugeValue, float64(st.n), dep, string(st.status))
 		}
+		// The result gauges of a night that audited nothing are the last
+		// report's: this says how old they are, so an alert can tell a
+		// stale pass from a fresh one.
+		ch <- prometheus.MustNewConstMetric(reportTimeDesc, prometheus.GaugeValue, float64(s.reportAt.UnixMilli())/1000, dep)
 	}
 	r := s.run
 	ch <- prometheus.MustNewConstMetric(timestampDesc, prometheus.GaugeValue, float64(r.FinishedAt.UnixMilli())/1000, dep)

@@ -321,15 +321,16 @@ func (h *harness) checkMetrics(run *history.Run, inventory string) {
 	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
 	require.NoError(t, err)
 	require.Contains(t, families, "go_goroutines", "the Go collector is there")
-	// The tmsdrift families are these five, gauges all (nothing counts
+	// The tmsdrift families are these six, gauges all (nothing counts
 	// across runs), with exactly these labels (no other, so no DSN or
 	// secret can ride along).
 	labelsOf := map[string][]string{
-		"tmsdrift_result":                     {"deployment", "node", "rule", "severity", "status"},
-		"tmsdrift_results":                    {"deployment", "status"},
-		"tmsdrift_last_run_timestamp_seconds": {"deployment"},
-		"tmsdrift_last_run_duration_seconds":  {"deployment"},
-		"tmsdrift_last_run_exit_code":         {"deployment"},
+		"tmsdrift_result":                        {"deployment", "node", "rule", "severity", "status"},
+		"tmsdrift_results":                       {"deployment", "status"},
+		"tmsdrift_last_report_timestamp_seconds": {"deployment"},
+		"tmsdrift_last_run_timestamp_seconds":    {"deployment"},
+		"tmsdrift_last_run_duration_seconds":     {"deployment"},
+		"tmsdrift_last_run_exit_code":            {"deployment"},
 	}
 	for name, fam := range families {
 		if !strings.HasPrefix(name, "tmsdrift_") {
@@ -381,6 +382,16 @@ func (h *harness) checkMetrics(run *history.Run, inventory string) {
 		got[fmt.Sprintf("%s|%s|%s|%s|%s", l["deployment"], l["rule"], l["node"], l["severity"], l["status"])] = true
 	}
 	assert.Equal(t, want, got, "tmsdrift_result is the last report, one series per result")
+	// How old the results are: the report's end, the run's own when the
+	// run audited (before, a night that audited nothing showed the
+	// last report's results with nothing to tell they were stale).
+	reportAt := gauge("tmsdrift_last_report_timestamp_seconds", map[string]string{"deployment": report.Sanitize(rep.Deployment)})
+	assert.InDelta(t, float64(rep.FinishedAt.UnixMilli())/1000, reportAt, 0.001)
+	if slices.Contains(run.Files, history.ReportJSON) {
+		assert.InDelta(t, float64(run.FinishedAt.UnixMilli())/1000, reportAt, 1, "the run's own report")
+	} else {
+		assert.Less(t, reportAt, float64(run.FinishedAt.UnixMilli())/1000, "a run without a report: the results are older than the run")
+	}
 	for status, n := range map[string]int{"pass": rep.Summary.Pass, "fail": rep.Summary.Fail, "waived": rep.Summary.Waived, "error": rep.Summary.Error} {
 		assert.Equal(t, float64(n), gauge("tmsdrift_results", map[string]string{"deployment": report.Sanitize(rep.Deployment), "status": status}), status)
 	}
