@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -36,12 +37,17 @@ func (s *Service) handler() http.Handler {
 
 // authorize demands the bearer token on every request but /healthz when
 // the service has one. The comparison takes the same time whatever the
-// token sent, so it cannot be guessed byte by byte.
+// token sent, its length included (both sides are compared as SHA-256
+// digests; subtle.ConstantTimeCompare alone returns at once on a length
+// that differs), so it cannot be guessed byte by byte. The scheme's name
+// is case-insensitive (RFC 9110 §11.1).
 func (s *Service) authorize(next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(s.token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.token != "" && r.URL.Path != "/healthz" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
+			scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+			sum := sha256.Sum256([]byte(got))
+			if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="tmsdrift"`)
 				http.Error(w, "a bearer token is required (Authorization: Bearer <token>)", http.StatusUnauthorized)
 				return

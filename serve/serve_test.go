@@ -109,7 +109,21 @@ func TestBearerToken(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, get(path, ""), path)
 		assert.Equal(t, http.StatusUnauthorized, get(path, "Bearer wrong"), path)
 		assert.Equal(t, http.StatusUnauthorized, get(path, token), path+": the scheme is required")
+		assert.Equal(t, http.StatusUnauthorized, get(path, "Bearer "+token+"x"), path)
+		assert.Equal(t, http.StatusUnauthorized, get(path, "Bearer "+token[:len(token)-1]), path)
+		assert.Equal(t, http.StatusUnauthorized, get(path, "Basic "+token), path)
 		assert.NotEqual(t, http.StatusUnauthorized, get(path, "Bearer "+token), path)
+		assert.NotEqual(t, http.StatusUnauthorized, get(path, "bearer "+token), path+": the scheme's name is case-insensitive (RFC 9110 §11.1)")
+	}
+	// Every path and method but /healthz, also spelled otherwise.
+	for _, path := range []string{"/healthz/", "/healthz%2f", "//metrics", "/./metrics", "/reports/", "/reports/%2e%2e/run.json", "/nothing"} {
+		assert.Equal(t, http.StatusUnauthorized, get(path, ""), path)
+	}
+	for _, method := range []string{http.MethodHead, http.MethodPost, http.MethodOptions} {
+		resp, err := http.DefaultClient.Do(must(http.NewRequest(method, "http://"+ln.Addr().String()+"/metrics", nil)))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, method)
 	}
 	assert.Equal(t, http.StatusOK, get("/healthz", ""), "/healthz needs no token")
 }
@@ -397,4 +411,11 @@ func TestEditedScheduleAppliesAfterTheNextRun(t *testing.T) {
 	assert.Equal(t, "20261125T230000Z", step().ID, "the next run at the new time")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
