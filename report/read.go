@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -101,7 +102,17 @@ func ParseJSON(data []byte) (*Report, error) {
 			return nil, fmt.Errorf("results[%d] (%s): unknown baseline mark %q (want %q or %q)", i, res.Rule, res.Baseline, BaselineNew, BaselineKnown)
 		}
 	}
+	if in.Results == nil {
+		return nil, errors.New("no results list: not a whole report (truncated or edited?)")
+	}
 	r := New(in.Deployment, in.Model, started, finished, results)
+	// The summary the file states must be its results' counts: a report
+	// cut short or edited by hand (a failure deleted) would otherwise read
+	// as a pass, resolving in a diff what was never fixed.
+	if got := jsonSummary(r.Summary); got != in.Summary {
+		return nil, fmt.Errorf("summary (pass %d, fail %d, waived %d, error %d) does not match the results (pass %d, fail %d, waived %d, error %d): not a whole report (truncated or edited?)",
+			in.Summary.Pass, in.Summary.Fail, in.Summary.Waived, in.Summary.Error, got.Pass, got.Fail, got.Waived, got.Error)
+	}
 	r.Baseline = marks
 	return r, nil
 }

@@ -44,6 +44,12 @@ func TestParseJSONRefuses(t *testing.T) {
 		"bad mark":       {`"fixable": false}`, `"fixable": false, "baseline": "old"}`, `unknown baseline mark "old"`},
 		"wrong type":     {`"fixable": false`, `"fixable": "no"`, "line 3: results.fixable: expected true or false"},
 		"no rule":        {`"rule": "r"`, `"rule": ""`, "results[0]: no rule"},
+		// A failure deleted by hand, a file cut short in a way that still
+		// parses: not a report a diff or a baseline may trust.
+		"failure gone": {`{"rule": "r", "node": "", "status": "fail", "severity": "high", "expected": "", "observed": "", "message": "", "fixable": false}`, ``, "summary (pass 0, fail 1, waived 0, error 0) does not match the results (pass 0, fail 0, waived 0, error 0)"},
+		"no results": {`,
+"results": [{"rule": "r", "node": "", "status": "fail", "severity": "high", "expected": "", "observed": "", "message": "", "fixable": false}]`, ``, "no results list"},
+		"no summary": {`"summary": {"pass": 0, "fail": 1, "waived": 0, "error": 0},`, ``, "does not match the results"},
 	} {
 		_, err := ParseJSON([]byte(strings.Replace(good, tc.from, tc.to, 1)))
 		require.Error(t, err, name)

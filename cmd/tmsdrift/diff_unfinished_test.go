@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,4 +60,45 @@ func TestDiffSaysTheNewestRunHasNoReport(t *testing.T) {
 	assert.Contains(t, stdout, "-3 resolved", "the last two reports are still compared")
 	assert.Contains(t, stderr, "warning: the newest run, "+stalled.ID+", has no report (verdict error: the run took longer than schedule.run_timeout")
 	assert.Contains(t, stderr, "this compares the last two runs that have one")
+}
+
+// TestDiffRefusesAReportThatIsNotWhole: a JSON report whose results do
+// not add up to its summary (a failure deleted by hand, a file cut short
+// where it still parses) is bad input for diff and for --baseline, exit
+// 2 naming the file. Before, diff read the report with a failure gone
+// as "-1 resolved", exit 0.
+func TestDiffRefusesAReportThatIsNotWhole(t *testing.T) {
+	_, inv := labCopy(t, "post-upgrade")
+	dir := t.TempDir()
+	old, edited := filepath.Join(dir, "old.json"), filepath.Join(dir, "edited.json")
+	code, _, stderr := tmsdrift(t, "audit", "-i", inv, "--format", "json", "-o", old)
+	require.Equal(t, 1, code, stderr)
+	var doc map[string]any
+	raw, err := os.ReadFile(old)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	var kept []any
+	dropped := false
+	for _, r := range doc["results"].([]any) {
+		if r.(map[string]any)["status"] == "fail" && !dropped {
+			dropped = true
+			continue
+		}
+		kept = append(kept, r)
+	}
+	require.True(t, dropped)
+	doc["results"] = kept
+	out, err := json.MarshalIndent(doc, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(edited, out, 0o600))
+
+	code, stdout, stderr := tmsdrift(t, "diff", old, edited)
+	assert.Equal(t, 2, code, stdout)
+	assert.NotContains(t, stdout, "resolved")
+	assert.Contains(t, stderr, edited+": summary (pass")
+	assert.Contains(t, stderr, "does not match the results")
+
+	code, _, stderr = tmsdrift(t, "audit", "-i", inv, "--baseline", edited)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--baseline: "+edited+": summary")
 }
