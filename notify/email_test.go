@@ -387,3 +387,41 @@ func TestSendBothChannels(t *testing.T) {
 	assert.False(t, results[1].OK)
 	assert.Len(t, s.messages(t), 1)
 }
+
+// TestEmailHeaderInjection: a deployment name, a headline and a node name
+// in a note are outside text; CR/LF in them must not start a header or a
+// recipient of their own. Against the real SMTP server: the envelope has
+// the inventory's two recipients only, the parsed message has no header
+// the text tried to add, and the subject is one line that shows the text.
+func TestEmailHeaderInjection(t *testing.T) {
+	s := startSMTPD(t, true)
+	const inject = "\r\nBcc: attacker@evil.example\r\nX-Injected: yes\r\n\r\n"
+	for i, msg := range []Message{
+		func() Message { m := testMessage(t); m.Deployment = "acme" + inject + "tms"; return m }(),
+		func() Message {
+			m := testMessage(t)
+			m.Headline = "inventory invalid" + inject
+			m.Notes = []string{"node tms02" + inject + "restored"}
+			return m
+		}(),
+	} {
+		r := Send(context.Background(), s.emailConfig(inventory.SMTPAuthPlain), msg, smtpEnv)[0]
+		require.NoError(t, r.Err)
+		got := s.messages(t)
+		require.Len(t, got, i+1)
+		m := got[i]
+		assert.Equal(t, []string{"tms-admins@acme.local", "noc@acme.local"}, m.meta.RcptTos, "no recipient of the text's")
+		parsed, err := mail.ReadMessage(bytes.NewReader(m.raw))
+		require.NoError(t, err)
+		assert.Empty(t, parsed.Header.Get("Bcc"))
+		assert.Empty(t, parsed.Header.Get("X-Injected"))
+		subject, err := new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject"))
+		require.NoError(t, err)
+		assert.NotContains(t, subject, "\r")
+		assert.NotContains(t, subject, "\n")
+		assert.Contains(t, subject, "Bcc: attacker@evil.example X-Injected: yes", "shown as text on the one line")
+		head, _, _ := strings.Cut(string(m.raw), "\r\n\r\n")
+		assert.NotContains(t, head, "\r\nX-Injected:", "no header line of the text's (a folded subject line starts with a space)")
+		assert.NotContains(t, head, "\r\nBcc:")
+	}
+}
