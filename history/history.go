@@ -114,6 +114,7 @@ type Changes struct {
 	Summary        string `json:"summary"`
 	NewFailures    int    `json:"new_failures"`
 	Resolved       int    `json:"resolved"`
+	Waived         int    `json:"waived,omitempty"`
 	StillFailing   int    `json:"still_failing"`
 	NewErrors      int    `json:"new_errors"`
 	ClearedErrors  int    `json:"cleared_errors"`

@@ -61,7 +61,7 @@ func Payload(msg Message, now time.Time) WebhookPayload {
 		notes = append(notes, clean(n))
 	}
 	ch := msg.Changes
-	for _, list := range []*[]report.Change{&ch.NewFailures, &ch.Resolved, &ch.StillFailing, &ch.NewErrors, &ch.ClearedErrors} {
+	for _, list := range []*[]report.Change{&ch.NewFailures, &ch.Resolved, &ch.Waived, &ch.StillFailing, &ch.NewErrors, &ch.ClearedErrors} {
 		if *list == nil {
 			*list = []report.Change{} // lists are [] in the JSON, never null
 		}

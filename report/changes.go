@@ -146,10 +146,13 @@ type Changes struct {
 	// NewFailures fail now and did not before (passed, were waived, could
 	// not be checked, or did not exist).
 	NewFailures []Change `json:"new_failures"`
-	// Resolved failed before and now pass, are waived, or are gone; a
-	// failure that now cannot be checked is not resolved: it is in
-	// NewErrors.
+	// Resolved failed before and now pass or are gone; a failure that
+	// now cannot be checked is not resolved: it is in NewErrors.
 	Resolved []Change `json:"resolved"`
+	// Waived failed before and are now covered by a waiver: not fixed,
+	// and not counted as resolved (the drift is still there; a waiver
+	// only stops it failing the run).
+	Waived []Change `json:"waived"`
 	// StillFailing failed in both runs.
 	StillFailing []Change `json:"still_failing"`
 	// NewErrors could not be checked now and could before (or are new).
@@ -169,6 +172,7 @@ func Compare(old, latest *Report) Changes {
 		Until:         latest.StartedAt,
 		NewFailures:   []Change{},
 		Resolved:      []Change{},
+		Waived:        []Change{},
 		StillFailing:  []Change{},
 		NewErrors:     []Change{},
 		ClearedErrors: []Change{},
@@ -203,7 +207,9 @@ func Compare(old, latest *Report) Changes {
 			ch.NewFailures = append(ch.NewFailures, change(k, b, now.Status, now, latest.StartedAt))
 		case now.Status == checks.Error && b != checks.Error:
 			ch.NewErrors = append(ch.NewErrors, change(k, b, now.Status, now, latest.StartedAt))
-		case b == checks.Fail: // now pass or waived
+		case b == checks.Fail && now.Status == checks.Waived:
+			ch.Waived = append(ch.Waived, change(k, b, now.Status, now, oldStart))
+		case b == checks.Fail: // now pass
 			ch.Resolved = append(ch.Resolved, change(k, b, now.Status, now, oldStart))
 		case b == checks.Error && now.Status != checks.Error:
 			ch.ClearedErrors = append(ch.ClearedErrors, change(k, b, now.Status, now, oldStart))
@@ -220,7 +226,7 @@ func Compare(old, latest *Report) Changes {
 			ch.ClearedErrors = append(ch.ClearedErrors, change(k, was.Status, "", was, oldStart))
 		}
 	}
-	for _, list := range []*[]Change{&ch.NewFailures, &ch.Resolved, &ch.StillFailing, &ch.NewErrors, &ch.ClearedErrors} {
+	for _, list := range []*[]Change{&ch.NewFailures, &ch.Resolved, &ch.Waived, &ch.StillFailing, &ch.NewErrors, &ch.ClearedErrors} {
 		sortChanges(*list)
 	}
 	return ch
@@ -255,9 +261,10 @@ func sortChanges(list []Change) {
 }
 
 // FailingChanged reports whether the set of failing results differs
-// between the two runs: something started or stopped failing.
+// between the two runs: something started or stopped failing (resolved,
+// or waived).
 func (c Changes) FailingChanged() bool {
-	return len(c.NewFailures) > 0 || len(c.Resolved) > 0
+	return len(c.NewFailures) > 0 || len(c.Resolved) > 0 || len(c.Waived) > 0
 }
 
 // Empty reports whether nothing changed: the verdict is the same and no
@@ -269,7 +276,8 @@ func (c Changes) Empty() bool {
 }
 
 // Summary is the change in one line, as history lists it:
-// "+2 failing, -1 resolved", "+1 error, -1 error", "no change"; the first
+// "+2 failing, -1 resolved", "1 now waived" (a failure a waiver now
+// covers: not resolved), "+1 error, -1 error", "no change"; the first
 // run reads "first run: 3 failing, 1 error" (or "first run: nothing
 // failing").
 func (c Changes) Summary() string {
@@ -292,6 +300,7 @@ func (c Changes) Summary() string {
 	}
 	add(len(c.NewFailures), "+%d failing")
 	add(len(c.Resolved), "-%d resolved")
+	add(len(c.Waived), "%d now waived")
 	add(len(c.NewErrors), "+%d error")
 	if len(c.NewErrors) > 1 {
 		parts[len(parts)-1] += "s"

@@ -35,11 +35,11 @@ func TestCompare(t *testing.T) {
 	c, h, m := checks.Critical, checks.High, checks.Medium
 	P, F, E, W := checks.Pass, checks.Fail, checks.Error, checks.Waived
 	type want struct {
-		newFailures, resolved, still, newErrors, cleared []string
-		verdictChanged                                   bool
-		oldVerdict, newVerdict                           Verdict
-		summary                                          string
-		empty                                            bool
+		newFailures, resolved, waived, still, newErrors, cleared []string
+		verdictChanged                                           bool
+		oldVerdict, newVerdict                                   Verdict
+		summary                                                  string
+		empty                                                    bool
 	}
 	cases := []struct {
 		name     string
@@ -77,13 +77,16 @@ func TestCompare(t *testing.T) {
 				verdictChanged: true, oldVerdict: VerdictPass, newVerdict: VerdictFail, summary: "+2 failing"},
 		},
 		{
-			name: "recovery: fixed, waived and a node removed all resolve",
+			// A failure now waived is not resolved: the drift is still
+			// there (before, "-3 resolved" counted it as fixed).
+			name: "recovery: fixed and a node removed resolve, a waived failure is only waived",
 			old: []checks.Result{res("machinekey.present", "tms02", F, c), res("time.synced", "tms02", F, h),
 				res("db.latency", "tms03", F, h), res("db.latency", "tms01", P, h)},
 			new: []checks.Result{res("machinekey.present", "tms02", P, c), res("time.synced", "tms02", W, h),
 				res("db.latency", "tms01", P, h)},
-			want: want{resolved: []string{"machinekey.present@tms02 fail→pass", "time.synced@tms02 fail→waived", "db.latency@tms03 fail→"},
-				verdictChanged: true, oldVerdict: VerdictFail, newVerdict: VerdictPass, summary: "-3 resolved"},
+			want: want{resolved: []string{"machinekey.present@tms02 fail→pass", "db.latency@tms03 fail→"},
+				waived:         []string{"time.synced@tms02 fail→waived"},
+				verdictChanged: true, oldVerdict: VerdictFail, newVerdict: VerdictPass, summary: "-2 resolved, 1 now waived"},
 		},
 		{
 			name: "a failure that can no longer be checked is a new error, not resolved",
@@ -153,6 +156,7 @@ func TestCompare(t *testing.T) {
 			}
 			assert.Equal(t, nz(w.newFailures), changeKeys(ch.NewFailures), "new failures")
 			assert.Equal(t, nz(w.resolved), changeKeys(ch.Resolved), "resolved")
+			assert.Equal(t, nz(w.waived), changeKeys(ch.Waived), "waived")
 			assert.Equal(t, nz(w.still), changeKeys(ch.StillFailing), "still failing")
 			assert.Equal(t, nz(w.newErrors), changeKeys(ch.NewErrors), "new errors")
 			assert.Equal(t, nz(w.cleared), changeKeys(ch.ClearedErrors), "cleared errors")

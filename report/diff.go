@@ -68,6 +68,7 @@ func sections(c *Changes) []diffSection {
 	return []diffSection{
 		{"new_failures", "New failures", c.NewFailures, false},
 		{"resolved", "Resolved", c.Resolved, false},
+		{"waived", "Now waived (not fixed: a waiver covers the failure)", c.Waived, false},
 		{"still_failing", "Still failing", c.StillFailing, true},
 		{"new_errors", "New errors (could not be checked)", c.NewErrors, false},
 		{"cleared_errors", "Cleared errors", c.ClearedErrors, false},

@@ -371,6 +371,7 @@ func htmlChangesOf(ch *Changes, anchors map[ResultKey]string) *htmlChanges {
 		{"New failures", checks.Fail, ch.NewFailures},
 		{"New errors (could not be checked)", checks.Error, ch.NewErrors},
 		{"Resolved", checks.Pass, ch.Resolved},
+		{"Now waived (not fixed: a waiver covers the failure)", checks.Waived, ch.Waived},
 		{"Errors cleared", checks.Pass, ch.ClearedErrors},
 		{"Still failing", checks.Fail, ch.StillFailing},
 	}

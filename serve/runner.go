@@ -315,7 +315,7 @@ func (r *Runner) perform(ctx context.Context, pending *history.Pending, rec *his
 	}
 	ch := report.Compare(old, rep)
 	out.changes = &ch
-	rec.Changes = &history.Changes{Summary: ch.Summary(), NewFailures: len(ch.NewFailures), Resolved: len(ch.Resolved),
+	rec.Changes = &history.Changes{Summary: ch.Summary(), NewFailures: len(ch.NewFailures), Resolved: len(ch.Resolved), Waived: len(ch.Waived),
 		StillFailing: len(ch.StillFailing), NewErrors: len(ch.NewErrors), ClearedErrors: len(ch.ClearedErrors),
 		VerdictChanged: ch.VerdictChanged}
 	if old != nil {

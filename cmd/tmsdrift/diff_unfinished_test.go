@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -101,4 +102,41 @@ func TestDiffRefusesAReportThatIsNotWhole(t *testing.T) {
 	code, _, stderr = tmsdrift(t, "audit", "-i", inv, "--baseline", edited)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "--baseline: "+edited+": summary")
+}
+
+// TestDiffAWaivedFailureIsNotResolved: a failure the inventory now
+// waives is listed as waived, not resolved: the drift is still there.
+// Before, `diff` (and the history's and the notification's "what
+// changed") called the waivers lab's time.synced on tms02 "-1 resolved"
+// once its expired waiver was extended.
+func TestDiffAWaivedFailureIsNotResolved(t *testing.T) {
+	_, inv := labCopy(t, "waivers")
+	dir := t.TempDir()
+	before, after := filepath.Join(dir, "before.json"), filepath.Join(dir, "after.json")
+	code, _, stderr := tmsdrift(t, "audit", "-i", inv, "--format", "json", "-o", before)
+	require.Equal(t, 1, code, stderr)
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), "expires: 2026-01-31")
+	require.NoError(t, os.WriteFile(inv, []byte(strings.Replace(string(raw), "expires: 2026-01-31", "expires: 2099-01-31", 1)), 0o644))
+	code, _, stderr = tmsdrift(t, "audit", "-i", inv, "--format", "json", "-o", after)
+	require.NotEqual(t, 1, code, stderr)
+
+	code, stdout, stderr := tmsdrift(t, "diff", before, after, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	var d struct {
+		Summary string                      `json:"summary"`
+		Changes map[string][]map[string]any `json:"changes"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &d))
+	assert.Empty(t, d.Changes["resolved"], "nothing was fixed")
+	require.Len(t, d.Changes["waived"], 1)
+	assert.Equal(t, "time.synced", d.Changes["waived"][0]["rule"])
+	assert.Equal(t, "tms02", d.Changes["waived"][0]["node"])
+	assert.Equal(t, "1 now waived", d.Summary)
+
+	code, stdout, stderr = tmsdrift(t, "diff", before, after)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "Now waived (not fixed: a waiver covers the failure)")
+	assert.NotContains(t, stdout, "Resolved (")
 }
