@@ -125,8 +125,20 @@ func (s *Service) latest(name string) http.HandlerFunc {
 				break
 			}
 		}
-		if name == history.ReportHTML && len(runs) > 0 && runs[0] != with {
-			s.problemPage(w, runs[0], with)
+		if len(runs) > 0 && runs[0] != with {
+			if name == history.ReportHTML {
+				s.problemPage(w, runs[0], with)
+				return
+			}
+			// A program reading latest.json must not take an older
+			// night's report (a pass, perhaps) for the last run's: it
+			// gets no report, and where the last one is.
+			msg := fmt.Sprintf("the last run, %s (verdict %s), has no report: %s", runs[0].ID, runs[0].Verdict, noReportWhy(runs[0]))
+			if with != nil {
+				msg += fmt.Sprintf("; the last report is /reports/%s/%s", with.ID, name)
+			}
+			w.Header().Set("X-Tmsdrift-Run", runs[0].ID)
+			http.Error(w, msg, http.StatusNotFound)
 			return
 		}
 		if with == nil {
@@ -202,6 +214,17 @@ var problemTemplate = template.Must(template.New("problem").Parse(`<!DOCTYPE htm
 {{else}}<p>There is no report yet.</p>{{end}}
 </body></html>
 `))
+
+// noReportWhy is why a run has no report, in one line.
+func noReportWhy(run *history.Run) string {
+	switch {
+	case run.Error != "":
+		return strings.Join(strings.Fields(run.Error), " ")
+	case len(run.Problems) > 0:
+		return "the inventory is invalid"
+	}
+	return "no report was written"
+}
 
 // problemPage is / when the newest run has no report.
 func (s *Service) problemPage(w http.ResponseWriter, run, last *history.Run) {

@@ -8,13 +8,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tmsdrift/tmsdrift/collect"
+	"github.com/tmsdrift/tmsdrift/collect/transports"
 	"github.com/tmsdrift/tmsdrift/history"
+	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/pipeline"
 )
 
 // startServe runs the service on a free loopback port and returns its
@@ -111,4 +117,55 @@ func TestReportsNeverLeaveTheHistory(t *testing.T) {
 	code, h, _ = get(http.MethodHead, "/reports/"+real+"/report.json")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "application/json", h.Get("Content-Type"))
+}
+
+// TestLatestJSONIsTheLastRunOrNothing: when the last run could not finish
+// (past its run_timeout), /reports/latest.json answers 404 saying so and
+// where the last report is. Before, it served the previous night's
+// report, a pass, with a 200: a script reading it saw a compliant
+// deployment on a night nothing was audited.
+func TestLatestJSONIsTheLastRunOrNothing(t *testing.T) {
+	// Scheduled at noon: the hour the fake clock moves on starts no run.
+	inv := labWith(t, "single", "schedule:\n  listen: '127.0.0.1:0'\n  run_timeout: 50ms\n  audit: '0 12 * * *'\n  time_zone: UTC\n")
+	fc := clockwork.NewFakeClockAt(t0)
+	var stall atomic.Bool
+	svc, err := New(Options{InventoryPath: inv, Clock: fc,
+		Audit: pipeline.AuditOptions{Open: func(ctx context.Context, inv *inventory.Inventory, n *inventory.Node) (collect.Source, error) {
+			if stall.Load() {
+				<-ctx.Done() // a node that never answers
+				return nil, ctx.Err()
+			}
+			return transports.Open(ctx, inv, n)
+		}}})
+	require.NoError(t, err)
+	require.Equal(t, 0, svc.Once(context.Background()))
+	good := svc.Runner().Last().ID
+	base := startServe(t, svc)
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	code, body := get("/reports/latest.json")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"deployment": "acme-single"`)
+
+	stall.Store(true)
+	fc.Advance(time.Hour)
+	r := svc.Runner().Run(context.Background(), history.Scheduled)
+	require.NotNil(t, r)
+	require.Equal(t, 3, r.ExitCode)
+	code, body = get("/reports/latest.json")
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Contains(t, body, "the last run, "+r.ID+" (verdict error), has no report: the run took longer than schedule.run_timeout")
+	assert.Contains(t, body, "the last report is /reports/"+good+"/report.json")
+	assert.NotContains(t, body, `"schema"`)
+	code, body = get("/reports/" + good + "/report.json")
+	assert.Equal(t, http.StatusOK, code, "the older report is still there by its id")
+	assert.Contains(t, body, `"deployment": "acme-single"`)
+	code, body = get("/reports/latest")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "the run could not finish")
 }
