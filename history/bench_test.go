@@ -24,7 +24,7 @@ func fakeHistory(tb testing.TB, dir string, n int) {
 		}
 		r := Run{Schema: RunSchema, ID: id, Deployment: "acme-tms", Trigger: Scheduled, StartedAt: start,
 			FinishedAt: start.Add(40 * time.Second), ExitCode: i % 2, Verdict: Verdict(i % 2),
-			Summary:  &report.Summary{Pass: 60 + i%3, Fail: i % 3},
+			Summary:  &report.Summary{Pass: 60 + i%3, Fail: 3 * (i % 2)}, // counts that give the exit code
 			Changes:  &Changes{Summary: "+2 failing, -1 resolved", NewFailures: 2, Resolved: 1},
 			Versions: map[string]string{"tms01": "15.13.2", "tms02": "15.13.2", "tms03": "15.13.2"},
 			Files:    []string{ReportHTML, ReportJSON, ReportMarkdown}}

@@ -432,7 +432,34 @@ func parseRun(data []byte, id string) (*Run, error) {
 	if r.Schema != RunSchema || r.ID != id {
 		return nil, fmt.Errorf("run %s: %s is not this run's record", id, RunFile)
 	}
+	if why := r.inconsistent(); why != "" {
+		return nil, fmt.Errorf("run %s: %s contradicts itself (edited by hand?): %s", id, RunFile, why)
+	}
 	return &r, nil
+}
+
+// inconsistent says how a record contradicts itself, "" when it does
+// not: the verdict is its exit code's word, and the exit code is what
+// the counts give (a failure: 1; else an error: 3; else 0), as the
+// service writes them. A run.json edited into a pass is not listed as
+// one.
+func (r *Run) inconsistent() string {
+	if r.Verdict != Verdict(r.ExitCode) {
+		return fmt.Sprintf("verdict %q with exit code %d", r.Verdict, r.ExitCode)
+	}
+	if s := r.Summary; s != nil {
+		want := report.ExitOK
+		switch {
+		case s.Fail > 0:
+			want = report.ExitFail
+		case s.Error > 0:
+			want = report.ExitErrored
+		}
+		if r.ExitCode != want {
+			return fmt.Sprintf("exit code %d with %d fail and %d error", r.ExitCode, s.Fail, s.Error)
+		}
+	}
+	return ""
 }
 
 // Path is the path of file name in run id's folder, or an error when id
@@ -638,7 +665,7 @@ func (s *Store) readIndex() map[string]*Run {
 	}
 	out := make(map[string]*Run, len(ix.Runs))
 	for _, r := range ix.Runs {
-		if r != nil && r.Schema == RunSchema && ValidID(r.ID) {
+		if r != nil && r.Schema == RunSchema && ValidID(r.ID) && r.inconsistent() == "" {
 			out[r.ID] = r
 		}
 	}

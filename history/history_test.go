@@ -21,8 +21,15 @@ func record(t *testing.T, s *Store, start time.Time, code int) string {
 	p, err := s.Begin(start)
 	require.NoError(t, err)
 	require.NoError(t, p.WriteFile(ReportJSON, []byte("{}\n")))
+	sum := &report.Summary{Pass: 3} // counts that give the exit code, as the service writes them
+	switch code {
+	case report.ExitFail:
+		sum.Fail = 1
+	case report.ExitErrored:
+		sum.Error = 1
+	}
 	require.NoError(t, p.Commit(&Run{Deployment: "lab", Trigger: Scheduled, StartedAt: start, FinishedAt: start.Add(time.Second),
-		ExitCode: code, Summary: &report.Summary{Pass: 3, Fail: code}}))
+		ExitCode: code, Summary: sum}))
 	return p.ID()
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -63,4 +64,29 @@ func TestHistoryPruneTouchesOnlyItsRuns(t *testing.T) {
 	assert.NoDirExists(t, filepath.Join(hist, first), "the runs tmsdrift wrote are pruned")
 	assert.NoDirExists(t, filepath.Join(hist, third))
 	assert.DirExists(t, filepath.Join(hist, fourth), "keep: 1 keeps the newest run")
+}
+
+// TestHistoryRefusesARunEditedIntoAPass: a run.json whose verdict and
+// exit code say pass while its counts say 3 failing (edited by hand) is
+// reported as unreadable by `history` (exit 3, naming the run), not
+// listed as a pass; the same record in the index is not believed either.
+func TestHistoryRefusesARunEditedIntoAPass(t *testing.T) {
+	dir, inv := labCopy(t, "post-upgrade")
+	code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
+	require.Equal(t, 1, code, stderr)
+	hist := filepath.Join(dir, ".tmsdrift", "history")
+	last, err := history.Open(hist).Latest()
+	require.NoError(t, err)
+	for _, f := range []string{filepath.Join(hist, last.ID, history.RunFile), filepath.Join(hist, history.IndexFile)} {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		edited := strings.NewReplacer(`"exit_code": 1`, `"exit_code": 0`, `"exit_code":1`, `"exit_code":0`,
+			`"verdict": "fail"`, `"verdict": "pass"`, `"verdict":"fail"`, `"verdict":"pass"`).Replace(string(raw))
+		require.NotEqual(t, string(raw), edited, f)
+		require.NoError(t, os.WriteFile(f, []byte(edited), 0o600))
+	}
+	code, stdout, stderr := tmsdrift(t, "history", "-i", inv)
+	assert.Equal(t, 3, code, stdout)
+	assert.NotContains(t, stdout, "pass ", "not listed as a pass")
+	assert.Contains(t, stderr, "run "+last.ID+": run.json contradicts itself (edited by hand?): exit code 0 with 3 fail and 0 error")
 }
