@@ -506,6 +506,9 @@ func (s *Store) OpenFile(id, name string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, fmt.Errorf("%w: %w", ErrNotInHistory, err)
 	}
 	dir, err := os.Lstat(filepath.Dir(p))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("run %s: no such run in %s: %w", id, s.dir, fs.ErrNotExist)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("run %s: %w", id, err)
 	}

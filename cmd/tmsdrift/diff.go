@@ -145,7 +145,7 @@ func side(store *history.Store, arg string) (*diffSide, error) {
 			return &diffSide{name: arg, run: arg, rep: rep}, nil
 		}
 		if _, statErr := os.Stat(arg); errors.Is(statErr, fs.ErrNotExist) {
-			return nil, usage(fmt.Errorf("run %s: %w", arg, err))
+			return nil, usage(err) // names the run already
 		}
 	}
 	rep, err := report.ReadJSONFile(arg)
