@@ -44,6 +44,9 @@ func (s *Service) handler() http.Handler {
 func (s *Service) authorize(next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(s.token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every answer, the 401 and /metrics included, is what its
+		// Content-Type says; no browser may guess it is a page.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if s.token != "" && r.URL.Path != "/healthz" {
 			scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 			sum := sha256.Sum256([]byte(got))

@@ -101,6 +101,7 @@ func TestBearerToken(t *testing.T) {
 		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
+		assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), "every answer: %s", path)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		return resp.StatusCode
