@@ -169,3 +169,27 @@ func TestLatestJSONIsTheLastRunOrNothing(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "the run could not finish")
 }
+
+// TestBoundAddressIsCheckedToo: "localhost" passes the inventory's
+// loopback check by its name; what the service really bound to is
+// checked as well, so a hosts file mapping localhost to an interface
+// address does not expose the reports without a token. (Not tried
+// through such a hosts file: the test machines' is shared.)
+func TestBoundAddressIsCheckedToo(t *testing.T) {
+	err := boundSafely("localhost:9417", &net.TCPAddr{IP: net.ParseIP("10.10.0.5"), Port: 9417}, "")
+	var ue *UsageError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "refusing to listen on localhost:9417: it was bound to 10.10.0.5:9417")
+	assert.NoError(t, boundSafely("localhost:9417", &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 9417}, ""))
+	assert.NoError(t, boundSafely("localhost:9417", &net.TCPAddr{IP: net.IPv6loopback, Port: 9417}, ""))
+	assert.NoError(t, boundSafely("0.0.0.0:9417", &net.TCPAddr{IP: net.IPv4zero, Port: 9417}, "a token"))
+	// And on this machine, localhost is bound to a loopback address.
+	inv := labWith(t, "single", "schedule:\n  listen: 'localhost:0'\n")
+	svc, err := New(Options{InventoryPath: inv, Clock: clockwork.NewFakeClockAt(t0)})
+	require.NoError(t, err)
+	base := startServe(t, svc)
+	resp, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}

@@ -194,6 +194,10 @@ func (s *Service) Serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.opts.Listen, err)
 	}
+	if err := boundSafely(s.opts.Listen, ln.Addr(), s.token); err != nil {
+		ln.Close()
+		return err
+	}
 	s.listener = ln
 	s.runner.BaseURL = linkBase(ln.Addr().String()) // the real port when listen asked for :0
 	s.started = s.opts.Clock.Now()
@@ -360,4 +364,18 @@ func (s *Service) reschedule(sched gocron.Scheduler, job gocron.Job, ctx context
 	}
 	s.setSchedule(updated, spec, next)
 	s.opts.Log.Info("schedule changed", "schedule", spec)
+}
+
+// boundSafely checks, once bound, what New could only read from the
+// address: without a token the service must listen on a loopback
+// address. "localhost" counts as loopback in the inventory, but it is a
+// name, and a hosts file may map it elsewhere.
+func boundSafely(listen string, addr net.Addr, token string) error {
+	if token != "" {
+		return nil
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		return nil
+	}
+	return &UsageError{fmt.Errorf("refusing to listen on %s: it was bound to %s, which other machines can reach, and schedule.listen_token_env sets no bearer token; listen on 127.0.0.1 or set a token", listen, addr)}
 }
