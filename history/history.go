@@ -193,17 +193,23 @@ func (s *Store) Begin(started time.Time) (*Pending, error) {
 	// A run in the same second as the newest gets the next counter, not
 	// a slot freed by pruning; a run whose clock reads earlier than the
 	// newest run's (a clock set back) gets the newest's second with the
-	// next counter, and run.json keeps its true start.
+	// next counter, and run.json keeps its true start. The newest run is
+	// the newest whose run.json reads: a folder someone named like a run
+	// far in the future does not drag every id after it.
 	ids, err := s.IDs()
 	if err != nil {
 		return nil, err
 	}
 	base, n := NewID(started), 1
-	if len(ids) > 0 {
-		if newest := ids[len(ids)-1]; compareIDs(base, newest) <= 0 {
+	for i := len(ids) - 1; i >= 0; i-- {
+		if _, err := s.Get(ids[i]); err != nil {
+			continue
+		}
+		if newest := ids[i]; compareIDs(base, newest) <= 0 {
 			base, n = splitID(newest)
 			n++
 		}
+		break
 	}
 	for ; ; n++ {
 		if n > 9999 {

@@ -106,6 +106,13 @@ func TestSameSecondGetsACounterAndOrder(t *testing.T) {
 	assert.Equal(t, d, runs[1].ID)
 	_, err = s.Get(d)
 	require.NoError(t, err)
+	// A folder someone named like a run in the future is no run: the
+	// next id is the clock's, not a counter after it.
+	require.NoError(t, os.Mkdir(filepath.Join(s.Dir(), "29991231T000000Z"), 0o700))
+	f := record(t, s, t0.Add(time.Hour), 0)
+	assert.Equal(t, "20261125T030000Z", f)
+	require.NoError(t, os.RemoveAll(filepath.Join(s.Dir(), "29991231T000000Z")))
+	require.NoError(t, os.RemoveAll(filepath.Join(s.Dir(), f)))
 	require.NoError(t, os.RemoveAll(filepath.Join(s.Dir(), e)))
 	require.NoError(t, s.Reindex())
 	runs, err = s.List(0)
