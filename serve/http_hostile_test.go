@@ -78,6 +78,11 @@ func TestReportsNeverLeaveTheHistory(t *testing.T) {
 	require.NoError(t, os.Symlink(secret, filepath.Join(foreign, history.ReportHTML)))
 	require.NoError(t, os.WriteFile(filepath.Join(foreign, history.ReportMarkdown), []byte("OUTSIDE-THE-HISTORY"), 0o600))
 
+	// Another run's folder copied under a new id: its run.json is not
+	// this id's record.
+	require.NoError(t, os.CopyFS(filepath.Join(hist, "20200103T000000Z"), os.DirFS(filepath.Join(hist, real))))
+	require.NoError(t, os.WriteFile(filepath.Join(hist, "20200103T000000Z", history.ReportJSON), []byte(`{"leak": "OUTSIDE-THE-HISTORY"}`), 0o600))
+
 	base := startServe(t, svc)
 	get := func(method, path string) (int, http.Header, string) {
 		req, err := http.NewRequest(method, base+path, nil)
@@ -95,6 +100,7 @@ func TestReportsNeverLeaveTheHistory(t *testing.T) {
 		"/reports/" + linked + "/report.html",
 		"/reports/20100101T000000Z/report.html",
 		"/reports/20100101T000000Z/report.md",
+		"/reports/20200103T000000Z/report.json",
 		"/reports/%2e%2e/report.json",
 		"/reports/" + real + "%2f..%2f..%2f/report.json",
 		"/reports/" + real + "/..%2f" + history.RunFile,
