@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -328,4 +329,66 @@ func TestDocsSessionsAreTheBinarysOutput(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, sessions, 4, "terminal sessions shown in the docs")
+}
+
+// Every test, fuzz target and benchmark the docs name as evidence
+// (`TestXxx`, `FuzzXxx`, `BenchmarkXxx`) is a function of a _test.go file
+// of the repository, and every _test.go file they name exists: a renamed
+// or removed test cannot go on vouching for a claim.
+func TestDocsNameOnlyTestsThatExist(t *testing.T) {
+	root := filepath.Join("..", "..")
+	funcs := map[string]bool{}
+	files := map[string]bool{}
+	decl := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark)[A-Z]\w*)\(`)
+	require.NoError(t, filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = true
+		for _, m := range decl.FindAllStringSubmatch(string(raw), -1) {
+			funcs[m[1]] = true
+		}
+		return nil
+	}))
+	require.NotEmpty(t, funcs)
+
+	docs := userDocs(t)
+	for _, extra := range []string{"fixtures/labs/README.md", "bench/README.md"} {
+		raw, err := os.ReadFile(filepath.Join(root, extra))
+		require.NoError(t, err)
+		docs[extra] = string(raw)
+	}
+	name := regexp.MustCompile(`\b(?:Test|Fuzz|Benchmark)[A-Z]\w*`)
+	file := regexp.MustCompile(`[\w*][\w./*-]*_test\.go\b`) // a glob too: cmd/tmsdrift/*_windows_test.go
+	named := 0
+	for page, text := range docs {
+		for i, line := range strings.Split(text, "\n") {
+			for _, n := range name.FindAllString(line, -1) {
+				assert.True(t, funcs[n], "%s:%d: names %s, a test no _test.go file declares", page, i+1, n)
+				named++
+			}
+			for _, f := range file.FindAllString(line, -1) {
+				found := false
+				for have := range files {
+					whole, _ := path.Match(f, have)
+					found = found || whole || strings.HasSuffix(have, "/"+f)
+				}
+				assert.True(t, found, "%s:%d: names %s, no such test file", page, i+1, f)
+				named++
+			}
+		}
+	}
+	t.Logf("%d tests and test files named in the docs", named)
+	assert.Greater(t, named, 40, "tests and test files named in the docs")
 }
