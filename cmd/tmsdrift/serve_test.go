@@ -475,7 +475,7 @@ func keys(d diffDoc, list string) []string {
 const nightly = "schedule:\n  audit: '0 2 * * *'\n  time_zone: UTC\n  listen: '127.0.0.1:0'\n"
 
 // TestServeDriftRecoverDrift drives the service on gocron's fake clock
-// through six nightly runs over a lab that drifts, recovers, drifts
+// through seven nightly runs over a lab that drifts, recovers, drifts
 // again, loses its inventory for a night and gets it back; after each run
 // it checks the history, diff, /metrics, /healthz, the web pages and the
 // notifications.
