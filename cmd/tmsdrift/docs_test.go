@@ -392,3 +392,26 @@ func TestDocsNameOnlyTestsThatExist(t *testing.T) {
 	t.Logf("%d tests and test files named in the docs", named)
 	assert.Greater(t, named, 40, "tests and test files named in the docs")
 }
+
+// The README's Get started gives a newcomer exactly two commands to set up
+// and try, `make demo` and `make test`, and the Makefile has both targets.
+func TestDocsREADMEHasTwoSetUpCommands(t *testing.T) {
+	readme := userDocs(t)["README.md"]
+	_, start, ok := strings.Cut(readme, "\n## Get started\n")
+	require.True(t, ok, "README's Get started section")
+	start, _, _ = strings.Cut(start, "\n\n    make serve-demo") // the service, an option after the two
+	start, _, _ = strings.Cut(start, "\n## ")
+	var cmds []string
+	for _, line := range strings.Split(start, "\n") {
+		if strings.HasPrefix(line, "    ") {
+			cmd, _, _ := strings.Cut(strings.TrimSpace(line), " #")
+			cmds = append(cmds, strings.TrimSpace(cmd))
+		}
+	}
+	assert.Equal(t, []string{"make demo", "make test"}, cmds, "README, Get started: the set-up commands")
+	makefile, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	require.NoError(t, err)
+	for _, target := range []string{"demo", "test"} {
+		assert.Regexp(t, "(?m)^"+target+":", string(makefile), "Makefile target %s", target)
+	}
+}
