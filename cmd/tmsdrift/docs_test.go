@@ -1,6 +1,7 @@
 package main
 
 import (
+	"html"
 	"io"
 	"os"
 	"path"
@@ -218,7 +219,8 @@ func TestDocsLinksResolve(t *testing.T) {
 		seen := map[string]int{}
 		for _, m := range regexp.MustCompile(`(?m)^#{1,6}\s+(.*)$`).FindAllStringSubmatch(text, -1) {
 			var b strings.Builder
-			for _, r := range strings.ToLower(m[1]) {
+			// GitHub slugs the rendered heading: &lt; is "<", dropped.
+			for _, r := range strings.ToLower(html.UnescapeString(m[1])) {
 				switch {
 				case r == ' ':
 					b.WriteRune('-')
