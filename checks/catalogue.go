@@ -145,7 +145,7 @@ var catalogue = []*Rule{
 	{
 		ID: "db.latency", Title: "Database round trip is below the limit", Severity: High, Scope: BothScopes, Models: allModels,
 		Source:      "Architecture Requirements: latency",
-		Why:         "TMS talks to its database constantly; the guide requires less than 10 ms between each TMS server and the SQL Server.",
+		Why:         "TMS talks to its database constantly, so each TMS server and the SQL Server must be close. The limit, 10 ms unless the inventory sets max_latency_ms, is the contract's: the guide section it cites was not among the pages read, and no page read gives a figure between a TMS server and its SQL Server (docs/tms-versions.md).",
 		Remediation: "Place the TMS servers and the SQL Server in the same site and network segment; check the path for congested links, VPNs or firewalls inspecting SQL traffic.",
 		eval:        evalDBLatency,
 	},
@@ -239,8 +239,10 @@ func (r *Rule) clone() *Rule {
 // UpgradeRules are the rules a TMS upgrade breaks on the node it runs on,
 // which "tmsdrift post-upgrade" repairs: the installer erases the
 // <machineKey> from web.config and writes the node's own address into the
-// database (guide: "Set web validation key on web servers", "Set primary
-// TMS address"). A new slice each call.
+// database. That is the project's reading since v1 of the 11.7 guide's
+// "Set web validation key on web servers" and "Set primary TMS address",
+// neither among the pages read (their citations say "not re-read";
+// docs/tms-versions.md). A new slice each call.
 func UpgradeRules() []string {
 	return []string{"machinekey.present", "machinekey.match", "addresses.match", "addresses.public-dns"}
 }

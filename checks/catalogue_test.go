@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // The contract's rule IDs (§4) are stable: every one must exist, and no
@@ -75,4 +77,34 @@ func TestCatalogueCannotBeChangedFromOutside(t *testing.T) {
 	u := UpgradeRules()
 	u[0] = "changed"
 	assert.NotEqual(t, "changed", UpgradeRules()[0])
+}
+
+// Every rule's guide section is one docs/tms-versions.md's "Sources, as
+// read" lists (tmsversion's citations), with a status: a rule citing a
+// section nobody checked against the pages read cannot be added silently.
+func TestEveryRuleCitesASectionAsRead(t *testing.T) {
+	used := map[string]bool{}
+	for _, r := range Catalogue() {
+		c, ok := r.Citation()
+		if !assert.Truef(t, ok, "%s cites %q, which tmsversion's citations (Sources, as read) do not list", r.ID, r.Source) {
+			continue
+		}
+		used[c.Section] = true
+		assert.Contains(t, tmsversion.ReadStatuses, c.Status, r.ID)
+		assert.NotEmpty(t, c.Read, "%s: what was read, or why not", r.ID)
+		if c.Status == tmsversion.Assumption {
+			assert.Empty(t, r.DocName(), "%s: an assumption cites no document", r.ID)
+		} else {
+			assert.NotEmpty(t, r.DocName(), r.ID)
+		}
+	}
+	for _, c := range tmsversion.Citations() {
+		assert.Truef(t, used[c.Section], "citation %q is cited by no rule", c.Section)
+	}
+	// The three sections issue 10's audit could not read are not
+	// confirmed, whatever the rules' prose says.
+	for _, id := range []string{"machinekey.present", "addresses.match", "db.latency"} {
+		c, _ := Lookup(id).Citation()
+		assert.Equal(t, tmsversion.NotReread, c.Status, id)
+	}
 }

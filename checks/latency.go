@@ -6,8 +6,11 @@ import (
 	"github.com/tmsdrift/tmsdrift/facts"
 )
 
-// Latency rule: under 10 ms between every TMS server and the SQL Server
-// (guide: Architecture Requirements: latency). Each node's own samples
+// Latency rule: under max_latency_ms (10 ms by default, the contract's
+// figure) between every TMS server and the SQL Server. The section it
+// cites (guide: Architecture Requirements: latency) was not among the
+// pages read: its citation says "not re-read" (tmsversion's citations,
+// docs/tms-versions.md). Each node's own samples
 // (facts.json db_rtt_ms) are judged per node; the auditor's own measure
 // (db.json rtt_ms, or the live probe) gives the deployment result, which
 // also says how the auditor's connection was protected (db.json

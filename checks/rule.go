@@ -8,6 +8,7 @@ package checks
 import (
 	"github.com/tmsdrift/tmsdrift/facts"
 	"github.com/tmsdrift/tmsdrift/inventory"
+	"github.com/tmsdrift/tmsdrift/tmsversion"
 )
 
 // Scope says what a rule judges.
@@ -30,7 +31,9 @@ type Rule struct {
 	Scope    Scope
 	// Models the rule applies to; on other models it gives no result.
 	Models []inventory.Model
-	// Source is the guide section the invariant comes from.
+	// Source is the guide section the invariant comes from, as the
+	// contract (§4) names it. How far the pages of the guide read bear it
+	// out is Citation's.
 	Source string
 	// Doc names the document Source refers to when it is not the 11.7
 	// guide (D14570.02) that most rules follow.
@@ -53,4 +56,27 @@ func (r *Rule) AppliesTo(m inventory.Model) bool {
 		}
 	}
 	return false
+}
+
+// DefaultDoc is the document a rule's Source refers to when Doc is empty.
+const DefaultDoc = "TMS Server Redundancy Configuration Guide, D14570.02"
+
+// Citation is the rule's guide section as checked against the pages read
+// (docs/tms-versions.md, "Sources, as read"): confirmed, not re-read, or a
+// tmsdrift assumption. ok is false for a section the table does not list,
+// which TestEveryRuleCitesASectionAsRead forbids.
+func (r *Rule) Citation() (c tmsversion.Citation, ok bool) {
+	return tmsversion.CitationOf(r.Source)
+}
+
+// DocName names the document Source refers to: Doc, or the 11.7 guide;
+// "" for a tmsdrift assumption, which cites none.
+func (r *Rule) DocName() string {
+	if c, _ := r.Citation(); c.Status == tmsversion.Assumption {
+		return ""
+	}
+	if r.Doc != "" {
+		return r.Doc
+	}
+	return DefaultDoc
 }
