@@ -123,10 +123,14 @@ type htmlItem struct {
 	Message     string
 	Remediation string
 	Source      string
-	Fix         string
-	Explain     string
-	New         bool   // a failure that was not failing in the previous run
-	Baseline    string // "new" or "known" under audit --baseline
+	Doc         string // "" for a tmsdrift assumption
+	// SourceStatus: confirmed, not re-read, tmsdrift assumption
+	// (docs/tms-versions.md, Sources, as read).
+	SourceStatus string
+	Fix          string
+	Explain      string
+	New          bool   // a failure that was not failing in the previous run
+	Baseline     string // "new" or "known" under audit --baseline
 }
 
 // Status colours: text and background pairs readable in light mode and
@@ -251,7 +255,7 @@ func (h *HTML) item(res checks.Result, anchor string, isNew bool) htmlItem {
 	}
 	if rule := checks.Lookup(res.Rule); rule != nil {
 		it.Title, it.Remediation = rule.Title, rule.Remediation
-		it.Source = rule.Source
+		it.Source, it.Doc, it.SourceStatus = rule.Source, rule.DocName(), sourceStatus(rule).Label()
 		if res.Status == checks.Fail && (rule.Fixable || res.Fixable) && h.opts.Inventory != "" {
 			it.Fix = htmlClean(fixCommand(h.opts.Inventory, res.Rule, false))
 		}

@@ -112,7 +112,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <tr><td width="120" valign="top" style="padding:4px 10px;color:#57606a;">Fix</td><td style="padding:4px 10px;"><code style="font-family:Consolas,'Courier New',monospace;background:#f6f8fa;">{{.Fix}}</code> (shows the plan; add --apply to write)</td></tr>
 {{- end}}
 {{- if .Source}}
-<tr><td width="120" valign="top" style="padding:4px 10px;color:#57606a;">Guide</td><td class="guide" style="padding:4px 10px;">“{{.Source}}”, Cisco TelePresence Management Suite Server Redundancy Configuration Guide (D14570.02)</td></tr>
+<tr><td width="120" valign="top" style="padding:4px 10px;color:#57606a;">Guide</td><td class="guide" style="padding:4px 10px;">“{{.Source}}”{{if .Doc}}, {{.Doc}}{{end}} ({{.SourceStatus}})</td></tr>
 {{- end}}
 <tr><td width="120" valign="top" style="padding:4px 10px;color:#57606a;">Details</td><td style="padding:4px 10px;"><code style="font-family:Consolas,'Courier New',monospace;background:#f6f8fa;">{{.Explain}}</code></td></tr>
 </table>
