@@ -1,14 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tmsdrift/tmsdrift/checks"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -77,6 +80,66 @@ func TestTMSVersionsDocMatchesTheTable(t *testing.T) {
 	i, j := strings.Index(s, begin), strings.Index(s, end)
 	require.True(t, i >= 0 && j > i, "markers in docs/tms-versions.md")
 	assert.Equal(t, out, s[i+len(begin):j], "regenerate the block between the markers from: go run ./cmd/tmsdrift versions --format markdown")
+}
+
+// docs/tms-versions.md, "Sources, as read", lists every rule's guide
+// section with its status (confirmed, not re-read, tmsdrift assumption);
+// what `tmsdrift rules --format json` says of each rule (the catalogue's
+// citation, tmsversion's data) must be what the table says: a rule citing
+// a section the table does not list, or lists with another status, fails.
+func TestDocsRuleSourcesAreAsRead(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "tms-versions.md"))
+	require.NoError(t, err)
+	s := string(doc)
+	i := strings.Index(s, "## Sources, as read")
+	require.True(t, i >= 0, "docs/tms-versions.md has a Sources, as read section")
+	s = s[i:]
+	const header = "| rule(s) | section cited | status | against the pages read |"
+	j := strings.Index(s, header)
+	require.True(t, j >= 0, "Sources, as read has the rules' table: %s", header)
+	type row struct{ section, status string }
+	rows := map[string]row{}
+	for _, line := range strings.Split(s[j:], "\n")[2:] {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(strings.Trim(line, "|"), " | ")
+		require.Len(t, cells, 4, line)
+		ids := regexp.MustCompile("`([a-z]+\\.[a-z-]+)`").FindAllStringSubmatch(cells[0], -1)
+		require.NotEmpty(t, ids, "a row names its rules: %s", line)
+		for _, id := range ids {
+			_, dup := rows[id[1]]
+			assert.False(t, dup, "%s is in one row only", id[1])
+			rows[id[1]] = row{strings.TrimSpace(cells[1]), strings.TrimSpace(cells[2])}
+		}
+	}
+
+	code, out, stderr := tmsdrift(t, "rules", "--format", "json")
+	require.Equal(t, report.ExitOK, code, stderr)
+	var rules []report.RuleDoc
+	require.NoError(t, json.Unmarshal([]byte(out), &rules))
+	require.Len(t, rules, len(checks.IDs()))
+	labels := map[string]string{"confirmed": "confirmed", "not-reread": "not re-read", "assumption": "tmsdrift assumption"}
+	for _, r := range rules {
+		got, ok := rows[r.ID]
+		if !assert.Truef(t, ok, "Sources, as read lists no row for %s (it cites %q)", r.ID, r.Source) {
+			continue
+		}
+		delete(rows, r.ID)
+		assert.Equal(t, r.Source, got.section, "%s: the section the table lists is the one the rule cites", r.ID)
+		assert.Contains(t, labels, r.SourceStatus, r.ID)
+		assert.Equal(t, labels[r.SourceStatus], got.status, "%s (%q): the status the table gives is the rule's", r.ID, r.Source)
+	}
+	assert.Empty(t, rows, "rows for rules that do not exist")
+
+	// explain shows the same status, with what was read.
+	code, out, _ = tmsdrift(t, "explain", "db.latency")
+	require.Equal(t, report.ExitOK, code)
+	assert.Contains(t, out, "Source:    not re-read")
+	assert.Contains(t, out, "10 ms")
+	code, out, _ = tmsdrift(t, "explain", "domain.same")
+	require.Equal(t, report.ExitOK, code)
+	assert.Contains(t, out, "Source:    confirmed")
 }
 
 // The issue's acceptance test for every web.config: on TMS 15.9, the
