@@ -40,7 +40,7 @@ var catalogue = []*Rule{
 	{
 		ID: "time.synced", Title: "Clock is synchronised", Severity: High, Scope: NodeScope, Models: allModels,
 		Source:      "Architecture Requirements: time synchronized",
-		Why:         "TMS nodes schedule conferences and hand work to each other through the shared database; the guide requires their clocks to be synchronised with each other and with the SQL Server, or bookings start at the wrong time and events are ordered wrongly.",
+		Why:         "TMS nodes schedule conferences and hand work to each other through the shared database; their clocks must agree with each other and with the SQL Server, or bookings start at the wrong time and events are ordered wrongly. A TMS 15 manual read says \"the date and time on the Cisco TMS and SQL Server must be identical, if the servers are separate\"; the guide section cited was not re-read.",
 		Remediation: "Point the Windows Time service at the domain hierarchy or a reliable NTP source (`w32tm /config /syncfromflags:domhier /update`, then `w32tm /resync`), and check the offset with `w32tm /stripchart`.",
 		eval:        evalTimeSynced,
 	},
@@ -201,7 +201,7 @@ var catalogue = []*Rule{
 	{
 		ID: "data.synced", Title: "Customer files are synchronised", Severity: Medium, Scope: NodeScope, Models: multiServer,
 		Source:      "TMS Customer file synchronization",
-		Why:         "Customer files (software packages, logos, templates, sounds) are kept on each server's disk, not in the database; the guide requires them copied between nodes so a failover serves the same files.",
+		Why:         "Customer files (software packages, logos, templates, sounds) are kept on each server's disk, not in the database; they must be copied between nodes so a failover serves the same files (the Preferred Architecture 14 keeps them in sync with DFS; the 11.7 guide's section cited was not re-read).",
 		Remediation: "Copy the master's customer folders to the node (robocopy /MIR from the master, or `tmsdrift fix --only data.synced --apply`, adding `--prune` to delete files that exist only on the node), and keep a scheduled synchronisation running.",
 		Fixable:     true,
 		eval:        evalDataSynced,

@@ -102,7 +102,7 @@ var citations = []Citation{
 	{Section: "Backup and Recovery: a database named tmsng must exist", Status: NotReread,
 		Read: "the 11.7 guide's page 14 refers to its section \"Backup and Recovery of the TMS database\"; that section's text was not read"},
 	{Section: "Architecture Requirements: time synchronized", Status: NotReread,
-		Read: notInCopies + " (the part of the requirements list read stops after the domain)"},
+		Read: notInCopies + " (the part of the requirements list read stops after the domain). A TMS 15 manual read (its copy is titled \"Version 15 Installation Guide\", page 14) says \"the date and time on the Cisco TMS and SQL Server must be identical, if the servers are separate\" and recommends one NTP server for both; it speaks of TMS and SQL Server, not of the TMS servers with each other"},
 	{Section: "Architecture Requirements: latency", Status: NotReread,
 		Read: notInCopies + " (the part of the requirements list read stops after the domain). The 10 ms limit (max_latency_ms) is the contract's: no page read states a latency between a TMS server and its SQL Server; the only figure found, \"Latency < 50ms\" in a TMS 15 manual's Database redundancy > Database mirroring > Asynchronous transfer, is for SQL Server mirroring between two SQL Servers"},
 	{Section: "Set web validation key on web servers", Status: NotReread,
