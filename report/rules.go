@@ -66,8 +66,9 @@ func writeRulesTable(w io.Writer, rules []*checks.Rule, width int) error {
 	if err := b.draw(w, width); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d rules. Source: how far the pages of the Cisco guides read bear out the section a rule cites\n"+
-		"(confirmed, not re-read, or tmsdrift assumption; docs/tms-versions.md). Details: tmsdrift explain RULE\n", len(rules))
+	footer := fmt.Sprintf("%d rules. Source: how far the pages of the Cisco guides read bear out the section a rule cites "+
+		"(confirmed, not re-read, or tmsdrift assumption; docs/tms-versions.md). Details: tmsdrift explain RULE", len(rules))
+	_, err := io.WriteString(w, strings.Join(Wrap(footer, width, "tmsdrift explain RULE"), "\n")+"\n")
 	return err
 }
 
