@@ -93,8 +93,15 @@ func p95(samples []float64) float64 {
 
 // ms formats a duration in milliseconds without float noise.
 func ms(v float64) string {
-	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64) + " ms"
+	return num(math.Round(v*1000)/1000) + " ms"
 }
 
-// num formats a limit from the inventory.
-func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+// num formats a limit from the inventory. Negative zero — a facts.json
+// "offset_ms": -0, or an offset that rounds to zero from below — is shown
+// as 0: "offset -0 ms" reads as a clock behind when it is on time.
+func num(v float64) string {
+	if v == 0 {
+		v = 0 // -0 == 0: drops the sign
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
