@@ -89,7 +89,8 @@ func (in *input) target(ctx context.Context, node string) (collect.Target, error
 
 // Build plans the fix of the failing results of an audit of d. Results
 // that are `error` are never acted on (what could not be checked is not
-// changed), nor `waived` ones. A plan that would start or stop services or
+// changed), nor `waived` ones; the `error` ones within opts' reach are
+// listed in Plan.Unchecked, which makes the plan incomplete. A plan that would start or stop services or
 // write the database's addresses while the facts say another node than the
 // inventory's primary is live is refused with a *NotLiveError, unless
 // opts.Force. Failing rules without a fixer go to
@@ -107,6 +108,11 @@ func Build(ctx context.Context, d *facts.Deployment, results []checks.Result, op
 	byRule := map[string][]checks.Result{}
 	plan := &Plan{}
 	for _, res := range results {
+		if res.Status == checks.Error && selected(opts, res) {
+			// Not acted on, but said: the plan may lack what it needs.
+			plan.Unchecked = append(plan.Unchecked, Unchecked{Rule: res.Rule, Node: res.Node, Reason: reason(res)})
+			continue
+		}
 		if res.Status != checks.Fail || !selected(opts, res) {
 			continue
 		}
@@ -148,6 +154,15 @@ func Build(ctx context.Context, d *facts.Deployment, results []checks.Result, op
 		}
 	}
 	return plan, nil
+}
+
+// reason is why a result is `error`: its message, else what was
+// observed.
+func reason(res checks.Result) string {
+	if res.Message != "" {
+		return res.Message
+	}
+	return res.Observed
 }
 
 // selected reports whether a result is within --only and --node.

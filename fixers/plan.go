@@ -25,12 +25,28 @@ type Skipped struct {
 	Reason     string
 }
 
-// Plan is what a fix would do: the changes, and what it leaves to people.
-type Plan struct {
-	Changes []Change
-	Manual  []Manual
-	Skipped []Skipped
+// Unchecked is a rule within the plan's reach (--only, --node) whose
+// result was `error`: the audit could not check it (node or database
+// unreachable, file unreadable), so the plan cannot say whether it needs
+// a change. A plan with any is incomplete.
+type Unchecked struct {
+	Rule, Node string
+	Reason     string
 }
+
+// Plan is what a fix would do: the changes, what it leaves to people,
+// and what it could not plan for because it could not be checked.
+type Plan struct {
+	Changes   []Change
+	Manual    []Manual
+	Skipped   []Skipped
+	Unchecked []Unchecked
+}
+
+// Complete reports whether every rule within the plan's reach could be
+// checked: false when the plan may lack changes that unchecked rules
+// need.
+func (p *Plan) Complete() bool { return len(p.Unchecked) == 0 }
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }

@@ -46,13 +46,20 @@ func WriteText(w io.Writer, doc *Document, width int) error {
 		head = fmt.Sprintf("Rollback of run %s: nothing to put back (everything is as it was before the run).", doc.RollbackOf)
 	case doc.RollbackOf != "":
 		head = fmt.Sprintf("Rollback of run %s: %s", doc.RollbackOf, countChanges(p.Changes))
+	case p.Empty() && !p.Complete():
+		head = fmt.Sprintf("Nothing tmsdrift can change on %s as far as it could check. INCOMPLETE: %s could not be checked (listed below).",
+			doc.Deployment, plural(len(p.Unchecked), "result"))
 	case p.Empty():
 		head = fmt.Sprintf("Nothing tmsdrift can change on %s.", doc.Deployment)
+	case !p.Complete():
+		head = fmt.Sprintf("Plan for %s (%s): %s. INCOMPLETE: %s could not be checked (listed below).",
+			doc.Deployment, doc.Model, countChanges(p.Changes), plural(len(p.Unchecked), "result"))
 	default:
 		head = fmt.Sprintf("Plan for %s (%s): %s", doc.Deployment, doc.Model, countChanges(p.Changes))
 	}
 	b.WriteString(report.WrapIndent("", "  ", head, width))
 	writeChanges(&b, p.Changes, width)
+	writeUnchecked(&b, p.Unchecked, width)
 	if len(p.Skipped) > 0 {
 		b.WriteString("\nNot fixed here:\n")
 		for _, s := range p.Skipped {
@@ -104,6 +111,29 @@ func WriteText(w io.Writer, doc *Document, width int) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeUnchecked lists the rules the plan could not check, by node (the
+// deployment's results, the database's among them, last), and says
+// plainly what that means for the plan.
+func writeUnchecked(b *strings.Builder, unchecked []Unchecked, width int) {
+	if len(unchecked) == 0 {
+		return
+	}
+	b.WriteString("\n" + report.WrapIndent("", "  ", "Could not check (error in the audit), so this plan may be incomplete: these rules may need changes it does not show:", width))
+	for _, pass := range []bool{true, false} { // nodes first, then the deployment
+		for _, u := range unchecked {
+			if (u.Node != "") != pass {
+				continue
+			}
+			where := "for the deployment"
+			if u.Node != "" {
+				where = "on " + u.Node
+			}
+			b.WriteString(report.WrapIndent("  ", "    ", fmt.Sprintf("%s %s: %s", u.Rule, where, u.Reason), width))
+		}
+	}
+	b.WriteString(report.WrapIndent("", "  ", "Make the node or database readable (reachable, files present, query allowed) and plan again before relying on this plan.", width))
 }
 
 // writeChanges lists changes by node, with their details indented. The
@@ -202,18 +232,28 @@ type jsonSkipped struct {
 	Reason string `json:"reason"`
 }
 
+type jsonUnchecked struct {
+	Rule   string `json:"rule"`
+	Node   string `json:"node"`
+	Reason string `json:"reason"`
+}
+
 type jsonDocument struct {
-	Schema     string          `json:"schema"`
-	Command    string          `json:"command"`
-	Deployment string          `json:"deployment"`
-	Model      string          `json:"model,omitempty"`
-	Applied    bool            `json:"applied"`
+	Schema     string `json:"schema"`
+	Command    string `json:"command"`
+	Deployment string `json:"deployment"`
+	Model      string `json:"model,omitempty"`
+	Applied    bool   `json:"applied"`
+	// Complete is false when some rule within the plan's reach could
+	// not be checked (Unchecked): the plan may lack changes.
+	Complete   bool            `json:"complete"`
 	Run        string          `json:"run,omitempty"`
 	RunDir     string          `json:"run_dir,omitempty"`
 	RollbackOf string          `json:"rollback_of,omitempty"`
 	Changes    []jsonChange    `json:"changes"`
 	Skipped    []jsonSkipped   `json:"skipped"`
 	Manual     []jsonManual    `json:"manual"`
+	Unchecked  []jsonUnchecked `json:"unchecked"`
 	Nodes      []NodeOutcome   `json:"nodes"`
 	Verdicts   []Verdict       `json:"verdicts"`
 	Audit      json.RawMessage `json:"audit,omitempty"`
@@ -226,6 +266,7 @@ func WriteJSON(w io.Writer, doc *Document, audit json.RawMessage) error {
 	out := jsonDocument{
 		Schema: DocumentSchema, Command: doc.Command, Deployment: doc.Deployment, Model: doc.Model,
 		Applied: doc.Applied, RollbackOf: doc.RollbackOf,
+		Complete: doc.Plan.Complete(), Unchecked: []jsonUnchecked{},
 		Changes: []jsonChange{}, Skipped: []jsonSkipped{}, Manual: []jsonManual{},
 		Nodes: []NodeOutcome{}, Verdicts: doc.Verdicts, Audit: audit,
 	}
@@ -241,6 +282,9 @@ func WriteJSON(w io.Writer, doc *Document, audit json.RawMessage) error {
 	}
 	for _, m := range doc.Plan.Manual {
 		out.Manual = append(out.Manual, jsonManual(m))
+	}
+	for _, u := range doc.Plan.Unchecked {
+		out.Unchecked = append(out.Unchecked, jsonUnchecked(u))
 	}
 	if o := doc.Outcome; o != nil {
 		out.Run, out.RunDir, out.Nodes = o.Run, o.RunDir, o.Nodes

@@ -162,6 +162,12 @@ func writeStep(b *strings.Builder, n int, s *Step, width int) {
 	for _, r := range s.Repairs {
 		value("repairs", 0, report.Sanitize(r))
 	}
+	if len(s.Unchecked) > 0 {
+		b.WriteString(report.WrapIndent(indent, indent+"  ", "INCOMPLETE: could not check (error in the audit); this step may have more to repair than listed:", width))
+		for _, u := range s.Unchecked {
+			value("unchecked", 0, report.Sanitize(u))
+		}
+	}
 }
 
 func clean(ss []string) []string {

@@ -138,6 +138,10 @@ type Step struct {
 	// it would repair as the plan saw them (it plans again when it runs).
 	Rules   []string `json:"rules,omitempty"`
 	Repairs []string `json:"repairs,omitempty"`
+	// Unchecked are the results of Rules that were `error` when the plan
+	// was made (node or database unreachable): the step's plan may lack
+	// what they need.
+	Unchecked []string `json:"unchecked,omitempty"`
 }
 
 // Done reports whether the step has nothing left to change.

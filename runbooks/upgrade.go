@@ -232,8 +232,15 @@ func UpgradeFinish(d *facts.Deployment, results []checks.Result, prepared *Runbo
 	}
 	fix := Step{ID: "post-upgrade", Title: "restore the machineKey in every web.config and the TMS server addresses in the database, as post-upgrade does", Guide: upgradeGuide(inv.Model) + "; " + guidePrimaryAddress, Target: OnFix, Rules: PostUpgradeRules}
 	for _, r := range results {
-		if r.Status == checks.Fail && slices.Contains(PostUpgradeRules, r.Rule) {
+		if !slices.Contains(PostUpgradeRules, r.Rule) {
+			continue
+		}
+		switch r.Status {
+		case checks.Fail:
 			fix.Repairs = append(fix.Repairs, strings.TrimSpace(r.Rule+" "+r.Node)+": "+describe(&r))
+		case checks.Error:
+			// Said, not hidden: the restore may have more to do.
+			fix.Unchecked = append(fix.Unchecked, strings.TrimSpace(r.Rule+" "+r.Node)+": "+describe(&r))
 		}
 	}
 	rb.Steps = append(rb.Steps, fix)

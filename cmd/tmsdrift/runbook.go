@@ -67,7 +67,8 @@ var afterRunbookStep func(i int, id string)
 // another run open: nothing changed), a step failed, or the audit
 // afterwards fails at --fail-on; 2 bad input, another fixer holds the
 // lock, or --apply without a terminal and without --yes; 3 the audit
-// could not check something.
+// could not check something, or (a plan) a step could not check the
+// rules it repairs.
 func runRunbook(cmd *cobra.Command, command string, args []string, f runbookFlags, build pipeline.RunbookBuilder) error {
 	failOn, err := checks.ParseSeverity(f.failOn)
 	if err != nil {
@@ -145,6 +146,14 @@ func runRunbook(cmd *cobra.Command, command string, args []string, f runbookFlag
 		if len(res.Runbook.Steps) > 0 {
 			hint := runbookHint(command, args, f) + " --apply"
 			fmt.Fprint(out, "\n"+report.WrapIndent("", "  ", "Nothing was changed. To carry it out: "+hint, prose, hint))
+		}
+		// A plan with a step that could not check what it repairs is
+		// incomplete: 3, as an audit that could not check something
+		// (docs/contract.md §7).
+		for _, s := range res.Runbook.Steps {
+			if len(s.Unchecked) > 0 {
+				return withCode(report.ExitErrored)
+			}
 		}
 		return nil
 	}
