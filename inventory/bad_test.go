@@ -109,10 +109,10 @@ func TestLoadBad(t *testing.T) {
 			{9, 77, "nodes[0].transport.password_env", "must be the name of an environment variable"},
 		},
 		"negative-limits": {
-			{5, 18, "time.max_offset_ms", "must not be negative (omit it for the default, 1000)"},
-			{10, 19, "database.max_latency_ms", "must not be negative (omit it for the default, 10)"},
-			{11, 25, "database.max_backup_age_hours", "must not be negative (omit it for the default, 26)"},
-			{12, 33, "database.max_log_shipping_lag_minutes", "must be a finite number"},
+			{5, 18, "time.max_offset_ms", "must be between 0 and 86400000 (omit it for the default, 1000)"},
+			{10, 19, "database.max_latency_ms", "must be between 0 and 3600000 (omit it for the default, 10)"},
+			{11, 25, "database.max_backup_age_hours", "must be between 0 and 87600 (omit it for the default, 26)"},
+			{12, 33, "database.max_log_shipping_lag_minutes", "is not a finite number; it must be between 0 and 5256000"},
 		},
 		// waivers
 		"waiver-unknown-rule": {

@@ -158,7 +158,7 @@ type DataSync struct {
 
 // TimeLimits bound the clock offset of a node.
 type TimeLimits struct {
-	MaxOffsetMS float64 `yaml:"max_offset_ms,omitempty" json:"max_offset_ms,omitempty" jsonschema:"minimum=0,default=1000"`
+	MaxOffsetMS float64 `yaml:"max_offset_ms,omitempty" json:"max_offset_ms,omitempty" jsonschema:"minimum=0,maximum=86400000,default=1000"`
 }
 
 // Database says how to reach the tmsng database (live or a recorded
@@ -169,13 +169,13 @@ type Database struct {
 	Server                   string  `yaml:"server" json:"server" jsonschema:"description=The one live SQL server every active node must point at"`
 	OffsiteServer            string  `yaml:"offsite_server,omitempty" json:"offsite_server,omitempty" jsonschema:"description=offsite only: the log-shipping secondary the off-site node points at"`
 	Name                     string  `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"default=tmsng"`
-	MaxLatencyMS             float64 `yaml:"max_latency_ms,omitempty" json:"max_latency_ms,omitempty" jsonschema:"minimum=0,default=10"`
-	MaxBackupAgeHours        float64 `yaml:"max_backup_age_hours,omitempty" json:"max_backup_age_hours,omitempty" jsonschema:"minimum=0,default=26"`
-	MaxLogShippingLagMinutes float64 `yaml:"max_log_shipping_lag_minutes,omitempty" json:"max_log_shipping_lag_minutes,omitempty" jsonschema:"minimum=0,default=60"`
+	MaxLatencyMS             float64 `yaml:"max_latency_ms,omitempty" json:"max_latency_ms,omitempty" jsonschema:"minimum=0,maximum=3600000,default=10"`
+	MaxBackupAgeHours        float64 `yaml:"max_backup_age_hours,omitempty" json:"max_backup_age_hours,omitempty" jsonschema:"minimum=0,maximum=87600,default=26"`
+	MaxLogShippingLagMinutes float64 `yaml:"max_log_shipping_lag_minutes,omitempty" json:"max_log_shipping_lag_minutes,omitempty" jsonschema:"minimum=0,maximum=5256000,default=60"`
 	// The keys below only matter for live access (dsn_env).
 	OffsiteDSNEnv         string   `yaml:"offsite_dsn_env,omitempty" json:"offsite_dsn_env,omitempty"`
-	ConnectTimeoutSeconds float64  `yaml:"connect_timeout_seconds,omitempty" json:"connect_timeout_seconds,omitempty" jsonschema:"minimum=0,default=5"`
-	QueryTimeoutSeconds   float64  `yaml:"query_timeout_seconds,omitempty" json:"query_timeout_seconds,omitempty" jsonschema:"minimum=0,default=15"`
+	ConnectTimeoutSeconds float64  `yaml:"connect_timeout_seconds,omitempty" json:"connect_timeout_seconds,omitempty" jsonschema:"minimum=0,maximum=86400,default=5"`
+	QueryTimeoutSeconds   float64  `yaml:"query_timeout_seconds,omitempty" json:"query_timeout_seconds,omitempty" jsonschema:"minimum=0,maximum=86400,default=15"`
 	LatencySamples        int      `yaml:"latency_samples,omitempty" json:"latency_samples,omitempty" jsonschema:"minimum=0,maximum=1000,default=20"`
 	Settings              Settings `yaml:"settings,omitempty" json:"settings,omitempty"`
 	// Encryption of the live connection (docs/database.md): Encrypt is
@@ -280,7 +280,7 @@ type Transport struct {
 	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=dir,enum=local,enum=winrm,enum=ssh"`
 	Path string `yaml:"path,omitempty" json:"path,omitempty" jsonschema:"description=dir: the node's snapshot folder, relative to the inventory"`
 	Host string `yaml:"host,omitempty" json:"host,omitempty"`
-	Port int    `yaml:"port,omitempty" json:"port,omitempty"`
+	Port int    `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"minimum=0,maximum=65535"`
 	// UserEnv and PasswordEnv name environment variables; credentials are
 	// never written in the inventory.
 	UserEnv     string `yaml:"user_env,omitempty" json:"user_env,omitempty"`
@@ -293,7 +293,7 @@ type Transport struct {
 	KnownHosts         string  `yaml:"known_hosts,omitempty" json:"known_hosts,omitempty"`
 	KeyFile            string  `yaml:"key_file,omitempty" json:"key_file,omitempty"`
 	PassphraseEnv      string  `yaml:"passphrase_env,omitempty" json:"passphrase_env,omitempty"`
-	TimeoutSeconds     float64 `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" jsonschema:"minimum=0,default=300"`
+	TimeoutSeconds     float64 `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" jsonschema:"minimum=0,maximum=86400,default=300"`
 	// Kerberos (winrm auth kerberos): where tickets come from.
 	Realm    string `yaml:"realm,omitempty" json:"realm,omitempty"`
 	KDC      string `yaml:"kdc,omitempty" json:"kdc,omitempty"`

@@ -64,7 +64,7 @@ func TestLiveDatabaseKeysValidate(t *testing.T) {
 	}{
 		{"secondary outside offsite", "single", "  offsite_dsn_env: DR_DSN\n", "database.offsite_dsn_env", `only model "offsite" has a log-shipping secondary`},
 		{"secondary DSN pasted", "offsite", "  offsite_dsn_env: 'sqlserver://sa:pw@dr'\n", "database.offsite_dsn_env", "never the secret itself"},
-		{"negative timeout", "single", "  connect_timeout_seconds: -1\n", "database.connect_timeout_seconds", "must not be negative"},
+		{"negative timeout", "single", "  connect_timeout_seconds: -1\n", "database.connect_timeout_seconds", "must be between 0 and 86400 (omit it for the default, 5)"},
 		{"too many samples", "single", "  latency_samples: 5000\n", "database.latency_samples", "between 1 and 1000"},
 		{"update with pasted values", "single", "  settings:\n    update: UPDATE dbo.S SET v = '10.0.0.1' WHERE n = 'IPv4';\n", "database.settings.update", "must use the parameters @name and @value"},
 		{"blank query", "single", "  settings:\n    query: '  '\n", "database.settings.query", "must be a SELECT"},

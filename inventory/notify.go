@@ -74,7 +74,7 @@ type NotifyEmail struct {
 	PasswordEnv       string   `yaml:"password_env,omitempty" json:"password_env,omitempty"`
 	From              string   `yaml:"from,omitempty" json:"from,omitempty"`
 	To                []string `yaml:"to,omitempty" json:"to,omitempty" jsonschema:"minItems=1"`
-	TimeoutSeconds    float64  `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" jsonschema:"minimum=0,default=30"`
+	TimeoutSeconds    float64  `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" jsonschema:"minimum=0,maximum=86400,default=30"`
 }
 
 // Configured reports whether the e-mail channel is set up at all (any key
@@ -90,7 +90,7 @@ type NotifyWebhook struct {
 	URL            string  `yaml:"url,omitempty" json:"url,omitempty"`
 	URLEnv         string  `yaml:"url_env,omitempty" json:"url_env,omitempty"`
 	SecretEnv      string  `yaml:"secret_env,omitempty" json:"secret_env,omitempty"`
-	TimeoutSeconds float64 `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" jsonschema:"minimum=0,default=10"`
+	TimeoutSeconds float64 `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" jsonschema:"minimum=0,maximum=86400,default=10"`
 }
 
 // Configured reports whether the webhook channel is set up at all.
@@ -151,9 +151,7 @@ func validateEmail(inv *Inventory, ps *problems, e NotifyEmail) {
 	case strings.ContainsAny(e.Host, " /:@") || strings.ContainsFunc(e.Host, isControl):
 		ps.add(at+".host", "must be a host name or address only (the port goes in notify.email.port)")
 	}
-	if e.Port < 0 || e.Port > 65535 {
-		ps.add(at+".port", "must be between 1 and 65535 (omit it for the default, %d)", DefaultSMTPPort)
-	}
+	limit(ps, at+".port", float64(e.Port))
 	if e.Auth != "" && !slices.Contains(SMTPAuths, e.Auth) {
 		ps.add(at+".auth", "unknown value %q (known: %s)", e.Auth, strings.Join(SMTPAuths, ", "))
 	}
@@ -185,7 +183,7 @@ func validateEmail(inv *Inventory, ps *problems, e NotifyEmail) {
 			ps.add(fmt.Sprintf("%s.to[%d]", at, i), "not an e-mail address (e.g. tms-admins@acme.local)")
 		}
 	}
-	limit(ps, at+".timeout_seconds", e.TimeoutSeconds, DefaultEmailTimeoutSeconds)
+	limit(ps, at+".timeout_seconds", e.TimeoutSeconds)
 }
 
 // mailAddress reports whether s is one RFC 5322 address, with no line
@@ -238,7 +236,7 @@ func validateWebhook(ps *problems, w NotifyWebhook) {
 	}
 	envRef(ps, at+".url_env", w.URLEnv, "TMSDRIFT_WEBHOOK_URL")
 	envRef(ps, at+".secret_env", w.SecretEnv, "TMSDRIFT_WEBHOOK_SECRET")
-	limit(ps, at+".timeout_seconds", w.TimeoutSeconds, DefaultWebhookTimeoutSeconds)
+	limit(ps, at+".timeout_seconds", w.TimeoutSeconds)
 }
 
 // WebhookURLProblem says what is wrong with a webhook URL, or "". The URL

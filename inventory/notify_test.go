@@ -53,7 +53,7 @@ func TestLoadBadNotify(t *testing.T) {
 			{11, 11, "notify.email.auth", `unknown value "cram-md5" (known: auto, plain, login)`},
 			{13, 11, "notify.email.from", "not an e-mail address"},
 			{16, 9, "notify.email.to[1]", "not an e-mail address"},
-			{17, 22, "notify.email.timeout_seconds", "must not be negative (omit it for the default, 30)"},
+			{17, 22, "notify.email.timeout_seconds", "must be between 0 and 86400 (omit it for the default, 30)"},
 		},
 		"bad-email-missing": {
 			{8, 5, "notify.email.host", "required: the SMTP server's host name"},
@@ -68,7 +68,7 @@ func TestLoadBadNotify(t *testing.T) {
 		"bad-webhook": {
 			{8, 10, "notify.webhook.url", "must not carry a user or password before the host"},
 			{9, 17, "notify.webhook.secret_env", "must be the name of an environment variable"},
-			{10, 22, "notify.webhook.timeout_seconds", "must be a finite number"},
+			{10, 22, "notify.webhook.timeout_seconds", "is not a finite number; it must be between 0 and 86400"},
 		},
 		"bad-webhook-both":   {{9, 14, "notify.webhook.url_env", "set either url or url_env, not both"}},
 		"bad-webhook-scheme": {{8, 10, "notify.webhook.url", "must start with https://"}},

@@ -26,7 +26,7 @@ type Schedule struct {
 	TimeZone       string   `yaml:"time_zone,omitempty" json:"time_zone,omitempty"`
 	RunTimeout     string   `yaml:"run_timeout,omitempty" json:"run_timeout,omitempty" jsonschema:"default=30m"`
 	HistoryDir     string   `yaml:"history_dir,omitempty" json:"history_dir,omitempty" jsonschema:"default=.tmsdrift/history"`
-	Keep           int      `yaml:"keep,omitempty" json:"keep,omitempty" jsonschema:"minimum=0,default=90"`
+	Keep           int      `yaml:"keep,omitempty" json:"keep,omitempty" jsonschema:"minimum=0,maximum=1000000,default=90"`
 	Listen         string   `yaml:"listen,omitempty" json:"listen,omitempty" jsonschema:"default=127.0.0.1:9417"`
 	ListenTokenEnv string   `yaml:"listen_token_env,omitempty" json:"listen_token_env,omitempty"`
 	AutoFix        []string `yaml:"auto_fix,omitempty" json:"auto_fix,omitempty" jsonschema:"uniqueItems=true"`
@@ -139,9 +139,7 @@ func validateSchedule(inv *Inventory, ps *problems) {
 	if d, err := time.ParseDuration(s.RunTimeout); s.RunTimeout != "" && (err != nil || d <= 0) {
 		ps.add("schedule.run_timeout", "must be a positive duration such as 30m or 1h30m")
 	}
-	if s.Keep < 0 {
-		ps.add("schedule.keep", "must not be negative (omit it for the default, %d runs)", DefaultKeep)
-	}
+	limit(ps, "schedule.keep", float64(s.Keep))
 	if s.HistoryDir != "" && strings.TrimSpace(s.HistoryDir) == "" {
 		ps.add("schedule.history_dir", "must name a folder (omit it for the default, %s beside the inventory)", DefaultHistoryDir)
 	}

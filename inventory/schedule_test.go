@@ -48,7 +48,7 @@ func TestScheduleBad(t *testing.T) {
 			{8, 14, "schedule.time_zone", `unknown time zone "Mars/Olympus_Mons"`},
 			{9, 16, "schedule.run_timeout", "must be a positive duration"},
 			{10, 16, "schedule.history_dir", "must name a folder"},
-			{11, 9, "schedule.keep", "must not be negative (omit it for the default, 90 runs)"},
+			{11, 9, "schedule.keep", "must be between 0 and 1000000 (omit it for the default, 90 runs)"},
 			{13, 21, "schedule.listen_token_env", "must be the name of an environment variable"},
 			{14, 28, "schedule.auto_fix[1]", `unknown automatic fix "everything" (known: post-upgrade)`},
 		},

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 
@@ -141,14 +142,40 @@ func (s *structure) walk(n ast.Node, t reflect.Type, path string) {
 			s.typeProblem(n, path, "true or false")
 		}
 	case t.Kind() == reflect.Int:
-		if _, ok := n.(*ast.IntegerNode); !ok {
-			s.typeProblem(n, path, "a whole number")
+		v, num := numberValue(n)
+		if i, ok := n.(*ast.IntegerNode); ok {
+			switch x := i.Value.(type) {
+			case int64:
+				return // its range is validate's, with the other problems
+			case uint64:
+				if x <= math.MaxInt64 {
+					return
+				}
+			}
 		}
+		// A number the decoder cannot hold (99999999999999999999, past
+		// int64, which the lexer reads as text; 1e400; .inf) is said
+		// with the key's range, not as "found text".
+		if why := outOfRange(path, v); num && why != "" {
+			s.ps.add(path, "%s", why)
+			return
+		}
+		s.typeProblem(n, path, "a whole number")
 	case t.Kind() == reflect.Float64:
-		switch n.(type) {
-		case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		default:
+		v, num := numberValue(n)
+		if !num {
 			s.typeProblem(n, path, "a number")
+			return
+		}
+		// The lexer reads 1e308 as text, which decodes; 1e400 (past
+		// float64) it cannot: said with the key's range. Other values
+		// are held to their range by validate, with the other problems.
+		if _, text := n.(*ast.StringNode); text && math.IsInf(v, 0) {
+			why := outOfRange(path, v)
+			if why == "" {
+				why = "is too large a number"
+			}
+			s.ps.add(path, "%s", why)
 		}
 	}
 }

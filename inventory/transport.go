@@ -90,7 +90,7 @@ func (n *Node) Host() string {
 // exist. Whether the credential variables are set is the run's business:
 // a node whose variable is missing gets `error` results naming it.
 func validateLiveTransport(inv *Inventory, ps *problems, at string, t Transport) {
-	limit(ps, at+".timeout_seconds", t.TimeoutSeconds, 300)
+	limit(ps, at+".timeout_seconds", t.TimeoutSeconds)
 	envRef(ps, at+".passphrase_env", t.PassphraseEnv, "TMS_KEY_PASSPHRASE")
 	notFor := func(key string, set bool, kinds string) {
 		if set {

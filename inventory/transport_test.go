@@ -61,7 +61,7 @@ func TestLiveTransportKeys(t *testing.T) {
 		{`{kind: ssh, passphrase_env: "my passphrase"}`, "nodes[0].transport.passphrase_env", "must be the name of an environment variable"},
 		{`{kind: local, user_env: U}`, "nodes[0].transport.user_env", "only used by transport kind winrm or ssh"},
 		{`{kind: local, auth: basic}`, "nodes[0].transport.auth", "only used by transport kind winrm or ssh"},
-		{`{kind: winrm, timeout_seconds: -1}`, "nodes[0].transport.timeout_seconds", "must not be negative"},
+		{`{kind: winrm, timeout_seconds: -1}`, "nodes[0].transport.timeout_seconds", "must be between 0 and 86400 (omit it for the default, 300)"},
 	}
 	for _, c := range bad {
 		name, doc := liveInventory(t, c.transport)

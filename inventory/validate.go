@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -95,7 +94,7 @@ func validate(inv *Inventory, opts Options, ps *problems) {
 		nodeRef(inv, ps, "data_sync.master", inv.DataSync.Master)
 	}
 	validateDatabase(inv, ps)
-	limit(ps, "time.max_offset_ms", inv.Time.MaxOffsetMS, DefaultMaxOffsetMS)
+	limit(ps, "time.max_offset_ms", inv.Time.MaxOffsetMS)
 	validateWaivers(inv, opts, ps)
 	validateNotify(inv, ps)
 	validateSchedule(inv, ps)
@@ -249,9 +248,7 @@ func validateTransport(inv *Inventory, ps *problems, at string, t Transport) {
 	case t.Kind == "dir":
 		snapshotFolder(ps, at+".path", inv.Resolve(t.Path))
 	}
-	if t.Port < 0 || t.Port > 65535 {
-		ps.add(at+".port", "must be between 1 and 65535")
-	}
+	limit(ps, at+".port", float64(t.Port))
 	envRef(ps, at+".user_env", t.UserEnv, "TMS_USER")
 	envRef(ps, at+".password_env", t.PasswordEnv, "TMS_PASSWORD")
 	validateLiveTransport(inv, ps, at, t)
@@ -372,9 +369,9 @@ func validateDatabase(inv *Inventory, ps *problems) {
 	serverName(ps, "database.server", db.Server)
 	serverName(ps, "database.offsite_server", db.OffsiteServer)
 	databaseName(ps, "database.name", db.Name)
-	limit(ps, "database.max_latency_ms", db.MaxLatencyMS, DefaultMaxLatencyMS)
-	limit(ps, "database.max_backup_age_hours", db.MaxBackupAgeHours, DefaultMaxBackupAgeHours)
-	limit(ps, "database.max_log_shipping_lag_minutes", db.MaxLogShippingLagMinutes, DefaultMaxLogShippingLagMinutes)
+	limit(ps, "database.max_latency_ms", db.MaxLatencyMS)
+	limit(ps, "database.max_backup_age_hours", db.MaxBackupAgeHours)
+	limit(ps, "database.max_log_shipping_lag_minutes", db.MaxLogShippingLagMinutes)
 	validateLiveDatabase(inv, ps)
 }
 
@@ -394,11 +391,9 @@ func validateLiveDatabase(inv *Inventory, ps *problems) {
 			ps.add("database.offsite_snapshot", "goes with database.snapshot (recorded); a live inventory names the secondary with offsite_dsn_env")
 		}
 	}
-	limit(ps, "database.connect_timeout_seconds", db.ConnectTimeoutSeconds, DefaultConnectTimeoutSeconds)
-	limit(ps, "database.query_timeout_seconds", db.QueryTimeoutSeconds, DefaultQueryTimeoutSeconds)
-	if db.LatencySamples < 0 || db.LatencySamples > MaxLatencySamples {
-		ps.add("database.latency_samples", "must be between 1 and %d (omit it for the default, %d)", MaxLatencySamples, DefaultLatencySamples)
-	}
+	limit(ps, "database.connect_timeout_seconds", db.ConnectTimeoutSeconds)
+	limit(ps, "database.query_timeout_seconds", db.QueryTimeoutSeconds)
+	limit(ps, "database.latency_samples", float64(db.LatencySamples))
 	if q := db.Settings.Query; q != "" && strings.TrimSpace(q) == "" {
 		ps.add("database.settings.query", "must be a SELECT returning rows of (name, value), or omitted for the default")
 	}
@@ -512,13 +507,13 @@ func envRef(ps *problems, at, value, example string) {
 	}
 }
 
-// limit checks a numeric threshold.
-func limit(ps *problems, at string, v, def float64) {
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		ps.add(at, "must be a finite number")
-	case v < 0:
-		ps.add(at, "must not be negative (omit it for the default, %g)", def)
+// limit checks a numeric threshold or timeout against its range
+// (numberRanges). Load's structural pass has already refused a value
+// out of range where the file gives it; this holds for an inventory
+// built otherwise.
+func limit(ps *problems, at string, v float64) {
+	if why := outOfRange(at, v); why != "" {
+		ps.add(at, "%s", why)
 	}
 }
 

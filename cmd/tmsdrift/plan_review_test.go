@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tmsdrift/tmsdrift/checks"
+	"github.com/tmsdrift/tmsdrift/inventory"
 	"github.com/tmsdrift/tmsdrift/report"
 )
 
@@ -195,4 +198,117 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// numericKeys walks the inventory's Go type and returns the YAML path of
+// every numeric key (lists as "[]"), so a key added later must be in the
+// table of TestInventoryNumbersOutOfRange.
+func numericKeys(t reflect.Type, path string, out *[]string) {
+	switch t.Kind() {
+	case reflect.Pointer:
+		numericKeys(t.Elem(), path, out)
+	case reflect.Slice:
+		numericKeys(t.Elem(), path+"[]", out)
+	case reflect.Struct:
+		if t == reflect.TypeFor[time.Time]() {
+			return
+		}
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" || name == "" {
+				continue
+			}
+			p := name
+			if path != "" {
+				p = path + "." + name
+			}
+			numericKeys(f.Type, p, out)
+		}
+	case reflect.Int, reflect.Int64, reflect.Uint, reflect.Float64, reflect.Float32:
+		*out = append(*out, path)
+	}
+}
+
+// Review finding 2: max_latency_ms: 1e308 was refused as "expected a
+// number, found text" (goccy's lexer reads 1e308 and a number past int64
+// as text), and 1e308 ms, were it read, overflows a time.Duration. Every
+// numeric key of the inventory, set to a huge, negative, infinite or NaN
+// value in a copy of a lab, is refused through `validate` and `audit`
+// with exit 2 and a message naming file:line:column, the key, and the
+// range it must be in; never "found text".
+func TestInventoryNumbersOutOfRange(t *testing.T) {
+	// How to put VALUE at each key into the lab's inventory: the text
+	// replaced, and what replaces it.
+	type place struct{ old, new string }
+	db := func(key string) place {
+		return place{"database:\n", "database:\n  " + key + ": VALUE\n"}
+	}
+	appendix := func(text string) place { return place{"nodes:\n", text + "nodes:\n"} }
+	email := "notify:\n  email:\n    host: smtp.acme.local\n    from: tmsdrift@acme.local\n    to: [ops@acme.local]\n"
+	table := map[string]struct {
+		place place
+		max   string
+	}{
+		"time.max_offset_ms":                    {place{"max_offset_ms: 1000", "max_offset_ms: VALUE"}, "86400000"},
+		"database.max_latency_ms":               {place{"max_latency_ms: 10", "max_latency_ms: VALUE"}, "3600000"},
+		"database.max_backup_age_hours":         {place{"max_backup_age_hours: 26", "max_backup_age_hours: VALUE"}, "87600"},
+		"database.max_log_shipping_lag_minutes": {db("max_log_shipping_lag_minutes"), "5256000"},
+		"database.connect_timeout_seconds":      {db("connect_timeout_seconds"), "86400"},
+		"database.query_timeout_seconds":        {db("query_timeout_seconds"), "86400"},
+		"database.latency_samples":              {db("latency_samples"), "1000"},
+		"nodes[].transport.port":                {place{"transport: {kind: dir, path: nodes/tms01}", "transport: {kind: winrm, host: 10.10.0.11, port: VALUE}"}, "65535"},
+		"nodes[].transport.timeout_seconds":     {place{"transport: {kind: dir, path: nodes/tms01}", "transport: {kind: winrm, host: 10.10.0.11, timeout_seconds: VALUE}"}, "86400"},
+		"notify.email.port":                     {appendix(email + "    port: VALUE\n"), "65535"},
+		"notify.email.timeout_seconds":          {appendix(email + "    timeout_seconds: VALUE\n"), "86400"},
+		"notify.webhook.timeout_seconds":        {appendix("notify:\n  webhook:\n    url: https://hooks.acme.local/tms\n    timeout_seconds: VALUE\n"), "86400"},
+		"schedule.keep":                         {appendix("schedule:\n  keep: VALUE\n"), "1000000"},
+	}
+	var keys []string
+	numericKeys(reflect.TypeFor[inventory.Inventory](), "", &keys)
+	require.NotEmpty(t, keys)
+	for _, k := range keys {
+		assert.Contains(t, table, k, "numeric inventory key %s has no case here", k)
+	}
+
+	dir, inv := labCopy(t, "post-upgrade")
+	raw, err := os.ReadFile(inv)
+	require.NoError(t, err)
+	base := string(raw)
+	before := files(t, dir)
+	for key, tc := range table {
+		for _, value := range []string{"1e308", "-1", ".inf", "-.inf", ".nan", "99999999999999999999", "1e400", "1E+20"} {
+			t.Run(key+"="+value, func(t *testing.T) {
+				require.Contains(t, base, tc.place.old)
+				text := strings.Replace(base, tc.place.old, strings.ReplaceAll(tc.place.new, "VALUE", value), 1)
+				// Where the value stands, as an editor shows it.
+				line, col := 0, 0
+				for i, l := range strings.Split(text, "\n") {
+					leaf := key[strings.LastIndex(key, ".")+1:]
+					if j := strings.Index(l, leaf+": "+value); j >= 0 {
+						line, col = i+1, j+len(leaf)+3
+						break
+					}
+				}
+				require.NotZero(t, line)
+				file := filepath.Join(t.TempDir(), "inventory.yaml")
+				require.NoError(t, os.WriteFile(file, []byte(text), 0o644))
+				shown := strings.ReplaceAll(key, "[]", "[0]")
+				lo := "0"
+				if strings.HasSuffix(key, ".port") || key == "database.latency_samples" {
+					lo = "1"
+				}
+				for _, cmd := range []string{"validate", "audit"} {
+					code, stdout, stderr := tmsdrift(t, cmd, "-i", file)
+					assert.Equal(t, report.ExitUsage, code, "%s: stdout %s", cmd, stdout)
+					assert.Contains(t, stderr, fmt.Sprintf("%s:%d:%d: %s: ", file, line, col, shown), cmd)
+					assert.Contains(t, stderr, "must be between "+lo+" and "+tc.max, cmd)
+					if strings.Contains(value, "inf") || strings.Contains(value, "nan") {
+						assert.Contains(t, stderr, "is not a finite number", cmd)
+					}
+					assert.NotContains(t, stderr, "found text", cmd)
+				}
+			})
+		}
+	}
+	assert.Equal(t, before, files(t, dir), "nothing changed")
 }
