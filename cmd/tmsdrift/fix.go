@@ -49,6 +49,10 @@ func newFixCmd() *cobra.Command {
 rules that have a fixer: every file (as a unified diff), service and
 database value it would touch. machineKeys appear as fingerprints only.
 
+A rule the audit could not check (error: a node or the database
+unreachable) is never changed; the plan lists each one under "Could not
+check" and says it is INCOMPLETE (json: "complete": false, "unchecked").
+
 Without --apply nothing is changed. With --apply the changes are made node
 by node, each node all or nothing, after backing up everything they touch
 in a run folder (.tmsdrift/runs/<run-id>/ beside the inventory, or --runs);
