@@ -30,6 +30,8 @@ build-windows:
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/tmsdrift
 
 ## test-windows: the Windows build of the local transport and the Windows service, run for real under Wine
+## fixers: only the deployment lock's tests (LockFileEx between two processes, the lock file taken back
+## after a refused run, a sharing violation when it is open elsewhere); the rest of fixers runs in `make test`.
 ## (needs: apt-get install wine64 gcc-mingw-w64-x86-64-win32; see fixtures/wine/exec.sh).
 ## It builds tmsdrift.exe first: serve/winservice installs and runs it as a service (TMSDRIFT_EXE).
 ## One package at a time (-p 1): both install services named tms... in the one Wine prefix, and the local
@@ -40,6 +42,7 @@ build-windows:
 test-windows:
 	GOOS=windows GOARCH=amd64 $(GO) build -o bin/tmsdrift.exe ./cmd/tmsdrift
 	TMSDRIFT_EXE=$(CURDIR)/bin/tmsdrift.exe GOOS=windows GOARCH=amd64 $(GO) test -count=1 -p 1 -exec $(CURDIR)/fixtures/wine/exec.sh ./collect/local/ ./serve/winservice/
+	GOOS=windows GOARCH=amd64 $(GO) test -count=1 -p 1 -exec $(CURDIR)/fixtures/wine/exec.sh -run 'Lock|SecondFixer|WaitingFixer' ./fixers/
 	GOOS=windows GOARCH=amd64 $(GO) test -count=1 -p 1 -exec $(CURDIR)/fixtures/wine/exec.sh -run '^TestWine' ./cmd/tmsdrift/
 
 vet:

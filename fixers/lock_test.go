@@ -1,19 +1,26 @@
 package fixers
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tmsdrift/tmsdrift/fixtures"
 )
 
 func TestSecondFixerFailsClearly(t *testing.T) {
-	runs := t.TempDir()
+	runs := fixtures.TempDir(t)
 	ctx := testContext(t)
 	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 4242, Host: "ops01", Command: "tmsdrift fix --apply", Since: time.Now()})
 	require.NoError(t, err)
@@ -44,7 +51,7 @@ func whenWaiting(t *testing.T) <-chan struct{} {
 }
 
 func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
-	runs := t.TempDir()
+	runs := fixtures.TempDir(t)
 	ctx := testContext(t)
 	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 1})
 	require.NoError(t, err)
@@ -81,7 +88,7 @@ func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
 }
 
 func TestWaitingFixerStopsWithItsContext(t *testing.T) {
-	runs := t.TempDir()
+	runs := fixtures.TempDir(t)
 	first, err := AcquireLock(testContext(t), runs, 0, Holder{PID: 1})
 	require.NoError(t, err)
 	defer first.Release()
@@ -95,7 +102,7 @@ func TestWaitingFixerStopsWithItsContext(t *testing.T) {
 // command that holds the lock (a rollback, a runbook, not always "a fix")
 // and, once it has one, its run.
 func TestLockNamesItsHolder(t *testing.T) {
-	runs := t.TempDir()
+	runs := fixtures.TempDir(t)
 	ctx := testContext(t)
 	since := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 77, Host: "ops01", Command: "tmsdrift rollback", Since: since})
@@ -119,7 +126,7 @@ func TestLockNamesItsHolder(t *testing.T) {
 // its time); a run that started keeps them.
 func TestLockOfARunThatChangedNothingLeavesNoTrace(t *testing.T) {
 	ctx := testContext(t)
-	top := t.TempDir()
+	top := fixtures.TempDir(t)
 	runs := filepath.Join(top, ".tmsdrift", "runs")
 
 	l, err := AcquireLock(ctx, runs, 0, Holder{PID: 1, Command: "tmsdrift promote"})
@@ -153,7 +160,7 @@ func TestLockOfARunThatChangedNothingLeavesNoTrace(t *testing.T) {
 // its lock file back gets a lock that holds: a third is refused.
 func TestLockTakenBackIsStillALock(t *testing.T) {
 	ctx := testContext(t)
-	runs := filepath.Join(t.TempDir(), "runs")
+	runs := filepath.Join(fixtures.TempDir(t), "runs")
 	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 1})
 	require.NoError(t, err)
 	waiting := whenWaiting(t)
@@ -163,7 +170,13 @@ func TestLockTakenBackIsStillALock(t *testing.T) {
 		assert.NoError(t, err)
 		got <- l
 	}()
-	<-waiting
+	select {
+	case <-waiting:
+	case l := <-got:
+		t.Fatalf("the second fixer got past a held lock: %v", l)
+	case <-ctx.Done():
+		t.Fatal("the second fixer never tried the lock")
+	}
 	require.NoError(t, first.Release()) // changed nothing: removes the lock file
 	second := <-got
 	require.NotNil(t, second)
@@ -179,7 +192,7 @@ func TestLockTakenBackIsStillALock(t *testing.T) {
 // on the removed file, beside a third fixer holding one on a new file.
 func TestLockOnAFileTakenBackIsRetaken(t *testing.T) {
 	ctx := testContext(t)
-	runs := filepath.Join(t.TempDir(), "runs")
+	runs := filepath.Join(fixtures.TempDir(t), "runs")
 	first, err := AcquireLock(ctx, runs, 0, Holder{PID: 1})
 	require.NoError(t, err)
 	released := false
@@ -199,5 +212,136 @@ func TestLockOnAFileTakenBackIsRetaken(t *testing.T) {
 	_, err = AcquireLock(ctx, runs, 0, Holder{PID: 3})
 	var locked *LockedError
 	require.True(t, errors.As(err, &locked), "the second fixer's lock holds: %v", err)
+	assert.Equal(t, 2, locked.Holder.PID)
+}
+
+// lockChildEnv, set, makes this test binary another fixer in another
+// process (TestMain): it takes the lock in the runs folder the variable
+// names, as "tmsdrift promote", says "locked" on its standard output, holds
+// the lock until its standard input closes and gives it back as a run that
+// changed nothing (refused: no Starting).
+const lockChildEnv = "TMSDRIFT_TEST_LOCK_CHILD"
+
+func TestMain(m *testing.M) {
+	if runs := os.Getenv(lockChildEnv); runs != "" {
+		os.Exit(lockChild(runs))
+	}
+	os.Exit(m.Run())
+}
+
+func lockChild(runs string) int {
+	l, err := AcquireLock(context.Background(), runs, 0, Holder{PID: os.Getpid(), Host: "child", Command: "tmsdrift promote", Since: time.Now()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("locked")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	if err := l.Release(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// otherFixer starts this test binary as another fixer holding the lock in
+// runs (lockChild) and returns it once it holds it, with the pipe whose
+// closing makes it give the lock back.
+func otherFixer(t *testing.T, ctx context.Context, runs string) (*exec.Cmd, io.Closer, *strings.Builder) {
+	t.Helper()
+	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), lockChildEnv+"="+runs)
+	stdin, err := child.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := child.StdoutPipe()
+	require.NoError(t, err)
+	stderr := &strings.Builder{}
+	child.Stderr = stderr
+	require.NoError(t, child.Start())
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		_ = child.Wait()
+		t.Fatalf("the other fixer never took the lock: %v\n%s", err, stderr)
+	}
+	require.Equal(t, "locked\n", line)
+	return child, stdin, stderr
+}
+
+// TestLockBetweenTwoProcesses: the lock between two processes (this test
+// binary run again as the other fixer), the way two tmsdrift commands
+// meet: flock on Unix, LockFileEx on Windows (run under Wine by make
+// test-windows). A fixer is refused with a message naming the holder's
+// command and process, waits with a wait, and gets the lock once the
+// holder gives it back having changed nothing (it removes the lock file
+// it made: on Unix while still locked, on Windows just after unlocking);
+// the lock it gets holds against a third; released, the runs folder is
+// gone, no trace left.
+func TestLockBetweenTwoProcesses(t *testing.T) {
+	ctx := testContext(t)
+	top := fixtures.TempDir(t)
+	runs := filepath.Join(top, ".tmsdrift", "runs")
+	child, release, stderr := otherFixer(t, ctx, runs)
+
+	_, err := AcquireLock(ctx, runs, 0, Holder{PID: os.Getpid(), Command: "tmsdrift fix --apply"})
+	var locked *LockedError
+	require.True(t, errors.As(err, &locked), "%v", err)
+	assert.Contains(t, err.Error(), fmt.Sprintf(`this deployment is locked by "tmsdrift promote" (process %d on child since `, child.Process.Pid))
+	assert.Contains(t, err.Error(), "nothing was changed: wait for it to finish, or pass --wait")
+
+	waiting := whenWaiting(t)
+	got := make(chan *Lock, 1)
+	go func() {
+		l, err := AcquireLock(ctx, runs, time.Minute, Holder{PID: os.Getpid(), Command: "tmsdrift fix --apply"})
+		assert.NoError(t, err)
+		got <- l
+	}()
+	select {
+	case <-waiting:
+	case <-ctx.Done():
+		t.Fatal("the waiting fixer never tried the lock")
+	}
+	require.NoError(t, release.Close())
+	require.NoError(t, child.Wait(), "the other fixer gave its lock back: %s", stderr)
+	var second *Lock
+	select {
+	case second = <-got:
+	case <-ctx.Done():
+		t.Fatal("the waiting fixer never got the lock")
+	}
+	require.NotNil(t, second)
+	_, err = AcquireLock(ctx, runs, 0, Holder{PID: 3})
+	require.True(t, errors.As(err, &locked), "the waiter's lock holds: %v", err)
+	assert.Equal(t, os.Getpid(), locked.Holder.PID)
+	require.NoError(t, second.Release())
+	assert.NoDirExists(t, filepath.Join(top, ".tmsdrift"), "neither run changed anything: no trace")
+	assert.Empty(t, readTree(t, top))
+}
+
+// TestLockFileOpenElsewhereWhenTakenBack: the holder takes back (removes)
+// its lock file while another process has it open. On Windows, which
+// removes no open file, the removal fails with a sharing violation and the
+// file stays; the holder still gives the lock up cleanly (exit 0) and the
+// next fixer takes the lock on the file that is there. On Unix the file is
+// removed and the next fixer makes a new one.
+func TestLockFileOpenElsewhereWhenTakenBack(t *testing.T) {
+	ctx := testContext(t)
+	runs := filepath.Join(fixtures.TempDir(t), "runs")
+	child, release, stderr := otherFixer(t, ctx, runs)
+	open, err := os.Open(filepath.Join(runs, "lock")) // as a refused fixer reading the holder would
+	require.NoError(t, err)
+	require.NoError(t, release.Close())
+	require.NoError(t, child.Wait(), "the other fixer gave its lock back: %s", stderr)
+	require.NoError(t, open.Close())
+	if runtime.GOOS == "windows" {
+		assert.FileExists(t, filepath.Join(runs, "lock"), "open elsewhere: a sharing violation, the file stays")
+	} else {
+		assert.NoFileExists(t, filepath.Join(runs, "lock"))
+	}
+	l, err := AcquireLock(ctx, runs, 0, Holder{PID: 2})
+	require.NoError(t, err, "the lock was given up")
+	defer l.Release()
+	_, err = AcquireLock(ctx, runs, 0, Holder{PID: 3})
+	var locked *LockedError
+	require.True(t, errors.As(err, &locked), "and the new holder's lock holds: %v", err)
 	assert.Equal(t, 2, locked.Holder.PID)
 }

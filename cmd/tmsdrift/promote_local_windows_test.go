@@ -14,11 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,19 +85,7 @@ func wineTMS02(t *testing.T, sql string, mode string) {
 // refuses os.RemoveAll of a folder).
 func wineRemoveTree(t *testing.T, dir string) {
 	t.Helper()
-	var paths []string
-	err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
-		paths = append(paths, p)
-		return err
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	require.NoError(t, err)
-	slices.Reverse(paths)
-	for _, p := range paths {
-		require.NoError(t, os.Remove(p))
-	}
+	require.NoError(t, fixtures.RemoveTree(dir))
 }
 
 // winePromoteLab copies the manual-cutover lab into a folder of this
