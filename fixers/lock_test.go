@@ -50,6 +50,20 @@ func whenWaiting(t *testing.T) <-chan struct{} {
 	return waiting
 }
 
+// untilWaiting returns once the second fixer found the lock held and
+// waits for it (whenWaiting); it fails the test when that fixer got past
+// the lock (got) or never tried it.
+func untilWaiting[T any](t *testing.T, ctx context.Context, waiting <-chan struct{}, got <-chan T) {
+	t.Helper()
+	select {
+	case <-waiting:
+	case v := <-got:
+		t.Fatalf("the second fixer did not wait: it got past a held lock: %v", v)
+	case <-ctx.Done():
+		t.Fatal("the second fixer never tried the lock")
+	}
+}
+
 func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
 	runs := fixtures.TempDir(t)
 	ctx := testContext(t)
@@ -66,13 +80,7 @@ func TestWaitingFixerGetsTheLockWhenReleased(t *testing.T) {
 	}()
 	// The second fixer found the lock held and waits: only now is the
 	// lock released.
-	select {
-	case <-waiting:
-	case err := <-got:
-		t.Fatalf("the second fixer did not wait: %v", err)
-	case <-ctx.Done():
-		t.Fatal("the second fixer never tried the lock")
-	}
+	untilWaiting(t, ctx, waiting, got)
 	select {
 	case err := <-got:
 		t.Fatalf("the second fixer got past a held lock: %v", err)
@@ -170,13 +178,7 @@ func TestLockTakenBackIsStillALock(t *testing.T) {
 		assert.NoError(t, err)
 		got <- l
 	}()
-	select {
-	case <-waiting:
-	case l := <-got:
-		t.Fatalf("the second fixer got past a held lock: %v", l)
-	case <-ctx.Done():
-		t.Fatal("the second fixer never tried the lock")
-	}
+	untilWaiting(t, ctx, waiting, got)
 	require.NoError(t, first.Release()) // changed nothing: removes the lock file
 	second := <-got
 	require.NotNil(t, second)
@@ -295,11 +297,7 @@ func TestLockBetweenTwoProcesses(t *testing.T) {
 		assert.NoError(t, err)
 		got <- l
 	}()
-	select {
-	case <-waiting:
-	case <-ctx.Done():
-		t.Fatal("the waiting fixer never tried the lock")
-	}
+	untilWaiting(t, ctx, waiting, got)
 	require.NoError(t, release.Close())
 	require.NoError(t, child.Wait(), "the other fixer gave its lock back: %s", stderr)
 	var second *Lock
