@@ -37,7 +37,16 @@ func open(ctx context.Context, t *target) (*session, error) {
 	elapsed := time.Since(start)
 	interrupted := d.unwatch()
 	if err != nil {
-		err = t.connectError(cctx, err)
+		if interrupted {
+			// The caller gave up and the dialer ended the stalled
+			// connection. Decided here, not from cctx.Err(): a parent's
+			// cancel closes its Done channel (which the dialer's watch
+			// sees) before it cancels cctx, so cctx could still look
+			// alive and the failure read as the connect timeout.
+			err = errors.New("interrupted while connecting to SQL Server")
+		} else {
+			err = t.connectError(cctx, err)
+		}
 		if cerr := db.Close(); cerr != nil {
 			err = fmt.Errorf("%w (closing: %v)", err, t.scrub.error(cerr))
 		}
