@@ -276,3 +276,29 @@ func ioReason(err error) string {
 	}
 	return err.Error()
 }
+
+// Locate returns where field's value (a key path such as
+// schedule.listen_token_env) sits in the inventory file, read again from
+// inv.File: the line and column an editor shows, or, when the field is
+// absent, those of the mapping where it belongs. It returns 0, 0 when the
+// file cannot be read or parsed. For problems found after loading, such as
+// an environment variable the field names holding an unusable value.
+func (inv *Inventory) Locate(field string) (line, col int) {
+	data, err := os.ReadFile(inv.File)
+	if err != nil {
+		return 0, 0
+	}
+	text, _, err := wintext.Decode(data)
+	if err != nil {
+		return 0, 0
+	}
+	ps := &problems{file: inv.File}
+	body := parseDocument(unixLines(text), ps)
+	if body == nil {
+		return 0, 0
+	}
+	loc := newLocator()
+	loc.record("", nodePos(body), nodePos(body))
+	(&structure{loc: loc, ps: ps}).walk(body, reflect.TypeFor[Inventory](), "")
+	return loc.find(field)
+}

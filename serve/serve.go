@@ -15,9 +15,12 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
@@ -124,6 +127,11 @@ func New(opts Options) (*Service, error) {
 			why = "the environment variable " + name + " (schedule.listen_token_env) is empty"
 		}
 		return nil, &UsageError{fmt.Errorf("refusing to listen on %s: it is reachable from other machines and the reports describe the deployment, but %s; set a bearer token or listen on 127.0.0.1", listen, why)}
+	}
+	if !inventory.IsLoopback(listen) {
+		if why := weakToken(token); why != "" {
+			return nil, weakTokenError(inv, listen, why)
+		}
 	}
 	m := NewMetrics()
 	s := &Service{opts: opts, inv: inv, metrics: m, token: token}
@@ -371,11 +379,57 @@ func (s *Service) reschedule(sched gocron.Scheduler, job gocron.Job, ctx context
 // address. "localhost" counts as loopback in the inventory, but it is a
 // name, and a hosts file may map it elsewhere.
 func boundSafely(listen string, addr net.Addr, token string) error {
-	if token != "" {
-		return nil
-	}
 	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
 		return nil
 	}
-	return &UsageError{fmt.Errorf("refusing to listen on %s: it was bound to %s, which other machines can reach, and schedule.listen_token_env sets no bearer token; listen on 127.0.0.1 or set a token", listen, addr)}
+	if token == "" {
+		return &UsageError{fmt.Errorf("refusing to listen on %s: it was bound to %s, which other machines can reach, and schedule.listen_token_env sets no bearer token; listen on 127.0.0.1 or set a token", listen, addr)}
+	}
+	if why := weakToken(token); why != "" {
+		return &UsageError{fmt.Errorf("refusing to listen on %s: it was bound to %s, which other machines can reach, and the bearer token (schedule.listen_token_env) %s; make one with %s", listen, addr, why, tokenRecipe)}
+	}
+	return nil
+}
+
+// MinTokenLength is the shortest bearer token serve accepts on an address
+// other machines can reach: 32 characters, which is 128 bits when the
+// token is hex (openssl rand -hex 16) and more in base64. tmsdrift
+// assumption, after OWASP's Session Management Cheat Sheet (Session ID
+// Entropy: at least 64 bits, from a CSPRNG) and NIST SP 800-63B (section
+// 5.1.1: memorized secrets of at least 8 characters; look-up secrets and
+// authenticators of at least 112 bits): the token is a long-lived
+// credential checked on every request, so 128 bits. The length is all
+// tmsdrift can check; the randomness is the administrator's.
+const MinTokenLength = 32
+
+// tokenRecipe is how to make a good token; tmsdrift keygen makes
+// machineKeys, not tokens.
+const tokenRecipe = "`openssl rand -hex 32` (64 hex characters, 256 bits)"
+
+// weakToken says why token is not fit to guard an address other machines
+// can reach, or "" when it is. The token is never part of the reason.
+func weakToken(token string) string {
+	if strings.TrimSpace(token) == "" {
+		return "is only white space"
+	}
+	if strings.IndexFunc(token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		// A header value loses its surrounding white space on the way and
+		// cannot carry a control character: such a token never matches.
+		return "contains white space or a control character"
+	}
+	if n := utf8.RuneCountInString(token); n < MinTokenLength {
+		return fmt.Sprintf("has %d characters, fewer than %d", n, MinTokenLength)
+	}
+	return ""
+}
+
+// weakTokenError is the start refused for a weak token: an inventory
+// problem at schedule.listen_token_env (exit 2), naming the environment
+// variable and never its value.
+func weakTokenError(inv *inventory.Inventory, listen, why string) error {
+	const field = "schedule.listen_token_env"
+	line, col := inv.Locate(field)
+	return &inventory.Error{Problems: []inventory.Problem{{File: inv.File, Line: line, Column: col, Field: field,
+		Message: fmt.Sprintf("refusing to listen on %s: the bearer token in the environment variable %s %s (a token must have at least %d characters, 128 bits as hex: OWASP, NIST SP 800-63B); make one with %s, set %s to it and start again",
+			listen, inv.Schedule.ListenTokenEnv, why, MinTokenLength, tokenRecipe, inv.Schedule.ListenTokenEnv)}}}
 }

@@ -103,7 +103,7 @@ func TestNotificationLinkNamesThisMachine(t *testing.T) {
 	host, err := os.Hostname()
 	require.NoError(t, err)
 	t.Setenv("TMSDRIFT_TEST_HOOK_SECRET", hookSecret)
-	t.Setenv("TMSDRIFT_TEST_LISTEN_TOKEN", "listen-token")
+	t.Setenv("TMSDRIFT_TEST_LISTEN_TOKEN", strings.Repeat("0123456789abcdef", 4))
 	for listen, want := range map[string]string{
 		"0.0.0.0:19417":   "http://" + host + ":19417/reports/",
 		"[::]:19417":      "http://" + host + ":19417/reports/",
