@@ -85,11 +85,14 @@ type Runner struct {
 	// notify block to read, so its run is told through this one's.
 	notifyInv *inventory.Inventory
 
-	mu        sync.Mutex // one run at a time
-	stateMu   sync.Mutex
-	last      *history.Run     // the last recorded run
-	inFlight  *history.Pending // the run being written, if any
-	abandoned bool             // the service gave the run in flight up
+	mu      sync.Mutex // one run at a time
+	stateMu sync.Mutex
+	// warnedLeft: the folders schedule.keep left alone that the log has
+	// warned of (under mu).
+	warnedLeft map[string]bool
+	last       *history.Run     // the last recorded run
+	inFlight   *history.Pending // the run being written, if any
+	abandoned  bool             // the service gave the run in flight up
 }
 
 // Abandon removes the folder of the run in flight, if any, and makes sure
@@ -219,8 +222,25 @@ func (r *Runner) run(ctx context.Context, trigger history.Trigger) *history.Run 
 	r.logRun(rec)
 	if out.inv != nil {
 		removed, left, err := r.Store.Prune(out.inv.Schedule.KeepRuns())
-		if len(left) > 0 {
-			r.Log.Warn("history: folders left alone by schedule.keep (not run folders tmsdrift wrote, or damaged)", "dir", r.Store.Dir(), "left", strings.Join(left, " "))
+		// Each folder is warned of once per process (a foreign folder
+		// would otherwise repeat the warning every night); after that the
+		// line is Debug.
+		var fresh []string
+		for _, name := range left {
+			if !r.warnedLeft[name] {
+				fresh = append(fresh, name)
+			}
+		}
+		if len(fresh) > 0 {
+			if r.warnedLeft == nil {
+				r.warnedLeft = map[string]bool{}
+			}
+			for _, name := range fresh {
+				r.warnedLeft[name] = true
+			}
+			r.Log.Warn("history: folders left alone by schedule.keep (not run folders tmsdrift wrote, or damaged)", "dir", r.Store.Dir(), "left", strings.Join(fresh, " "))
+		} else if len(left) > 0 {
+			r.Log.Debug("history: folders left alone by schedule.keep, already warned of", "dir", r.Store.Dir(), "left", strings.Join(left, " "))
 		}
 		switch {
 		case errors.Is(err, history.ErrIndexStale):

@@ -252,3 +252,28 @@ func TestInvalidInventoryIsNotified(t *testing.T) {
 		})
 	}
 }
+
+// TestForeignFolderWarnedOnce: a folder schedule.keep leaves alone is
+// warned of once per process, not after every run; a new one is warned of
+// in its turn. Before, the same warning came every night.
+func TestForeignFolderWarnedOnce(t *testing.T) {
+	inv := labWith(t, "single", "schedule:\n  keep: 1\n")
+	fc := clockwork.NewFakeClockAt(t0)
+	var log syncBuffer
+	svc, err := New(Options{InventoryPath: inv, Clock: fc, Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	hist := svc.Runner().Store.Dir()
+	require.NoError(t, os.MkdirAll(filepath.Join(hist, "20200101T000000Z"), 0o755))
+	warn := "level=WARN msg=\"history: folders left alone by schedule.keep"
+	for range 3 {
+		require.Equal(t, 0, svc.Once(context.Background()))
+		fc.Advance(time.Hour)
+	}
+	assert.Equal(t, 1, strings.Count(log.String(), warn), log.String())
+	assert.Equal(t, 2, strings.Count(log.String(), "level=DEBUG msg=\"history: folders left alone by schedule.keep, already warned of\""), log.String())
+
+	require.NoError(t, os.MkdirAll(filepath.Join(hist, "20200102T000000Z"), 0o755))
+	require.Equal(t, 0, svc.Once(context.Background()))
+	assert.Equal(t, 2, strings.Count(log.String(), warn), "a new folder is warned of")
+	assert.Contains(t, log.String(), "left=20200102T000000Z\n", "naming only the new one")
+}
