@@ -188,7 +188,12 @@ func TestBoundAddressIsCheckedToo(t *testing.T) {
 	assert.Contains(t, err.Error(), "refusing to listen on localhost:9417: it was bound to 10.10.0.5:9417")
 	assert.NoError(t, boundSafely("localhost:9417", &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 9417}, ""))
 	assert.NoError(t, boundSafely("localhost:9417", &net.TCPAddr{IP: net.IPv6loopback, Port: 9417}, ""))
-	assert.NoError(t, boundSafely("0.0.0.0:9417", &net.TCPAddr{IP: net.IPv4zero, Port: 9417}, "a token"))
+	assert.NoError(t, boundSafely("0.0.0.0:9417", &net.TCPAddr{IP: net.IPv4zero, Port: 9417}, strings.Repeat("0123456789abcdef", 2)))
+	// A token too short to guard an address other machines reach is no token.
+	err = boundSafely("localhost:9417", &net.TCPAddr{IP: net.ParseIP("10.10.0.5"), Port: 9417}, "a-token")
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "has 7 characters, fewer than 32")
+	assert.NotContains(t, err.Error(), "a-token")
 	// And on this machine, localhost is bound to a loopback address.
 	inv := labWith(t, "single", "schedule:\n  listen: 'localhost:0'\n")
 	svc, err := New(Options{InventoryPath: inv, Clock: clockwork.NewFakeClockAt(t0)})
