@@ -371,7 +371,11 @@ func (s *Store) read(ids []string) ([]*Run, error) {
 	errs := make([]error, len(ids))
 	var missing []int
 	for i, id := range ids {
-		if r, ok := indexed[id]; ok {
+		// The index is a cache: a row is believed only while its folder
+		// holds a run.json of its own (one stat per row, no report read),
+		// so a forged or stale entry for a folder without one is read as
+		// the folder is, and reported unreadable.
+		if r, ok := indexed[id]; ok && s.hasRunFile(id) {
 			got[i] = r
 		} else {
 			missing = append(missing, i)
@@ -399,6 +403,17 @@ func (s *Store) read(ids []string) ([]*Run, error) {
 		}
 	}
 	return runs, errors.Join(errs...)
+}
+
+// hasRunFile says whether the run folder id holds a run.json that is a
+// regular file, the folder not being a link.
+func (s *Store) hasRunFile(id string) bool {
+	dir := filepath.Join(s.Dir(), id)
+	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		return false
+	}
+	fi, err := os.Lstat(filepath.Join(dir, "run.json"))
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // Latest is the newest complete run, or nil when there is none.

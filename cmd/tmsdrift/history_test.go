@@ -54,3 +54,25 @@ func TestHistoryNeverReadsAReport(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(hist, history.IndexFile)))
 	check("through each run.json")
 }
+
+// TestHistoryIndexRowNeedsItsRunFile: a row of index.json is listed only
+// while its folder holds its run.json. Before, a run whose run.json was
+// gone (or a forged row for a folder named like a run) was listed from
+// the index, as though recorded.
+func TestHistoryIndexRowNeedsItsRunFile(t *testing.T) {
+	_, inv := labCopy(t, "post-upgrade")
+	const n = 18 // above the few runs history reads without its index
+	for range n {
+		code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
+		require.Equal(t, 1, code, stderr)
+	}
+	hist := filepath.Join(filepath.Dir(inv), ".tmsdrift", "history")
+	ids, err := history.Open(hist).IDs()
+	require.NoError(t, err)
+	gone := ids[len(ids)-1]
+	require.NoError(t, os.Remove(filepath.Join(hist, gone, "run.json")))
+	_, stdout, stderr := tmsdrift(t, "history", "-i", inv, "--format", "json")
+	assert.NotContains(t, stdout, gone, "a run without its run.json is not listed")
+	assert.Contains(t, stdout, ids[0])
+	assert.Contains(t, stderr, gone, "and is said to be unreadable")
+}
