@@ -19,15 +19,8 @@ import (
 // a table and as JSON, through the index (more than 16 runs) and without
 // it, still gives every run with its counts, and exits 0.
 func TestHistoryNeverReadsAReport(t *testing.T) {
-	_, inv := labCopy(t, "post-upgrade")
 	const n = 18 // above the few runs history reads without its index
-	for range n {
-		code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
-		require.Equal(t, 1, code, stderr)
-	}
-	hist := filepath.Join(filepath.Dir(inv), ".tmsdrift", "history")
-	ids, err := history.Open(hist).IDs()
-	require.NoError(t, err)
+	inv, hist, ids := postUpgradeRuns(t, n)
 	require.Len(t, ids, n)
 	for _, id := range ids {
 		rep := filepath.Join(hist, id, history.ReportJSON)
@@ -55,20 +48,29 @@ func TestHistoryNeverReadsAReport(t *testing.T) {
 	check("through each run.json")
 }
 
+// postUpgradeRuns records n runs of `serve --once` on a copy of the
+// post-upgrade lab, and gives its inventory, its history folder and the
+// run ids.
+func postUpgradeRuns(t *testing.T, n int) (inv, hist string, ids []string) {
+	t.Helper()
+	_, inv = labCopy(t, "post-upgrade")
+	for range n {
+		code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
+		require.Equal(t, 1, code, stderr)
+	}
+	hist = filepath.Join(filepath.Dir(inv), ".tmsdrift", "history")
+	ids, err := history.Open(hist).IDs()
+	require.NoError(t, err)
+	return inv, hist, ids
+}
+
 // TestHistoryIndexRowNeedsItsRunFile: a row of index.json is listed only
 // while its folder holds its run.json. Before, a run whose run.json was
 // gone (or a forged row for a folder named like a run) was listed from
 // the index, as though recorded.
 func TestHistoryIndexRowNeedsItsRunFile(t *testing.T) {
-	_, inv := labCopy(t, "post-upgrade")
 	const n = 18 // above the few runs history reads without its index
-	for range n {
-		code, _, stderr := tmsdrift(t, "serve", "--once", "-i", inv)
-		require.Equal(t, 1, code, stderr)
-	}
-	hist := filepath.Join(filepath.Dir(inv), ".tmsdrift", "history")
-	ids, err := history.Open(hist).IDs()
-	require.NoError(t, err)
+	inv, hist, ids := postUpgradeRuns(t, n)
 	gone := ids[len(ids)-1]
 	require.NoError(t, os.Remove(filepath.Join(hist, gone, "run.json")))
 	_, stdout, stderr := tmsdrift(t, "history", "-i", inv, "--format", "json")
